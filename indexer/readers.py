@@ -1,0 +1,201 @@
+"""Find report files and read their text, whatever the format and encoding.
+
+A reader returns `Source`s (one per report-bearing unit: a file, or a JSONL
+line) or raises `Unreadable` with a reason a person can act on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+TEXT_SUFFIXES = {".txt", ".md"}
+SUPPORTED = TEXT_SUFFIXES | {".docx", ".pdf", ".html", ".htm", ".jsonl"}
+# A .docx is a zip; refuse one that would inflate past this (a zip bomb).
+MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+JSONL_FIELDS = ("id", "title", "year", "region", "issuer", "doc_type", "url")
+
+
+class Unreadable(Exception):
+    """A file that cannot be read; the message says why."""
+
+
+@dataclass
+class Source:
+    """The raw text of one unit to index, with what the file itself says about it."""
+
+    key: str  # stable identity: relative path, plus `#id` for a JSONL line
+    path: str  # the file, as the user named it
+    text: str
+    fields: dict = field(default_factory=dict)  # metadata given by the file (JSONL)
+    warnings: list[str] = field(default_factory=list)
+    structured: bool = False  # text with its own paragraphs (JSONL, docx): no scrape clean-up of titles
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+def discover(paths: list[str]) -> Iterator[tuple[Path, str]]:
+    """(file, stable key) for every file under the given folders and files, sorted.
+
+    The key is the path relative to the folder named, prefixed with that
+    folder's name, so it does not depend on the working directory.
+    """
+    for given in paths:
+        root = Path(given)
+        if root.is_dir():
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                rel = path.relative_to(root)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                yield path, f"{root.resolve().name}/{rel.as_posix()}"
+        else:
+            yield root, root.name
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+
+
+def read(path: Path, key: str) -> list[Source]:
+    """Read one file into sources. Raises Unreadable."""
+    if not path.exists():
+        raise Unreadable("no such file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise Unreadable(f"unsupported file type '{suffix or path.name}' (supported: {', '.join(sorted(SUPPORTED))})")
+    if path.stat().st_size == 0:
+        raise Unreadable("empty file")
+    if suffix == ".jsonl":
+        return list(read_jsonl(path, key))
+    if suffix in TEXT_SUFFIXES:
+        text, warnings = decode(path.read_bytes())
+        source = Source(key, str(path), text, warnings=warnings)
+    elif suffix == ".docx":
+        source = Source(key, str(path), read_docx(path), structured=True)
+    elif suffix == ".pdf":
+        source = Source(key, str(path), read_pdf(path))
+    else:
+        source = Source(key, str(path), read_html(path.read_bytes()))
+    if not source.text.strip():
+        raise Unreadable("no text in file")
+    return [source]
+
+
+def decode(data: bytes) -> tuple[str, list[str]]:
+    """Bytes to text: UTF-8 (with or without BOM), else the detected encoding
+    (GB18030/GBK, Big5, UTF-16 …). A mostly-UTF-8 file with a few bad bytes
+    keeps its text, the bad bytes marked and counted."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Unreadable("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000], cp_isolation=None).best()
+    if best is not None and best.encoding not in ("utf_8", "ascii"):
+        encoding = "gb18030" if best.encoding in ("gb2312", "gbk", "gb18030") else best.encoding
+        try:
+            return data.decode(encoding), []
+        except (UnicodeDecodeError, LookupError):
+            pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if bad <= max(16, len(text) // 100):
+        return text, [f"{bad} undecodable bytes replaced with \ufffd"]
+    raise Unreadable("cannot decode text: not UTF-8, GB18030 or Big5")
+
+
+def read_docx(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            if total > MAX_DOCX_UNCOMPRESSED or total / packed > MAX_COMPRESSION_RATIO:
+                raise Unreadable(f"refused: unpacks to {total} bytes (ratio {total // packed}:1), a zip bomb?")
+            if "word/document.xml" not in archive.namelist():
+                raise Unreadable("not a Word document (no word/document.xml; encrypted or corrupt?)")
+    except zipfile.BadZipFile:
+        raise Unreadable("corrupt or encrypted .docx (not a zip archive)") from None
+    import docx
+
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises many kinds on bad XML
+        raise Unreadable(f"corrupt .docx: {exc}") from None
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" ".join(cell.text for cell in row.cells))
+    return "\n".join(lines)
+
+
+def read_pdf(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise Unreadable("encrypted PDF (password required)")
+            except Exception:
+                raise Unreadable("encrypted PDF (password required)") from None
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    except Unreadable:
+        raise
+    except (PdfReadError, Exception) as exc:
+        raise Unreadable(f"corrupt PDF: {exc}") from None
+    if not text.strip():
+        raise Unreadable("PDF has no text layer (scanned image?)")
+    return text
+
+
+def read_html(data: bytes) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
+        tag.decompose()
+    body = soup.find("article") or soup.find("main") or soup.body or soup
+    return body.get_text("\n")
+
+
+def read_jsonl(path: Path, key: str) -> list[Source]:
+    """One report per line. Bad lines are reported as warnings; a file with no
+    good line at all is Unreadable."""
+    sources: list[Source] = []
+    problems: list[str] = []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8-sig"))
+                text = record["text"]
+                if not isinstance(text, str) or not text.strip():
+                    raise ValueError("empty 'text'")
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+                reason = "no 'text' field" if isinstance(exc, (KeyError, TypeError)) else str(exc)[:80]
+                problems.append(f"line {number} skipped: {reason}")
+                continue
+            fields = {name: record[name] for name in JSONL_FIELDS if record.get(name) not in (None, "")}
+            ident = str(record.get("id", f"line{number}"))
+            sources.append(Source(f"{key}#{ident}", str(path), text, fields, structured=True))
+    if not sources:
+        raise Unreadable("; ".join(problems) or "no reports in file")
+    sources[0].warnings.extend(problems)
+    return sources

@@ -1,0 +1,161 @@
+"""From cleaned lines to reports, and from a report to passages with heading paths."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import headings
+from .text import normalise
+
+MAX_PASSAGE_CHARS = 400
+TARGET_PASSAGE_CHARS = 300
+
+# `城市长效管理总结范文1`, `创建文明城市工作总结报告篇3`, `第二篇`: a new report starts.
+_REPORT_MARKER = re.compile(
+    r"^(?:.{2,40}?(?:范文|范例|样文|篇)\s*[0-9一二三四五六七八九十]{1,3}|第[0-9一二三四五六七八九十]{1,3}篇.{0,40})$")
+_TITLE_WORDS = re.compile(r"总结|报告|讲话|计划|意见|方案|通知|决议|汇报|发言|致辞")
+
+
+@dataclass
+class Report:
+    """One report's lines; `title` is None where the file gives no title for it."""
+
+    title: str | None
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Passage:
+    position: int
+    text: str
+    heading_path: tuple[str, ...]
+
+
+def split_reports(lines: list[str], file_title: str | None = None) -> list[Report]:
+    """Split a file's lines into reports at title markers and at numbering restarts."""
+    reports = [Report(title=file_title)]
+    for line in lines:
+        norm = normalise(line).strip()
+        if _REPORT_MARKER.match(norm):
+            reports.append(Report(title=line.strip()))
+        elif not reports[-1].lines and reports[-1].title is None and _is_title_line(norm):
+            reports[-1].title = line.strip()
+        else:
+            reports[-1].lines.append(line)
+    reports = [r for r in reports if r.lines]
+    return [part for report in reports for part in _split_at_restart(report)]
+
+
+def _is_title_line(norm: str) -> bool:
+    return (len(norm) <= 40 and not headings.marker_of(norm) and not headings.ends_sentence(norm)
+            and not re.search(r"[,。]", norm) and bool(_TITLE_WORDS.search(norm)))
+
+
+def _split_at_restart(report: Report) -> list[Report]:
+    """Reports that follow each other unmarked: the top-level `一、` numbering starts again.
+
+    The new report begins with the unnumbered paragraphs (its introduction) that
+    directly precede the second `一、`.
+    """
+    parts, start, seen_first, numbered = [], 0, False, 0
+    for i, line in enumerate(report.lines):
+        norm = normalise(line)
+        marker = headings.is_heading(norm)
+        if not (marker and marker.style == "cn" and norm.startswith("一")):
+            numbered += bool(headings.marker_of(norm) or headings.is_plain_heading(norm))
+            continue
+        # A first `一、` after a long numbered list of another style also starts
+        # a new report: the list belonged to the report before.
+        if seen_first or (i - start >= 8 and numbered >= 5):
+            cut = _intro_start(report.lines, start, i)
+            if cut > start:
+                parts.append(Report(report.title, report.lines[start:cut]))
+                start = cut
+        seen_first, numbered = True, 0
+    parts.append(Report(report.title if not parts else None, report.lines[start:]))
+    return parts
+
+
+def _intro_start(lines: list[str], lower: int, heading_at: int) -> int:
+    """Index of the first of the unnumbered paragraphs just before `heading_at`."""
+    cut = heading_at
+    while cut > lower:
+        prev = normalise(lines[cut - 1])
+        if headings.marker_of(prev) or headings.is_plain_heading(prev):
+            break
+        cut -= 1
+    # Only one introductory paragraph is reliable; more would swallow the
+    # previous report's closing paragraphs.
+    return max(cut, heading_at - 1)
+
+
+def passages(report: Report) -> list[Passage]:
+    """Paragraphs of a report, each with its heading path; long ones split at sentence ends."""
+    out: list[Passage] = []
+    stack: list[tuple[str, str]] = []  # (style, heading text)
+    title_norm = normalise(report.title or "")
+    for index, line in enumerate(report.lines):
+        norm = normalise(line)
+        if index == 0 and title_norm and norm and norm in title_norm:
+            continue  # the title repeated as the first line
+        marker = headings.is_heading(norm)
+        style = marker.style if marker else ("plain" if headings.is_plain_heading(norm) else None)
+        if style:
+            stack = _push(stack, style, line.strip().rstrip(":："))
+            # A heading is a passage too: writers reuse headings' stock phrasing.
+            out.append(Passage(len(out), line.strip(), tuple(text for _, text in stack[:-1])))
+            continue
+        path = tuple(text for _, text in stack)
+        lead = headings.lead_of(norm)
+        if lead:
+            path += (line[:lead[1]].strip(),)
+        for chunk in split_long(line):
+            out.append(Passage(len(out), chunk, path))
+    return out
+
+
+def _push(stack: list[tuple[str, str]], style: str, text: str) -> list[tuple[str, str]]:
+    if style == "plain":
+        # An unnumbered section title (`七月份工作计划`) closes numbered sections.
+        return [(style, text)]
+    for depth, (seen, _) in enumerate(stack):
+        if seen == style:
+            return stack[:depth] + [(style, text)]
+    return stack + [(style, text)]
+
+
+def split_long(paragraph: str) -> list[str]:
+    """Split a paragraph over MAX_PASSAGE_CHARS at sentence ends into ~TARGET-size chunks."""
+    if len(paragraph) <= MAX_PASSAGE_CHARS:
+        return [paragraph]
+    sentences = [s for s in re.split(r"(?<=[。！？!?；;])", paragraph) if s]
+    chunks, current = [], ""
+    for sentence in sentences:
+        if current and len(current) + len(sentence) > TARGET_PASSAGE_CHARS:
+            chunks.append(current)
+            current = ""
+        current += sentence
+    if current:
+        chunks.append(current)
+    # A sentence longer than the limit on its own is cut at clause marks, then hard.
+    return [piece for chunk in chunks for piece in _hard_split(chunk)]
+
+
+def _hard_split(chunk: str) -> list[str]:
+    if len(chunk) <= MAX_PASSAGE_CHARS * 1.5:
+        return [chunk]
+    pieces, current = [], ""
+    for clause in re.split(r"(?<=[，,、：:])", chunk):
+        while len(clause) > MAX_PASSAGE_CHARS:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(clause[:MAX_PASSAGE_CHARS])
+            clause = clause[MAX_PASSAGE_CHARS:]
+        if current and len(current) + len(clause) > TARGET_PASSAGE_CHARS:
+            pieces.append(current)
+            current = ""
+        current += clause
+    if current:
+        pieces.append(current)
+    return pieces

@@ -1,0 +1,208 @@
+"""The `report-search` command: a thin shell over the indexer and search APIs."""
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import sys
+
+import click
+
+DEFAULT_INDEX_DIR = ".report-search"
+index_dir_option = click.option("--index-dir", default=DEFAULT_INDEX_DIR, show_default=True,
+                                envvar="REPORT_SEARCH_INDEX_DIR", help="Index directory.")
+
+
+def _filters(region, year, issuer, doc_type, source):
+    from search.hits import Filters
+
+    year_from = year_to = None
+    if year:
+        try:
+            lo, _, hi = year.partition("-")
+            year_from = int(lo) if lo else None
+            year_to = int(hi) if hi else (year_from if "-" not in year else None)
+        except ValueError:
+            raise click.BadParameter("use YEAR or FROM-TO, e.g. 2020 or 2018-2022", param_hint="--year") from None
+    return Filters(region=region, year_from=year_from, year_to=year_to, issuer=issuer, doc_type=doc_type,
+                   source=source)
+
+
+def filter_options(fn):
+    for option in reversed([
+        click.option("--region", help="City or province, e.g. 宁波 or 浙江省."),
+        click.option("--year", help="A year or a range: 2020, 2018-2022, 2019-."),
+        click.option("--issuer", help="Issuing body, e.g. 市城管局."),
+        click.option("--doc-type", help="Document type, e.g. 工作总结, 政府工作报告."),
+        click.option("--source", help="Source file path (prefix)."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _open_engine(index_dir: str, load_model: bool = False):
+    from indexer.layout import IndexUnavailable
+    from search.engine import Engine
+
+    try:
+        return Engine(index_dir, load_model=load_model)
+    except IndexUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _run(fn, *args, **kwargs):
+    """Call the library; its expected errors become one clear line, exit 1."""
+    from indexer.embedding import ModelUnavailable
+    from indexer.layout import IndexUnavailable
+    from search.engine import SearchError
+    from search.query import QueryError
+
+    try:
+        return fn(*args, **kwargs)
+    except (QueryError, SearchError, IndexUnavailable, ModelUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyError as exc:
+        raise click.ClickException(f"no such id: {exc.args[0]}") from None
+
+
+@click.group()
+@click.version_option(package_name="report-search")
+def main():
+    """Search Chinese work reports by keyword, phrase and meaning."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@index_dir_option
+@click.option("--model", default=None, help="Sentence-transformers model name or path (default m3e-small).")
+@click.option("--no-embed", is_flag=True, help="Build only the keyword index (no semantic search).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def index(paths, index_dir, model, no_embed, quiet):
+    """Index folders and files of reports (default: corpus/)."""
+    from indexer.embedding import DEFAULT_MODEL
+    from indexer.pipeline import BuildOptions, build_index
+
+    paths = list(paths) or ["corpus"]
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        raise click.ClickException(f"no such file or folder: {', '.join(missing)}")
+    bar = None
+
+    def progress(stage, done, total):
+        nonlocal bar
+        if quiet:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc=stage, unit="passage", file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+
+    options = BuildOptions(model=model or DEFAULT_MODEL, embed=not no_embed)
+    report = _run(build_index, paths, index_dir, options, progress)
+    if bar is not None:
+        bar.close()
+    click.echo(f"indexed {report.files} files: {report.reports} reports, {report.passages} passages "
+               f"into {report.index_dir} in {report.seconds:.1f} s"
+               + (f" ({report.embedded} passages embedded, the rest from cache)" if not no_embed else ""))
+    for path, note in report.notes:
+        click.echo(f"  note: {path}: {note}")
+    click.echo(f"skipped {len(report.skipped)} files" + (":" if report.skipped else ""))
+    for path, reason in report.skipped:
+        click.echo(f"  skipped: {path}: {reason}")
+
+
+@main.command()
+@click.argument("query")
+@index_dir_option
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True)
+@click.option("-k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per page.")
+@click.option("--offset", type=click.IntRange(0, 10_000), default=0, show_default=True)
+@filter_options
+@click.option("--explain", is_flag=True, help="Show each result's rank and score in each retriever.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON results contract.")
+def search(query, index_dir, mode, k, offset, region, year, issuer, doc_type, source, explain, as_json):
+    """Search passages. Quote "exact phrases"; use AND / OR / NOT and field:value."""
+    engine = _open_engine(index_dir)
+    filters = _filters(region, year, issuer, doc_type, source)
+    result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain)
+    _print_results(result, as_json)
+
+
+@main.command()
+@click.argument("passage_id")
+@index_dir_option
+@click.option("-k", "k", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--offset", type=click.IntRange(0, 10_000), default=0, show_default=True)
+@filter_options
+@click.option("--json", "as_json", is_flag=True)
+def similar(passage_id, index_dir, k, offset, region, year, issuer, doc_type, source, as_json):
+    """Passages most like PASSAGE_ID, from other reports first."""
+    engine = _open_engine(index_dir)
+    filters = _filters(region, year, issuer, doc_type, source)
+    _print_results(_run(engine.similar, passage_id, k=k, offset=offset, filters=filters), as_json)
+
+
+@main.command()
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True)
+def stats(index_dir, as_json):
+    """What the index holds."""
+    info = _open_engine(index_dir).stats()
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    c = info["counts"]
+    click.echo(f"{c['documents']} reports, {c['passages']} passages from {c['files']} files "
+               f"({c['skipped_files']} skipped); built {info['built_at']}")
+    click.echo(f"embeddings: {info['model'] or 'none'} ({info['dimension']}-dim, {info['vector_index']} index)")
+    for f in info["skipped_files"]:
+        click.echo(f"  skipped: {f['path']}: {f['reason']}")
+
+
+@main.command(name="eval")
+@click.argument("dataset", type=click.Path(exists=True))
+@index_dir_option
+@click.option("--modes", default="keyword,semantic,hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=int, default=None, help="Evaluate only the first N queries.")
+def evaluate(dataset, index_dir, modes, as_json, limit):
+    """Score the engine on a labelled query set (BEIR folder or seeds-style JSONL)."""
+    from search import evaluation
+
+    mode_list = [m.strip() for m in modes.split(",") if m.strip()]
+    bad = [m for m in mode_list if m not in ("keyword", "semantic", "hybrid")]
+    if bad:
+        raise click.BadParameter(f"unknown mode(s): {', '.join(bad)}", param_hint="--modes")
+    explicit = click.get_current_context().get_parameter_source("index_dir").name != "DEFAULT"
+    result = _run(evaluation.run, dataset, mode_list, index_dir if explicit or dataset.endswith(".jsonl") else None,
+                  limit=limit)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(f"{result['dataset']}: {result['queries']} queries")
+    for mode, m in result["modes"].items():
+        click.echo(f"  {mode:9s} " + "  ".join(f"{name}={value:.3f}" if name != "latency_ms" else
+                                                f"{name}={value:.1f}" for name, value in m.items()))
+
+
+def _print_results(result: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result['total']} results for {result['query']} ({result['mode']})")
+    for i, r in enumerate(result["results"], 1):
+        meta = " · ".join(str(v) for v in (r["region"], r["year"], r["doc_type"]) if v)
+        click.echo(f"\n{i}. [{r['passage_id']}] {r['title']}  {meta}")
+        if r["heading_path"]:
+            click.echo("   " + " > ".join(r["heading_path"]))
+        click.echo("   " + html.unescape(r["highlight"].replace("<mark>", "【").replace("</mark>", "】")))
+        if r.get("explain"):
+            click.echo("   explain: " + json.dumps(r["explain"], ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Near-duplicate collapse: reports repeat template sentences; show each once."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from indexer.text import WORD_CHAR
+
+from .fusion import Fused
+
+
+def shingles(norm_text: str, n: int = 3) -> frozenset[str]:
+    chars = "".join(WORD_CHAR.findall(norm_text))
+    if len(chars) <= n:
+        return frozenset([chars]) if chars else frozenset()
+    return frozenset(chars[i:i + n] for i in range(len(chars) - n + 1))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def collapse(ranked: list[Fused], norm_texts: dict[str, str], threshold: float = 0.9) -> list[Fused]:
+    """Keep the best of each group of passages whose normalised texts are identical
+    or nearly so (trigram Jaccard >= threshold); the kept one lists the others."""
+    kept: list[Fused] = []
+    kept_shingles: list[frozenset[str]] = []
+    folded: dict[int, list[str]] = {}
+    exact: dict[str, int] = {}
+    for item in ranked:
+        text = norm_texts.get(item.passage_id, "")
+        key = "".join(WORD_CHAR.findall(text))
+        if key in exact:
+            folded[exact[key]].append(item.passage_id)
+            continue
+        sh = shingles(text)
+        match = next((i for i, other in enumerate(kept_shingles) if jaccard(sh, other) >= threshold), None)
+        if match is not None:
+            folded[match].append(item.passage_id)
+            continue
+        exact[key] = len(kept)
+        folded[len(kept)] = []
+        kept.append(item)
+        kept_shingles.append(sh)
+    return [replace(item, duplicates=tuple(folded[i])) if folded[i] else item for i, item in enumerate(kept)]

@@ -1,0 +1,230 @@
+"""The search API: open an index directory once, then search, find similar
+passages and read passages and documents. The CLI and the web app call only this."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from indexer.layout import IndexDir, IndexUnavailable
+from indexer.store import PassageStore
+from indexer.text import normalise
+
+from . import collapse as near_dupes
+from . import fusion
+from .highlight import highlight
+from .hits import Filters, Hit, Ranked
+from .keyword import KeywordSearcher
+from .query import ParsedQuery, QueryError
+
+MODES = ("hybrid", "keyword", "semantic")
+MAX_K = 100
+MAX_OFFSET = 10_000
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Ranking settings; every one has a default that the dev sets were tuned on."""
+
+    mode: str = "hybrid"  # default mode when a call names none
+    fusion: str = "rrf"  # "rrf" (weighted reciprocal rank) or "interpolate" (min-max scores)
+    rrf_k: float = 60.0  # RRF's rank constant
+    keyword_weight: float = 1.0  # weight of the keyword list in fusion
+    semantic_weight: float = 1.0  # weight of the semantic list in fusion
+    candidates: int = 100  # passages each retriever contributes before fusion
+    collapse: bool = True  # return near-identical passages once
+    collapse_threshold: float = 0.9  # character-trigram Jaccard that counts as a near duplicate
+    bm25_k1: float = 0.9  # tuned on seeds-dev (0.9-1.2 and b 0.5-0.75 score alike)
+    bm25_b: float = 0.75
+
+
+class SearchError(ValueError):
+    """A bad request: the message names the parameter."""
+
+
+class Engine:
+    def __init__(self, index_dir: str | Path, settings: SearchSettings = SearchSettings(), load_model: bool = True):
+        self.directory = IndexDir(index_dir)
+        self.settings = settings
+        self.manifest = self.directory.read_manifest()
+        build = self.directory.active_build(self.manifest)
+        self.store = PassageStore(build.passages, readonly=True)
+        self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b)
+        self._vectors_path = build.vectors
+        self._semantic = None
+        self._lock = threading.Lock()
+        if load_model and self.has_vectors:
+            _ = self.semantic
+
+    @property
+    def has_vectors(self) -> bool:
+        return "model" in self.manifest and self._vectors_path.exists()
+
+    @property
+    def semantic(self):
+        """The vector searcher, loaded on first use (the model takes seconds)."""
+        if self._semantic is None:
+            if not self.has_vectors:
+                raise SearchError("this index has no embeddings: re-run `report-search index` without --no-embed")
+            with self._lock:
+                if self._semantic is None:
+                    from indexer.embedding import load_model
+
+                    from .semantic import SemanticSearcher
+
+                    model = load_model(self.manifest["model"])
+                    dim = model.get_sentence_embedding_dimension()
+                    if dim != self.manifest.get("dimension"):
+                        raise IndexUnavailable(
+                            f"model {self.manifest['model']} gives {dim}-dim vectors but the index holds "
+                            f"{self.manifest.get('dimension')}-dim ones: re-run `report-search index`")
+                    self._semantic = SemanticSearcher(self._vectors_path, model)
+        return self._semantic
+
+    def close(self) -> None:
+        self.keyword.close()
+        self.store.close()
+
+    # ---- search
+    def search(self, query: str, mode: str | None = None, k: int = 10, offset: int = 0,
+               filters: Filters = Filters(), explain: bool = False) -> dict:
+        """The results contract shared by the CLI's --json and the web API."""
+        mode = mode or self.settings.mode
+        check_paging(mode, k, offset)
+        parsed = self.keyword.parse(query)
+        ranked, total = self._rank(parsed, mode, offset + k, filters)
+        page = ranked[offset:offset + k]
+        return {"query": query, "mode": mode, "total": total,
+                "results": self._results(page, parsed, explain)}
+
+    def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters) -> tuple[list, int]:
+        s = self.settings
+        depth = max(s.candidates, want * 2 if s.collapse else want)
+        lists: dict[str, list[Hit]] = {}
+        totals: dict[str, int] = {}
+        if mode in ("keyword", "hybrid"):
+            kw = self.keyword.search(parsed, depth, filters)
+            lists["keyword"], totals["keyword"] = kw.hits, kw.total
+        if mode in ("semantic", "hybrid") and parsed.free_text:
+            sem = self._semantic_search(parsed, depth, filters)
+            lists["semantic"], totals["semantic"] = sem.hits, sem.total
+        if mode == "keyword" or "semantic" not in lists:
+            fused = [fusion.Fused(h.passage_id, h.score, {"keyword": (i, h.score)})
+                     for i, h in enumerate(lists.get("keyword", []), 1)]
+        elif mode == "semantic":
+            fused = [fusion.Fused(h.passage_id, h.score, {"semantic": (i, h.score)})
+                     for i, h in enumerate(lists["semantic"], 1)]
+        else:
+            weights = {"keyword": s.keyword_weight, "semantic": s.semantic_weight}
+            fused = (fusion.interpolate(lists, weights) if s.fusion == "interpolate"
+                     else fusion.rrf(lists, weights, s.rrf_k))
+        if s.collapse:
+            fused = near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
+                                        s.collapse_threshold)
+        total = totals.get("keyword", 0) if mode == "keyword" else len(fused)
+        return fused, total
+
+    def _semantic_search(self, parsed: ParsedQuery, depth: int, filters: Filters) -> Ranked:
+        allowed = None
+        if parsed.strict:
+            # Phrases, operators and fields are constraints: rank only what satisfies them.
+            allowed = self.keyword.matching_ids(parsed, filters)
+        elif not filters.is_empty():
+            allowed = self.keyword.filtered_ids(filters)
+        return self.semantic.search(normalise(parsed.free_text), depth, allowed)
+
+    def _norm_texts(self, ids: list[str]) -> dict[str, str]:
+        return {pid: p.norm for pid, p in self.store.passages(ids).items()}
+
+    def _results(self, page: list, parsed: ParsedQuery | None, explain: bool) -> list[dict]:
+        passages = self.store.passages([f.passage_id for f in page])
+        docs = self.store.documents([p.doc_id for p in passages.values()])
+        needles = [] if parsed is None else parsed.phrases + [w for w in parsed.words if len(w) > 1 or
+                                                              len(parsed.free_text) == 1]
+        out = []
+        for f in page:
+            p = passages.get(f.passage_id)
+            if p is None:
+                continue
+            d = docs[p.doc_id]
+            item = {
+                "passage_id": p.passage_id, "doc_id": p.doc_id, "title": d.title,
+                "heading_path": list(p.heading_path), "text": p.text,
+                "highlight": highlight(p.text, needles), "score": round(f.score, 6),
+                "region": d.region, "year": d.year, "issuer": d.issuer, "doc_type": d.doc_type,
+                "source": d.source,
+            }
+            if f.duplicates:
+                item["duplicates"] = list(f.duplicates)
+            if explain:
+                item["explain"] = {name: {"rank": rank, "score": round(score, 6)}
+                                   for name, (rank, score) in f.sources.items()}
+            out.append(item)
+        return out
+
+    # ---- similar passages
+    def similar(self, passage_id: str, k: int = 10, offset: int = 0, filters: Filters = Filters()) -> dict:
+        """Passages most like a given one; passages from other reports first."""
+        check_paging("semantic", k, offset)
+        source = self.store.passage(passage_id)
+        if source is None:
+            raise KeyError(passage_id)
+        vector = self.semantic.vector_of(passage_id)
+        allowed = None if filters.is_empty() else self.keyword.filtered_ids(filters)
+        depth = max(self.settings.candidates, (offset + k) * 3)
+        ranked = self.semantic.search_vector(vector, depth, allowed, exclude={passage_id})
+        same_doc = {p.passage_id for p in self.store.document_passages(source.doc_id)}
+        others = [h for h in ranked.hits if h.passage_id not in same_doc]
+        own = [h for h in ranked.hits if h.passage_id in same_doc]
+        fused = [fusion.Fused(h.passage_id, h.score, {"semantic": (i, h.score)})
+                 for i, h in enumerate(others + own, 1)]
+        if self.settings.collapse:
+            fused = near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
+                                        self.settings.collapse_threshold)
+        return {"query": passage_id, "mode": "similar", "total": len(fused),
+                "results": self._results(fused[offset:offset + k], None, False)}
+
+    # ---- reading
+    def passage(self, passage_id: str, context: int = 1) -> dict:
+        p = self.store.passage(passage_id)
+        if p is None:
+            raise KeyError(passage_id)
+        siblings = self.store.document_passages(p.doc_id)
+        i = p.position
+        return {"passage": self._passage_dict(p), "document": self._doc_dict(p.doc_id),
+                "before": [self._passage_dict(s) for s in siblings[max(0, i - context):i]],
+                "after": [self._passage_dict(s) for s in siblings[i + 1:i + 1 + context]]}
+
+    def document(self, doc_id: str) -> dict:
+        doc = self._doc_dict(doc_id)
+        doc["passages"] = [self._passage_dict(p) for p in self.store.document_passages(doc_id)]
+        return doc
+
+    def stats(self) -> dict:
+        m = self.manifest
+        return {"counts": self.store.counts(), "model": m.get("model"), "dimension": m.get("dimension"),
+                "vector_index": m.get("vector_index"), "built_at": m.get("built_at"), "build": m.get("build"),
+                "skipped_files": [f for f in self.store.files() if f["status"] == "skipped"]}
+
+    def _passage_dict(self, p) -> dict:
+        return {"passage_id": p.passage_id, "doc_id": p.doc_id, "position": p.position,
+                "heading_path": list(p.heading_path), "text": p.text}
+
+    def _doc_dict(self, doc_id: str) -> dict:
+        d = self.store.document(doc_id)
+        if d is None:
+            raise KeyError(doc_id)
+        return {"doc_id": d.doc_id, "title": d.title, "year": d.year, "region": d.region, "issuer": d.issuer,
+                "doc_type": d.doc_type, "source": d.source, "url": d.url, "n_passages": d.n_passages}
+
+
+def check_paging(mode: str, k: int, offset: int) -> None:
+    if mode not in MODES and mode != "semantic":
+        raise SearchError(f"mode must be one of {', '.join(MODES)}, not '{mode}'")
+    if not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise SearchError(f"k must be a whole number from 1 to {MAX_K}")
+    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise SearchError(f"offset must be a whole number from 0 to {MAX_OFFSET}")
+
+
+__all__ = ["Engine", "SearchSettings", "SearchError", "QueryError", "IndexUnavailable", "Filters", "replace"]

@@ -1,0 +1,59 @@
+"""Fusion of ranked lists: pure functions over hand-checkable inputs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .hits import Hit
+
+
+@dataclass(frozen=True)
+class Fused:
+    passage_id: str
+    score: float
+    # per retriever: (1-based rank, retriever score); absent where it did not return the passage
+    sources: dict[str, tuple[int, float]] = field(default_factory=dict)
+    duplicates: tuple[str, ...] = ()  # near-identical passages folded into this one
+
+
+def rrf(lists: dict[str, list[Hit]], weights: dict[str, float] | None = None, k: float = 60.0) -> list[Fused]:
+    """Weighted reciprocal rank fusion: score = sum of weight / (k + rank)."""
+    weights = weights or {}
+    scores: dict[str, float] = {}
+    sources: dict[str, dict[str, tuple[int, float]]] = {}
+    for name, hits in lists.items():
+        w = weights.get(name, 1.0)
+        for rank, hit in enumerate(hits, 1):
+            scores[hit.passage_id] = scores.get(hit.passage_id, 0.0) + w / (k + rank)
+            sources.setdefault(hit.passage_id, {})[name] = (rank, hit.score)
+    return _ordered(scores, sources)
+
+
+def normalised_scores(hits: list[Hit]) -> dict[str, float]:
+    """Min-max normalised scores in [0, 1]; all equal scores map to 1."""
+    if not hits:
+        return {}
+    values = [h.score for h in hits]
+    lo, hi = min(values), max(values)
+    if hi - lo <= 1e-12:
+        return {h.passage_id: 1.0 for h in hits}
+    return {h.passage_id: (h.score - lo) / (hi - lo) for h in hits}
+
+
+def interpolate(lists: dict[str, list[Hit]], weights: dict[str, float] | None = None) -> list[Fused]:
+    """Weighted sum of min-max normalised scores (a missing passage scores 0 in that list)."""
+    weights = weights or {}
+    scores: dict[str, float] = {}
+    sources: dict[str, dict[str, tuple[int, float]]] = {}
+    for name, hits in lists.items():
+        w = weights.get(name, 1.0)
+        norm = normalised_scores(hits)
+        for rank, hit in enumerate(hits, 1):
+            scores[hit.passage_id] = scores.get(hit.passage_id, 0.0) + w * norm[hit.passage_id]
+            sources.setdefault(hit.passage_id, {})[name] = (rank, hit.score)
+    return _ordered(scores, sources)
+
+
+def _ordered(scores: dict[str, float], sources: dict[str, dict[str, tuple[int, float]]]) -> list[Fused]:
+    # Ties break on the passage id so the order is deterministic.
+    order = sorted(scores, key=lambda pid: (-scores[pid], pid))
+    return [Fused(pid, scores[pid], sources[pid]) for pid in order]

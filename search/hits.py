@@ -1,0 +1,34 @@
+"""Values shared by every retriever: a hit, a ranked list and the filters."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on the documents a search may return. Empty means no restriction."""
+
+    region: str | None = None  # city or province, with or without 市/省
+    year_from: int | None = None
+    year_to: int | None = None
+    issuer: str | None = None
+    doc_type: str | None = None
+    source: str | None = None  # a source file's path (prefix match)
+
+    def is_empty(self) -> bool:
+        return all(value is None for value in self.__dict__.values())
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A retriever's answer: hits best first, and how many passages matched in all."""
+
+    hits: list[Hit]
+    total: int
+    notes: list[str] = field(default_factory=list)

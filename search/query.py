@@ -1,0 +1,161 @@
+"""Query syntax: words, "quoted phrases", AND / OR / NOT, parentheses, field:value.
+
+Implicit terms are ORed and ranked by BM25F; a quoted phrase matches only
+passages whose text holds its characters in a row (punctuation ignored).
+Fields: region, year (2020 or [2018 TO 2020]), issuer, doc_type, source, title.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import qparser, query as wq
+
+from .analysis import phrase_chars, word_terms
+
+MAX_QUERY_CHARS = 1000
+FIELD_ALIASES = {"region": "region", "year": "year", "issuer": "issuer", "doc_type": "doc_type",
+                 "type": "doc_type", "source": "source", "title": "title",
+                 "地区": "region", "年份": "year", "单位": "issuer", "类型": "doc_type"}
+_FIELD_SYNTAX = re.compile(r"(?<![\w\"])([A-Za-z_\u4e00-\u9fff]{2,10}):(?=\S)")
+_OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
+
+
+class QueryError(ValueError):
+    """A query that cannot be understood; the message says what to change."""
+
+
+@dataclass
+class ParsedQuery:
+    text: str  # as typed
+    keyword: wq.Query  # for the Whoosh index
+    free_text: str  # the words and phrases, without syntax: what the semantic side embeds
+    phrases: list[str] = field(default_factory=list)  # normalised phrase characters
+    words: list[str] = field(default_factory=list)  # positive word terms, for highlighting
+    strict: bool = False  # phrases, operators or fields: the keyword match is a constraint
+
+
+class _ExactPhrasePlugin(qparser.PhrasePlugin):
+    """Quoted phrases search the character-bigram field instead of the word field."""
+
+    class PhraseNode(qparser.PhrasePlugin.PhraseNode):
+        def query(self, parser):
+            if self.fieldname in ("region", "year", "issuer", "doc_type", "source"):
+                return super().query(parser)
+            if self.fieldname not in (None, "content"):
+                return wq.NullQuery  # the one exact field serves every text field
+            chars = phrase_chars(self.text)
+            if len(chars) == 0:
+                return wq.NullQuery
+            if len(chars) == 1:
+                return wq.Or([wq.Term("content", chars), wq.Prefix("exact", chars)])
+            bigrams = [chars[i:i + 2] for i in range(len(chars) - 1)]
+            if len(bigrams) == 1:
+                return wq.Term("exact", bigrams[0], boost=self.boost)
+            return wq.Phrase("exact", bigrams, slop=1, boost=self.boost)
+
+    def taggers(self, parser):
+        return [(self.PhraseTagger(self.expr, self.PhraseNode), 0)]
+
+    class PhraseTagger(qparser.RegexTagger):
+        def __init__(self, expr, node_class):
+            super().__init__(expr)
+            self.node_class = node_class
+
+        def create(self, parser, match):
+            text = match.group("text")
+            textstartchar = match.start("text")
+            slop = match.group("slop")
+            slop = int(slop) if slop else 1
+            return self.node_class(text, textstartchar, slop)
+
+
+def make_parser(schema, field_boosts: dict[str, float]) -> qparser.QueryParser:
+    parser = qparser.MultifieldParser(list(field_boosts), schema, fieldboosts=field_boosts,
+                                      group=qparser.OrGroup.factory(0.0))
+    parser.remove_plugin_class(qparser.PhrasePlugin)
+    parser.add_plugin(_ExactPhrasePlugin())
+    for plugin in (qparser.WildcardPlugin, qparser.BoostPlugin, qparser.PlusMinusPlugin):
+        parser.remove_plugin_class(plugin)
+    return parser
+
+
+def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
+    """Parse a user query. Raises QueryError with a message for the user."""
+    if not isinstance(text, str) or not text.strip():
+        raise QueryError("empty query")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long: {len(text)} characters, at most {MAX_QUERY_CHARS}")
+    clean = re.sub(r"[\x00-\x1f\x7f]", " ", text).replace("“", '"').replace("”", '"').replace("＂", '"')
+    if clean.count('"') % 2:
+        clean = clean[::-1].replace('"', "", 1)[::-1]  # an unbalanced quote: drop the last one
+    clean = _FIELD_SYNTAX.sub(lambda m: _field(m.group(1)) + ":", clean)
+    try:
+        keyword = _require_constraints(parser.parse(clean))
+    except QueryError:
+        raise
+    except Exception as exc:  # Whoosh raises assorted errors on odd syntax
+        raise QueryError(f"cannot parse query: {exc}") from None
+    phrases = [phrase_chars(p) for p in re.findall(r'"([^"]*)"', clean)]
+    free = _free_text(clean)
+    strict = bool(phrases) or bool(_OPERATORS.search(clean)) or ":" in clean and keyword_has_fields(keyword)
+    words = [] if not free else sorted({t.text for t in word_terms(free)}, key=len, reverse=True)
+    if isinstance(keyword, type(wq.NullQuery)) and not free:
+        raise QueryError("query has no searchable words")
+    return ParsedQuery(text, keyword, free, [p for p in phrases if p], words, strict)
+
+
+_FILTER_FIELDS = ("region", "year", "issuer", "doc_type", "source", "title")
+
+
+def _require_constraints(q: wq.Query) -> wq.Query:
+    """In the implicit OR of a plain query, phrases and field:value terms are
+    required and NOT terms exclude; the other words only rank."""
+    if not isinstance(q, wq.Or):
+        return wq.NullQuery if isinstance(q, wq.Not) else q
+    required, optional, excluded = [], [], []
+    for sub in q.subqueries:
+        if isinstance(sub, wq.Not):
+            excluded.append(sub.query)
+        elif _is_constraint(sub):
+            required.append(sub)
+        else:
+            optional.append(sub)
+    if not required and not optional:
+        return wq.NullQuery
+    if required:
+        base = wq.And(required)
+        if optional:
+            base = wq.AndMaybe(base, wq.Or(optional))
+    else:
+        base = wq.Or(optional)
+    return wq.AndNot(base, wq.Or(excluded)) if excluded else base
+
+
+def _is_constraint(q: wq.Query) -> bool:
+    if isinstance(q, wq.Phrase) or getattr(q, "fieldname", None) in _FILTER_FIELDS + ("exact",):
+        return True
+    if isinstance(q, (wq.Or, wq.And)):
+        return bool(q.subqueries) and all(_is_constraint(s) for s in q.subqueries)
+    return isinstance(q, wq.NumericRange)
+
+
+def _field(name: str) -> str:
+    key = FIELD_ALIASES.get(name) or FIELD_ALIASES.get(name.lower())
+    if key is None:
+        raise QueryError(f"unknown field '{name}:' (known: region, year, issuer, doc_type, source, title)")
+    return key
+
+
+def keyword_has_fields(q: wq.Query) -> bool:
+    return any(getattr(leaf, "fieldname", None) in ("region", "year", "issuer", "doc_type", "source", "title")
+               for leaf in q.leaves()) if hasattr(q, "leaves") else False
+
+
+def _free_text(clean: str) -> str:
+    """The query without syntax: no operators, no field:value, no quotes or brackets."""
+    text = re.sub(r"\b(?:region|year|issuer|doc_type|source|title):(\"[^\"]*\"|\[[^\]]*\]|\S+)", " ", clean)
+    text = re.sub(r"\bNOT\s+(\"[^\"]*\"|\S+)", " ", text)
+    text = _OPERATORS.sub(" ", text)
+    text = re.sub(r"[\"()\[\]]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
