@@ -15,9 +15,9 @@ from .text import CJK, normalise
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 # `總結(jié)`: a reading in brackets right after a character. A tone mark is
 # required so that real brackets such as `(gis)` stay.
-_PINYIN = re.compile(rf"(?<=[\u3400-\u9fff])[(（]([a-zü{_TONED}]{{1,7}})[)）]")
+_PINYIN = re.compile(rf"(?<=[\u3400-\u9fff])[(（](?=[a-zü]*[{_TONED}])([a-zü{_TONED}]{{1,7}})[)）]")
 # `剛?cè)岵`: the same reading whose opening bracket was lost to a `?`.
-_PINYIN_DEBRIS = re.compile(rf"[?？][a-zü{_TONED}]{{1,7}}[)）]")
+_PINYIN_DEBRIS = re.compile(rf"[?？](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}[)）]")
 _GARBLE_NEIGHBOUR = re.compile(r"(?<=\ufffd[\u3400-\u9fff])[?？]|[?？](?=\ufffd)")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]{0,80})?/?>")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\ufeff\x00-\x08\x0b-\x1f\x7f]")

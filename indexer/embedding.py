@@ -51,6 +51,13 @@ def load_model(name: str = DEFAULT_MODEL, max_seq_length: int = 256):
 
     logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
     logging.getLogger("transformers").setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
     path = model_path(name)
     try:
         model = SentenceTransformer(path, device="cpu")
@@ -70,7 +77,7 @@ def encode(model, texts: Sequence[str], batch_size: int = 32, progress: Callable
            ) -> np.ndarray:
     """Unit vectors for texts, batched by length (similar lengths pad less)."""
     order = np.argsort([-len(t) for t in texts], kind="stable")
-    dim = model.get_sentence_embedding_dimension()
+    dim = dimension(model)
     out = np.zeros((len(texts), dim), dtype=np.float32)
     for start in range(0, len(texts), batch_size):
         idx = order[start:start + batch_size]
@@ -80,6 +87,11 @@ def encode(model, texts: Sequence[str], batch_size: int = 32, progress: Callable
         if progress:
             progress(len(idx))
     return out
+
+
+def dimension(model) -> int:
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(getter())
 
 
 class EmbeddingCache:

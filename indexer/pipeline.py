@@ -182,7 +182,9 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
     finally:
         cache.close()
     if not len(ids):
-        dim = load_model(options.model).get_sentence_embedding_dimension()
+        from .embedding import dimension
+
+        dim = dimension(load_model(options.model))
         import numpy as np
 
         vectors = np.zeros((0, dim), dtype="float32")

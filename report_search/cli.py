@@ -189,6 +189,22 @@ def evaluate(dataset, index_dir, modes, as_json, limit):
                                                 f"{name}={value:.1f}" for name, value in m.items()))
 
 
+@main.command()
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+def serve(index_dir, host, port, threads):
+    """Serve the JSON API with a production WSGI server (waitress)."""
+    from waitress import serve as waitress_serve
+
+    from web.app import create_app
+
+    app = _run(create_app, {"INDEX_DIR": index_dir})
+    click.echo(f"serving {index_dir} on http://{host}:{port}/  (Ctrl-C to stop)")
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
 def _print_results(result: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))

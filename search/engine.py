@@ -73,7 +73,9 @@ class Engine:
                     from .semantic import SemanticSearcher
 
                     model = load_model(self.manifest["model"])
-                    dim = model.get_sentence_embedding_dimension()
+                    from indexer.embedding import dimension
+
+                    dim = dimension(model)
                     if dim != self.manifest.get("dimension"):
                         raise IndexUnavailable(
                             f"model {self.manifest['model']} gives {dim}-dim vectors but the index holds "

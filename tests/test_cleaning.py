@@ -1,0 +1,108 @@
+"""Each clean-up case on real text from the seed reports."""
+from __future__ import annotations
+
+from conftest import seed_text
+
+from indexer.cleaning import clean
+from indexer.structure import passages, split_reports
+from search.analysis import word_terms
+
+
+def joined(prefix: str) -> str:
+    return "\n".join(clean(seed_text(prefix)).lines)
+
+
+def test_site_preambles_and_disclaimers_are_removed():
+    assert "想要寫出一篇" not in joined("000")
+    assert "每個職場人" not in joined("004")
+    assert "中文期刊网精心挑选" not in joined("002")
+    assert "免责声明" not in joined("001") and "来源:网络整理" not in joined("001")
+    # ... and the report text around them stays
+    assert joined("001").startswith("自2020年以来")
+    assert "5.推进城市治理“创新”行动" in joined("001")
+
+
+def test_document_sharing_header_and_footer_of_003_are_removed():
+    cleaned = clean(seed_text("003"))
+    text = "\n".join(cleaned.lines)
+    for boilerplate in ("由会员分享", "配套讲稿", "特殊限制", "关 键 词", "禁止商用", "限制150内"):
+        assert boilerplate not in text
+    assert cleaned.title == "2022市区城市管理局工作报告"
+    assert cleaned.removed["site footer lines"] == 7
+
+
+def test_pinyin_readings_removed_and_real_parentheses_kept():
+    text = joined("004")
+    assert "創建文明城市工作總結報告篇1" in text
+    assert "(chuàng)" not in text and "(jié)" not in text
+    assert "局長xx任組長" in text
+    assert "(體育東路社區" in text  # a real bracket after a character stays
+    assert "协助优化gis三维地理信息地图" in joined("003")  # ascii in text untouched
+    # brackets without a tone mark are not readings
+    assert clean("平台(gis)建設總結(jié)報告").lines == ["平台(gis)建設總結報告"]
+
+
+def test_lines_broken_mid_sentence_are_rejoined():
+    text = joined("000")
+    assert "1、繼續進行“最美辦公室”檢查評比工作,19—20學年度檢查評比結果下周公布。" in text
+    assert "在下半年的工作中,工會將按照學校工作的總體安排,計劃開展以下活動:" in text
+    assert "號召全校教師形成綠色生活方式。" in text
+    assert "注重解決廣大教職工最關心、最直接、最現實的利益問題" in text
+    # headings are not glued to the paragraph after them
+    assert "二、以人為本,積極開展各項活動豐富教職工生活" in clean(seed_text("000")).lines
+
+
+def test_page_fragments_of_003_are_rejoined_into_the_sentences_they_cut():
+    text = joined("003")
+    assert "下发了xx区智慧城管工作考核办法等规范性文件" in text
+    assert "2、作考核办法" not in text
+    assert "基层管理优势,多方联动" in text
+
+
+def test_bullet_debris_becomes_list_markers():
+    lines = clean(seed_text("004")).lines
+    assert "• 開展職工文體活動" in lines
+    assert not any(line.startswith("??") for line in lines)
+
+
+def test_placeholders_stay_in_text_but_are_not_index_terms():
+    text = joined("001")
+    assert "组建党员先锋队X支" in text
+    terms = {t.text for t in word_terms("组建党员先锋队X支,累计处罚xx件,__年上半年,20xx年")}
+    assert not terms & {"x", "xx", "_", "__", "20xx"}
+    assert {"党员", "先锋队", "处罚"} <= terms
+
+
+def test_files_with_several_reports_are_split_with_titles():
+    c002 = clean(seed_text("002"))
+    titles = [r.title for r in split_reports(c002.lines, c002.title)]
+    assert titles == [f"城市长效管理总结范文{i}" for i in range(1, 7)]
+    c004 = clean(seed_text("004"))
+    titles = [r.title for r in split_reports(c004.lines, c004.title)]
+    assert titles == [f"創建文明城市工作總結報告篇{i}" for i in range(1, 8)]
+
+
+def test_unmarked_reports_in_000_split_where_numbering_restarts():
+    c000 = clean(seed_text("000"))
+    reports = split_reports(c000.lines, c000.title)
+    starts = [r.lines[0][:12] for r in reports]
+    assert len(reports) == 3
+    assert starts[1].startswith("工會工作是學校")
+    assert starts[2].startswith("__年上半年,市城管局")
+
+
+def test_passages_carry_heading_paths():
+    c000 = clean(seed_text("000"))
+    report = split_reports(c000.lines, c000.title)[2]
+    by_start = {p.text[:8]: p for p in passages(report)}
+    p = by_start["一是宣傳進村入戶"]
+    assert p.heading_path == ("一、城鄉環境綜合治理持續深入開展", "(一)加強宣傳發動,營造良好氛圍", "一是宣傳進村入戶")
+
+
+def test_long_paragraphs_are_split_at_sentence_ends():
+    c004 = clean(seed_text("004"))
+    report = split_reports(c004.lines, c004.title)[3]
+    chunks = passages(report)
+    assert max(len(p.text) for p in chunks) <= 600
+    long_ones = [p for p in chunks if len(p.text) > 200]
+    assert all(p.text.endswith(("。", "!", "？", "?", "；", ";")) for p in long_ones[:-1])

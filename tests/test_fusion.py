@@ -1,0 +1,37 @@
+"""Fusion and collapse are pure functions: checked on hand-written lists."""
+from __future__ import annotations
+
+from search.collapse import collapse
+from search.fusion import Fused, interpolate, normalised_scores, rrf
+from search.hits import Hit
+
+
+def hits(*pairs):
+    return [Hit(pid, score) for pid, score in pairs]
+
+
+def test_rrf_sums_weighted_reciprocal_ranks():
+    fused = rrf({"keyword": hits(("a", 9), ("b", 5)), "semantic": hits(("b", 0.9), ("c", 0.8))}, k=60)
+    scores = {f.passage_id: f.score for f in fused}
+    assert [f.passage_id for f in fused] == ["b", "a", "c"]
+    assert abs(scores["b"] - (1 / 62 + 1 / 61)) < 1e-12
+    assert fused[0].sources == {"keyword": (2, 5), "semantic": (1, 0.9)}
+    weighted = rrf({"keyword": hits(("a", 1)), "semantic": hits(("c", 1))}, {"keyword": 1.0, "semantic": 2.0})
+    assert weighted[0].passage_id == "c"
+
+
+def test_min_max_normalisation_is_guarded_against_equal_scores():
+    assert normalised_scores(hits(("a", 3.0), ("b", 3.0))) == {"a": 1.0, "b": 1.0}
+    assert normalised_scores(hits(("a", 4.0), ("b", 2.0), ("c", 3.0))) == {"a": 1.0, "b": 0.0, "c": 0.5}
+    fused = interpolate({"keyword": hits(("a", 4), ("b", 2)), "semantic": hits(("b", 0.5))},
+                        {"keyword": 1.0, "semantic": 1.0})
+    # a: 1.0 + 0; b: 0.0 + 1.0 (a one-item list normalises to 1); ties break on the id
+    assert [(f.passage_id, f.score) for f in fused] == [("a", 1.0), ("b", 1.0)]
+
+
+def test_collapse_folds_identical_and_near_identical_texts():
+    ranked = [Fused("a", 3), Fused("b", 2), Fused("c", 1)]
+    texts = {"a": "加强组织领导,健全工作网络。", "b": "加强组织领导，健全工作网络", "c": "完全不同的一段文字内容"}
+    out = collapse(ranked, texts)
+    assert [f.passage_id for f in out] == ["a", "c"]
+    assert out[0].duplicates == ("b",)

@@ -1,0 +1,149 @@
+"""Readers, encodings and bad input: every file is indexed or reported by name."""
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import seed_text
+
+from indexer.pipeline import BuildOptions, build_index
+from indexer.readers import Unreadable, decode, read
+from report_search.cli import main
+from search.engine import Engine
+
+PARA = "一、加強宣傳發動,營造良好氛圍\n今年城管局印制了35萬份倡議書,已經分發到中心城區的商家店鋪和居民院落。\n"
+
+
+def test_decodes_gb18030_big5_and_utf8_with_bom():
+    simplified = "今年城管局印制了35万份倡议书，已经分发到中心城区的商家店铺和居民院落。" * 3
+    traditional = "今年城管局印製了35萬份倡議書，已經分發到中心城區的商家店鋪和居民院落。" * 3
+    assert decode(simplified.encode("gb18030"))[0] == simplified
+    assert decode(traditional.encode("big5"))[0] == traditional
+    assert decode(b"\xef\xbb\xbf" + simplified.encode("utf-8"))[0] == simplified
+
+
+def test_invalid_utf8_in_the_middle_keeps_the_text_and_says_so():
+    data = ("城市管理精细化。" * 50).encode("utf-8") + b"\xff\xfe\xfa" + ("垃圾分类工作稳步实施。" * 50).encode()
+    text, warnings = decode(data)
+    assert "垃圾分类工作稳步实施" in text and "城市管理精细化" in text
+    assert warnings and "undecodable" in warnings[0]
+
+
+def test_docx_html_and_jsonl_are_read(tmp_path):
+    import docx
+
+    d = docx.Document()
+    for line in PARA.splitlines():
+        d.add_paragraph(line)
+    d.save(tmp_path / "a.docx")
+    (tmp_path / "b.html").write_text(
+        f"<html><head><script>var x=1</script></head><body><nav>首页</nav><p>{PARA}</p></body></html>",
+        encoding="utf-8")
+    (tmp_path / "c.jsonl").write_text(
+        json.dumps({"id": "r1", "text": PARA, "title": "某市2021年工作总结", "year": 2021, "region": "宁波市"},
+                   ensure_ascii=False) + "\nnot json\n", encoding="utf-8")
+    assert "營造良好氛圍" in read(tmp_path / "a.docx", "a.docx")[0].text
+    html_text = read(tmp_path / "b.html", "b.html")[0].text
+    assert "營造良好氛圍" in html_text and "var x" not in html_text and "首页" not in html_text
+    sources = read(tmp_path / "c.jsonl", "c.jsonl")
+    assert len(sources) == 1 and sources[0].fields["year"] == 2021
+    assert any("line 2 skipped" in w for w in sources[0].warnings)
+
+
+def test_pdf_text_layer_is_read(tmp_path):
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(_tiny_pdf("Annual work report 2021"))
+    assert "Annual work report 2021" in read(pdf, "r.pdf")[0].text
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("empty.txt", b"", "empty file"),
+    ("binary.txt", b"\x00\x01\x02" * 100, "binary"),
+    ("noise.txt", bytes(range(128, 256)) * 40, "cannot decode"),
+    ("broken.docx", b"PK\x03\x04 not really a zip", "corrupt"),
+    ("broken.pdf", b"%PDF-1.4 garbage", "PDF"),
+    ("picture.png", b"\x89PNG\r\n", "unsupported file type"),
+])
+def test_bad_files_are_refused_with_a_reason(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(Unreadable, match=reason):
+        read(path, name)
+
+
+def test_zip_bomb_disguised_as_docx_is_refused(tmp_path):
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"\x00" * (50 * 1024 * 1024))
+    with pytest.raises(Unreadable, match="zip bomb"):
+        read(path, "bomb.docx")
+
+
+def test_one_bad_file_does_not_stop_the_corpus_and_is_reported(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "good.txt").write_text(seed_text("001"), encoding="utf-8")
+    (folder / "gbk.txt").write_bytes(seed_text("002").encode("gb18030"))
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.md").write_bytes(b"\x00\xff" * 500)
+    result = CliRunner().invoke(main, ["index", str(folder), "--index-dir", str(tmp_path / "ix"), "--no-embed",
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "indexed 2 files: 7 reports" in result.output
+    assert "skipped 2 files" in result.output
+    assert "empty.txt: empty file" in result.output
+    assert "binary.md: binary file" in result.output
+    engine = Engine(tmp_path / "ix", load_model=False)
+    assert engine.search("城市长效管理", mode="keyword")["total"] > 0
+    assert engine.stats()["counts"]["skipped_files"] == 2
+
+
+def test_index_dir_carries_a_manifest(corpus_index):
+    manifest = json.loads((corpus_index / "manifest.json").read_text())
+    assert manifest["format_version"] == 1
+    assert manifest["counts"]["passages"] > 400 and manifest["counts"]["documents"] == 18
+    assert manifest["model"] == "m3e-small" and manifest["dimension"] == 512
+    assert manifest["built_at"]
+
+
+def test_passage_ids_do_not_change_when_other_files_change(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "a.txt").write_text(seed_text("001"), encoding="utf-8")
+    build_index([str(folder)], tmp_path / "ix", BuildOptions(embed=False))
+    before = Engine(tmp_path / "ix", load_model=False).store.document_passages
+    ids_before = [p.passage_id for d in _doc_ids(tmp_path / "ix") for p in before(d)]
+    (folder / "b.txt").write_text(seed_text("003"), encoding="utf-8")
+    build_index([str(folder)], tmp_path / "ix", BuildOptions(embed=False))
+    engine = Engine(tmp_path / "ix", load_model=False)
+    assert set(ids_before) <= {p.passage_id for p, _ in engine.store.iter_passages()}
+    assert engine.store.passages(ids_before)[ids_before[3]].text == before(ids_before[3].rsplit("-", 1)[0])[3].text
+
+
+def _doc_ids(index_dir):
+    return [row[0] for row in Engine(index_dir, load_model=False).store.db.execute("SELECT doc_id FROM documents")]
+
+
+def _tiny_pdf(text: str) -> bytes:
+    """A one-page PDF with a text layer (Helvetica, ASCII)."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

@@ -1,0 +1,125 @@
+"""Keyword search: phrases, boolean operators, filters, scripts, highlights, errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.text import WORD_CHAR, normalise
+from report_search.cli import main
+from search.engine import Engine
+from search.hits import Filters
+from search.query import QueryError
+
+CONTRACT = {"passage_id", "doc_id", "title", "heading_path", "text", "highlight", "score", "region", "year",
+            "issuer", "doc_type", "source"}
+
+
+def compact(text: str) -> str:
+    return "".join(WORD_CHAR.findall(normalise(text)))
+
+
+def all_passages(engine):
+    return [(p, d) for p, d in engine.store.iter_passages()]
+
+
+@pytest.mark.parametrize("phrase", ["营造浓厚氛围", "思路决定出路", "强化组织领导", "门前三包", "城管进小区"])
+def test_quoted_phrase_returns_exactly_the_passages_that_contain_it(engine, phrase):
+    want = {p.passage_id for p, _ in all_passages(engine)
+            if compact(phrase) in compact(" ".join(p.heading_path + (p.text,)))}
+    got = engine.search(f'"{phrase}"', mode="keyword", k=100)
+    assert want, "the phrase should occur in the corpus"
+    assert {r["passage_id"] for r in got["results"]} | _folded(got) == want
+
+
+def _folded(result):
+    return {d for r in result["results"] for d in r.get("duplicates", [])}
+
+
+def test_phrase_found_where_jieba_splits_it_differently(engine):
+    # jieba reads 城管进小区 as 城管/进/小区 in one sentence; the bigram field does not care
+    got = engine.search('"管进小"', mode="keyword", k=50)
+    assert got["results"] and all("管进小" in compact(r["text"] + "".join(r["heading_path"]))
+                                  for r in got["results"])
+
+
+def test_boolean_operators(engine):
+    both = engine.search("垃圾 AND 分类", mode="keyword", k=100)["results"]
+    assert both and all("垃圾" in compact(r["text"]) and "分类" in compact(r["text"]) for r in both)
+    without = engine.search("垃圾 NOT 分类", mode="keyword", k=100)["results"]
+    assert without and all("分类" not in compact(r["text"] + r["title"] + "".join(r["heading_path"]))
+                           for r in without)
+    either = engine.search("巾帼 OR 志愿者", mode="keyword", k=100)["total"]
+    assert either > engine.search("巾帼", mode="keyword", k=100)["total"]
+
+
+def test_field_filters_in_query_and_as_parameters(engine):
+    in_query = engine.search("城市管理 region:宁波", mode="keyword", k=50)["results"]
+    as_filter = engine.search("城市管理", mode="keyword", k=50, filters=Filters(region="浙江"))["results"]
+    assert in_query and all(r["region"] == "宁波市" for r in in_query)
+    assert as_filter and all(r["region"] in ("宁波市", "舟山市", "浙江省") for r in as_filter)
+    by_year = engine.search("城市管理", mode="keyword", k=50, filters=Filters(year_from=2020, year_to=2022))
+    assert by_year["results"] and all(2020 <= r["year"] <= 2022 for r in by_year["results"])
+    by_type = engine.search("工作", mode="keyword", k=50, filters=Filters(doc_type="工作报告"))["results"]
+    assert by_type and all(r["doc_type"] == "工作报告" for r in by_type)
+
+
+def test_traditional_query_finds_simplified_passages_and_the_reverse(engine):
+    trad = engine.search("城區河道綜合整治", mode="keyword", k=5)["results"]
+    assert any("城区河道" in r["text"] for r in trad)  # 002 is in simplified script
+    simp = engine.search("文明劝导志愿服务", mode="keyword", k=5)["results"]
+    assert any("勸導" in r["text"] for r in simp)  # 004 is in traditional script
+
+
+def test_results_follow_the_json_contract_and_highlight_matches(engine):
+    result = engine.search("巾帼人才招聘会", mode="keyword", k=3)
+    assert set(result) == {"query", "mode", "total", "results"}
+    first = result["results"][0]
+    assert CONTRACT <= set(first)
+    assert "<mark>巾幗</mark>" in first["highlight"] or "<mark>巾帼</mark>" in first["highlight"]
+
+
+def test_highlight_escapes_html():
+    from search.highlight import highlight
+
+    assert highlight("<script>alert(1)</script>垃圾分类", ["垃圾"]) == \
+        "&lt;script&gt;alert(1)&lt;/script&gt;<mark>垃圾</mark>分类"
+
+
+def test_pagination_with_offset(engine):
+    page1 = engine.search("城市管理", mode="keyword", k=5)["results"]
+    page2 = engine.search("城市管理", mode="keyword", k=5, offset=5)["results"]
+    ten = engine.search("城市管理", mode="keyword", k=10)["results"]
+    assert [r["passage_id"] for r in page1 + page2] == [r["passage_id"] for r in ten]
+
+
+def test_same_results_after_save_and_load(corpus_index, engine):
+    reopened = Engine(corpus_index, load_model=False)
+    for q in ['"门前三包"', "垃圾分类 NOT 农村", "城區河道綜合整治"]:
+        assert reopened.search(q, mode="keyword") == engine.search(q, mode="keyword")
+
+
+@pytest.mark.parametrize("query", ['"营造浓厚', "AND", "NOT", "(((", "region:", "x" * 2000, "year:abc",
+                                   "\x00\x01", ")", "OR OR", '""', "unknownfield:宁波"])
+def test_malformed_queries_give_a_message_not_a_traceback(engine, query):
+    try:
+        result = engine.search(query, mode="keyword")
+    except QueryError as exc:
+        assert str(exc)
+    else:
+        assert isinstance(result["results"], list)
+
+
+def test_cli_search_json_and_clean_errors(corpus_index):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["search", '"门前三包"', "--mode", "keyword", "--json", "--index-dir", str(corpus_index)])
+    assert ok.exit_code == 0, ok.output
+    data = json.loads(ok.output)
+    assert data["mode"] == "keyword" and data["results"] and CONTRACT <= set(data["results"][0])
+    bad = runner.invoke(main, ["search", "x" * 2000, "--index-dir", str(corpus_index)])
+    assert bad.exit_code == 1 and "query too long" in bad.output and "Traceback" not in bad.output
+    missing = runner.invoke(main, ["search", "城管", "--index-dir", "/nonexistent/ix"])
+    assert missing.exit_code == 1 and "report-search index" in missing.output
+    stats = runner.invoke(main, ["stats", "--index-dir", str(corpus_index)])
+    assert stats.exit_code == 0 and "18 reports" in stats.output
