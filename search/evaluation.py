@@ -1,0 +1,133 @@
+"""`report-search eval`: nDCG@10, MRR@10, Recall@10/100 and latency per mode.
+
+Two dataset kinds:
+- a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv with header): the corpus is
+  indexed (into a temporary directory unless one is given); a document scores by its
+  best passage;
+- a seeds-style JSONL of queries with substring judgments, run against an existing index:
+  a returned passage is relevant to a unit when its normalised text holds one of the
+  unit's windows, and each unit counts once.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from indexer.text import normalise
+
+from .engine import Engine
+
+
+def ndcg(gains: list[int], n_relevant: int, k: int = 10) -> float:
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+    idcg = sum(1 / math.log2(i + 2) for i in range(min(k, n_relevant)))
+    return dcg / idcg if idcg else 0.0
+
+
+def mrr(gains: list[int], k: int = 10) -> float:
+    return next((1 / (i + 1) for i, g in enumerate(gains[:k]) if g), 0.0)
+
+
+def recall(gains: list[int], n_relevant: int, k: int) -> float:
+    return sum(gains[:k]) / n_relevant if n_relevant else 0.0
+
+
+def run(dataset: str, modes: list[str], index_dir: str | None = None, limit: int | None = None) -> dict:
+    path = Path(dataset)
+    if path.is_dir():
+        return _run_beir(path, modes, index_dir, limit)
+    if index_dir is None:
+        raise ValueError("a seeds-style query file runs against an existing index: give --index-dir")
+    return _run_substring(path, modes, index_dir, limit)
+
+
+def _summarise(name: str, n: int, rows: dict[str, list[dict]]) -> dict:
+    out = {"dataset": name, "queries": n, "modes": {}}
+    for mode, per_query in rows.items():
+        out["modes"][mode] = {metric: round(sum(r[metric] for r in per_query) / max(len(per_query), 1), 4)
+                              for metric in ("ndcg@10", "mrr@10", "recall@10", "recall@100", "latency_ms")}
+    return out
+
+
+def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int | None) -> dict:
+    from indexer.pipeline import build_index
+
+    queries = [json.loads(line) for line in (folder / "queries.jsonl").open(encoding="utf-8") if line.strip()]
+    qrels: dict[str, set[str]] = {}
+    with (folder / "qrels.tsv").open(encoding="utf-8") as handle:
+        next(handle)
+        for line in handle:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3 and float(parts[2]) > 0:
+                qrels.setdefault(parts[0], set()).add(parts[1])
+    queries = [q for q in queries if q["_id"] in qrels][:limit]
+    with tempfile.TemporaryDirectory() as tmp:
+        target = index_dir or str(Path(tmp) / "index")
+        if index_dir is None or not (Path(target) / "manifest.json").exists():
+            corpus = Path(tmp) / "corpus.jsonl"
+            with corpus.open("w", encoding="utf-8") as out, (folder / "corpus.jsonl").open(encoding="utf-8") as src:
+                for line in src:
+                    doc = json.loads(line)
+                    out.write(json.dumps({"id": doc["_id"], "title": doc.get("title") or None,
+                                          "text": doc.get("text", "")}, ensure_ascii=False) + "\n")
+            build_index([str(corpus)], target)
+        engine = Engine(target)
+        ext = {row[0]: row[1] for row in engine.store.db.execute("SELECT doc_id, external_id FROM documents")}
+        rows: dict[str, list[dict]] = {m: [] for m in modes}
+        for q in queries:
+            relevant = qrels[q["_id"]]
+            for mode in modes:
+                started = time.perf_counter()
+                result = engine.search(q["text"], mode=mode, k=100)
+                latency = (time.perf_counter() - started) * 1000
+                docs: list[str] = []
+                for r in result["results"]:
+                    doc = ext.get(r["doc_id"])
+                    if doc not in docs:
+                        docs.append(doc)
+                gains = [int(d in relevant) for d in docs]
+                rows[mode].append({"ndcg@10": ndcg(gains, len(relevant)), "mrr@10": mrr(gains),
+                                   "recall@10": recall(gains, len(relevant), 10),
+                                   "recall@100": recall(gains, len(relevant), 100), "latency_ms": latency})
+        engine.close()
+    return _summarise(folder.name, len(queries), rows)
+
+
+_PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňḿ]+\)")
+_KEEP = re.compile(r"[^\u4e00-\u9fff0-9a-z]")
+
+
+def _judge_form(text: str) -> str:
+    """The judgments' normal form: no pinyin, simplified, only CJK letters and digits."""
+    return _KEEP.sub("", normalise(_PINYIN.sub("", text)))
+
+
+def _run_substring(path: Path, modes: list[str], index_dir: str, limit: int | None) -> dict:
+    queries = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()][:limit]
+    engine = Engine(index_dir)
+    rows: dict[str, list[dict]] = {m: [] for m in modes}
+    for q in queries:
+        units = q["relevant"]
+        for mode in modes:
+            started = time.perf_counter()
+            result = engine.search(q["text"], mode=mode, k=100)
+            latency = (time.perf_counter() - started) * 1000
+            credited: set[str] = set()
+            gains = []
+            for r in result["results"]:
+                text = _judge_form(r["text"])
+                unit = next((u["unit"] for u in units if u["unit"] not in credited
+                             and any(w in text for w in u["windows"])), None)
+                gains.append(int(unit is not None))
+                if unit:
+                    credited.add(unit)
+            n = len(units)
+            rows[mode].append({"ndcg@10": ndcg(gains, n), "mrr@10": mrr(gains),
+                               "recall@10": recall(gains, n, 10),
+                               "recall@100": recall(gains, n, 100), "latency_ms": latency})
+    engine.close()
+    return _summarise(path.stem, len(queries), rows)
