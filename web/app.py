@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     """App factory. config: INDEX_DIR (required), LOAD_MODEL (default True)."""
     app = Flask(__name__)
     app.config.update(config or {})
+    app.json.ensure_ascii = False
     app.extensions["engine"] = Engine(app.config["INDEX_DIR"], load_model=app.config.get("LOAD_MODEL", True))
 
     def engine() -> Engine:
