@@ -111,22 +111,18 @@ class PassageStore:
         return Document(**dict(row)) if row else None
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
-        ids = list(set(doc_ids))
-        out = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            rows = self.db.execute(f"SELECT * FROM documents WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk)
-            out.update({row["doc_id"]: Document(**dict(row)) for row in rows})
-        return out
+        return {row["doc_id"]: Document(**dict(row)) for row in self._rows_in("documents", "doc_id", doc_ids)}
 
     def passages(self, passage_ids: Iterable[str]) -> dict[str, StoredPassage]:
-        ids = list(set(passage_ids))
-        out = {}
+        return {row["passage_id"]: _passage(row) for row in self._rows_in("passages", "passage_id", passage_ids)}
+
+    def _rows_in(self, table: str, column: str, values: Iterable[str]) -> Iterator[sqlite3.Row]:
+        """Rows whose `column` is one of `values`, queried in chunks under SQLite's variable limit."""
+        ids = list(set(values))
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            rows = self.db.execute(f"SELECT * FROM passages WHERE passage_id IN ({','.join('?' * len(chunk))})", chunk)
-            out.update({row["passage_id"]: _passage(row) for row in rows})
-        return out
+            yield from self.db.execute(f"SELECT * FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})",
+                                       chunk)
 
     def passage(self, pid: str) -> StoredPassage | None:
         return self.passages([pid]).get(pid)
