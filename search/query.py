@@ -35,6 +35,14 @@ class ParsedQuery:
     strict: bool = False  # phrases, operators or fields: the keyword match is a constraint
 
 
+class ExactPhrase(wq.Phrase):
+    """A quoted phrase: characters in a row in the bigram field."""
+
+
+class ExactTerm(wq.Term):
+    """A quoted two-character phrase: one bigram."""
+
+
 class _ExactPhrasePlugin(qparser.PhrasePlugin):
     """Quoted phrases search the character-bigram field instead of the word field."""
 
@@ -48,11 +56,11 @@ class _ExactPhrasePlugin(qparser.PhrasePlugin):
             if len(chars) == 0:
                 return wq.NullQuery
             if len(chars) == 1:
-                return wq.Or([wq.Term("content", chars), wq.Prefix("exact", chars)])
+                return wq.Or([ExactTerm("content", chars), wq.Prefix("exact", chars)])
             bigrams = [chars[i:i + 2] for i in range(len(chars) - 1)]
             if len(bigrams) == 1:
-                return wq.Term("exact", bigrams[0], boost=self.boost)
-            return wq.Phrase("exact", bigrams, slop=1, boost=self.boost)
+                return ExactTerm("exact", bigrams[0], boost=self.boost)
+            return ExactPhrase("exact", bigrams, slop=1, boost=self.boost)
 
     def taggers(self, parser):
         return [(self.PhraseTagger(self.expr, self.PhraseNode), 0)]
@@ -133,7 +141,7 @@ def _require_constraints(q: wq.Query) -> wq.Query:
 
 
 def _is_constraint(q: wq.Query) -> bool:
-    if isinstance(q, wq.Phrase) or getattr(q, "fieldname", None) in _FILTER_FIELDS + ("exact",):
+    if isinstance(q, (ExactPhrase, ExactTerm)) or getattr(q, "fieldname", None) in _FILTER_FIELDS:
         return True
     if isinstance(q, (wq.Or, wq.And)):
         return bool(q.subqueries) and all(_is_constraint(s) for s in q.subqueries)

@@ -1,0 +1,84 @@
+"""Tune fusion settings on a dev set: retrieve once per query, fuse many ways.
+
+Usage: python bench/tune_fusion.py INDEX_DIR DATASET [--limit N]
+DATASET is a BEIR folder (its corpus already indexed into INDEX_DIR) or a
+seeds-style JSONL. Prints nDCG@10 per fusion setting, best first. Figures
+only: nothing here changes the defaults.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from search import evaluation, fusion  # noqa: E402
+from search.engine import Engine  # noqa: E402
+from search.hits import Filters  # noqa: E402
+from indexer.text import normalise  # noqa: E402
+
+
+def main(index_dir: str, dataset: str, limit: int | None = None) -> None:
+    engine = Engine(index_dir)
+    path = Path(dataset)
+    if path.is_dir():
+        queries = [json.loads(l) for l in (path / "queries.jsonl").open(encoding="utf-8")]
+        qrels: dict[str, set[str]] = {}
+        for line in list((path / "qrels.tsv").open(encoding="utf-8"))[1:]:
+            q, d, s = line.rstrip("\n").split("\t")[:3]
+            if float(s) > 0:
+                qrels.setdefault(q, set()).add(d)
+        queries = [q for q in queries if q["_id"] in qrels][:limit]
+        ext = {r[0]: r[1] for r in engine.store.db.execute("SELECT doc_id, external_id FROM documents")}
+        doc_of = {p.passage_id: ext[p.doc_id] for p, _ in engine.store.iter_passages()}
+
+        def gains(q, ids):
+            docs = []
+            for pid in ids:
+                if doc_of[pid] not in docs:
+                    docs.append(doc_of[pid])
+            return [int(d in qrels[q["_id"]]) for d in docs], len(qrels[q["_id"]])
+    else:
+        queries = [json.loads(l) for l in path.open(encoding="utf-8")][:limit]
+        text_of = {p.passage_id: evaluation._judge_form(p.text) for p, _ in engine.store.iter_passages()}
+
+        def gains(q, ids):
+            credited, out = set(), []
+            for pid in ids:
+                unit = next((u["unit"] for u in q["relevant"] if u["unit"] not in credited
+                             and any(w in text_of[pid] for w in u["windows"])), None)
+                out.append(int(unit is not None))
+                credited.add(unit)
+            return out, len(q["relevant"])
+
+    runs = []
+    for q in queries:
+        parsed = engine.keyword.parse(q["text"])
+        kw = engine.keyword.search(parsed, 100).hits
+        sem = engine._semantic_search(parsed, 100, Filters()).hits
+        runs.append((q, kw, sem))
+
+    def score(fuse) -> float:
+        total = 0.0
+        for q, kw, sem in runs:
+            g, n = gains(q, [f.passage_id for f in fuse(kw, sem)][:100])
+            total += evaluation.ndcg(g, n)
+        return total / len(runs)
+
+    results = {"keyword": score(lambda kw, sem: kw), "semantic": score(lambda kw, sem: sem)}
+    for k, w in itertools.product([10, 30, 60, 100], [0.3, 0.5, 0.7, 1.0, 1.5]):
+        results[f"rrf k={k} sem_w={w}"] = score(
+            lambda kw, sem, k=k, w=w: fusion.rrf({"keyword": kw, "semantic": sem}, {"semantic": w}, k))
+    for w in [0.2, 0.3, 0.5, 0.7, 1.0]:
+        results[f"interp sem_w={w}"] = score(
+            lambda kw, sem, w=w: fusion.interpolate({"keyword": kw, "semantic": sem}, {"semantic": w}))
+    for name, value in sorted(results.items(), key=lambda kv: -kv[1]):
+        print(f"{value:.4f}  {name}")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    limit = int(args[args.index("--limit") + 1]) if "--limit" in args else None
+    main(args[0], args[1], limit)

@@ -1,0 +1,113 @@
+"""Semantic and hybrid search, filters in every mode, collapse, similar passages, the embedding cache."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import CORPUS, seed_text
+
+from indexer.pipeline import BuildOptions, build_index
+from search.engine import Engine, SearchError
+from search.hits import Filters
+
+MODES = ["keyword", "semantic", "hybrid"]
+
+
+def test_semantic_search_finds_the_same_initiative_in_other_words(engine):
+    # No passage says 困难职工送温暖 in these words; 004 speaks of 訪貧問苦 慰問.
+    texts = [r["text"] for r in engine.search("给困难职工送温暖", mode="semantic", k=10)["results"]]
+    assert any("慰問" in t or "慰问" in t for t in texts)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_filters_apply_before_the_top_k_cut(engine, mode):
+    filters = Filters(region="浙江")
+    result = engine.search("城市管理工作", mode=mode, k=10, filters=filters)
+    assert len(result["results"]) == 10
+    assert all(r["region"] in ("宁波市", "舟山市", "浙江省") for r in result["results"])
+    by_type = engine.search("城市管理工作", mode=mode, k=5, filters=Filters(doc_type="工作报告"))
+    assert by_type["results"] and all(r["doc_type"] == "工作报告" for r in by_type["results"])
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_phrases_constrain_every_mode(engine, mode):
+    results = engine.search('"门前三包"', mode=mode, k=20)["results"]
+    assert results and all("门前三包" in (r["text"] + "".join(r["heading_path"])) for r in results)
+
+
+def test_hybrid_results_explain_themselves(engine):
+    result = engine.search("志愿者文明劝导", mode="hybrid", k=10, explain=True)
+    assert result["results"]
+    for r in result["results"]:
+        assert set(r["explain"]) <= {"keyword", "semantic"} and r["explain"]
+        for part in r["explain"].values():
+            assert part["rank"] >= 1
+    assert any(len(r["explain"]) == 2 for r in result["results"])
+
+
+def test_near_duplicates_are_returned_once(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    text = seed_text("001")
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "b.txt").write_text(text.replace("2020年", "2021年"), encoding="utf-8")
+    build_index([str(folder)], tmp_path / "ix")
+    engine = Engine(tmp_path / "ix")
+    for mode in MODES:
+        results = engine.search("城管进小区", mode=mode, k=10)["results"]
+        texts = [r["text"] for r in results]
+        assert len(texts) == len(set(texts)), mode
+        assert any(r.get("duplicates") for r in results), mode
+
+
+def test_similar_passages_prefer_other_reports(engine):
+    source = engine.search('"城管进小区"', mode="keyword", k=1)["results"][0]
+    similar = engine.similar(source["passage_id"], k=8)["results"]
+    assert similar and source["passage_id"] not in {r["passage_id"] for r in similar}
+    other = [r["doc_id"] != source["doc_id"] for r in similar]
+    assert other[0] and other == sorted(other, reverse=True)  # all other-report passages come first
+    with pytest.raises(KeyError):
+        engine.similar("no-such-passage")
+
+
+def test_mode_k_and_offset_are_checked(engine):
+    for bad in [dict(mode="fuzzy"), dict(k=0), dict(k=1000), dict(offset=-1)]:
+        with pytest.raises(SearchError):
+            engine.search("城管", **bad)
+
+
+def test_reindexing_reuses_the_embedding_cache(tmp_path):
+    folder = tmp_path / "reports"
+    shutil.copytree(CORPUS, folder)
+    from indexer.pipeline import build_index as build
+
+    first = build([str(folder)], tmp_path / "ix")
+    again = build([str(folder)], tmp_path / "ix")
+    assert first.embedded > 400 and again.embedded == 0
+    (folder / "003_fc0292999588b085.txt").write_text(seed_text("003").replace("智慧城管", "智能城管"),
+                                                     encoding="utf-8")
+    changed = build([str(folder)], tmp_path / "ix")
+    assert 0 < changed.embedded < 30  # only 003's changed passages
+    assert Engine(tmp_path / "ix").search('"智能城管"', mode="hybrid")["results"]
+
+
+def test_a_model_mismatch_says_to_reindex(tmp_path, index_copy):
+    import json
+
+    manifest_path = index_copy / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["dimension"] = 384
+    manifest_path.write_text(json.dumps(manifest))
+    from indexer.layout import IndexUnavailable
+
+    with pytest.raises(IndexUnavailable, match="re-run `report-search index`"):
+        Engine(index_copy)
+
+
+def test_keyword_only_index_still_answers_keyword_queries(tmp_path):
+    build_index([str(CORPUS)], tmp_path / "ix", BuildOptions(embed=False))
+    engine = Engine(tmp_path / "ix")
+    assert engine.search("门前三包", mode="keyword")["results"]
+    with pytest.raises(SearchError, match="no embeddings"):
+        engine.search("门前三包", mode="semantic")
