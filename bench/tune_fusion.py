@@ -74,6 +74,22 @@ def main(index_dir: str, dataset: str, limit: int | None = None) -> None:
     for w in [0.2, 0.3, 0.5, 0.7, 1.0]:
         results[f"interp sem_w={w}"] = score(
             lambda kw, sem, w=w: fusion.interpolate({"keyword": kw, "semantic": sem}, {"semantic": w}))
+    import statistics
+
+    def zfuse(kw, sem, w):
+        scores = {}
+        for name, hits, weight in (("keyword", kw, 1.0), ("semantic", sem, w)):
+            if len(hits) < 2:
+                continue
+            values = [h.score for h in hits]
+            mu, sd = statistics.mean(values), statistics.pstdev(values) or 1.0
+            for h in hits:
+                scores[h.passage_id] = scores.get(h.passage_id, 0.0) + weight * (h.score - mu) / sd
+        floor = {}
+        return [fusion.Fused(pid, sc) for pid, sc in sorted(scores.items(), key=lambda kv: -kv[1])]
+
+    for w in [0.3, 0.5, 0.7, 1.0, 1.5]:
+        results[f"zscore sem_w={w}"] = score(lambda kw, sem, w=w: zfuse(kw, sem, w))
     for name, value in sorted(results.items(), key=lambda kv: -kv[1]):
         print(f"{value:.4f}  {name}")
 

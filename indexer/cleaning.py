@@ -72,7 +72,7 @@ def clean(text: str) -> CleanText:
     result = CleanText(lines=[])
     lines = [_clean_line(line, result) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     lines = _drop_boilerplate([line for line in lines if line], result)
-    if lines and _FILE_SUFFIX.search(lines[0]):
+    if lines and len(lines[0]) <= 80 and _FILE_SUFFIX.search(lines[0]):
         result.title = _FILE_SUFFIX.sub("", lines[0]).strip()
         lines = lines[1:]
     lines = _rejoin_pages(lines, result)

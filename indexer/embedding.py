@@ -68,9 +68,9 @@ def load_model(name: str = DEFAULT_MODEL, max_seq_length: int = 256):
 
 
 def passage_input(title: str | None, heading_path: Sequence[str], text: str) -> str:
-    """The text embedded for a passage: its nearest heading gives context."""
-    context = heading_path[-1] if heading_path else ""
-    return f"{context}\n{text}" if context and context not in text else text
+    """The text embedded for a passage: its report's title and nearest heading give context."""
+    context = [c for c in (title, heading_path[-1] if heading_path else None) if c and c not in text]
+    return "\n".join(context + [text])
 
 
 def encode(model, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None

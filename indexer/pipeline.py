@@ -6,6 +6,7 @@ One unreadable file is reported and skipped; the rest always indexes.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,16 +114,21 @@ def documents_of(source: Source, report: IndexReport | None = None) -> list[tupl
         if cleaned.unreadable:
             report.notes.append((source.path, f"{cleaned.unreadable} garbled characters could not be read "
                                               f"(kept as \ufffd)"))
-    title = source.fields.get("title") or cleaned.title
+    title = source.fields.get("title") or cleaned.title or (leading_title(cleaned.lines) if source.structured
+                                                            else None)
     if source.structured:
         parts = [Report(title, cleaned.lines)]
     else:
         parts = split_reports(cleaned.lines, title)
-    base_title = title or cleaned.collection or Path(source.path).stem
+    base_title = title or cleaned.collection  # None: shown by file name, never ranked on
     out = []
+    if not any(part.lines for part in parts) and report is not None:
+        report.notes.append((source.path, f"{source.key}: no text left after clean-up"))
     for number, part in enumerate(parts):
         doc_passages = passages(part)
         if not doc_passages:
+            if report is not None and part.lines:
+                report.notes.append((source.path, f"{source.key}: report {number + 1} has no passages"))
             continue
         doc_title = part.title or (base_title if number == 0 else _opening(doc_passages[0].text))
         found = meta.extract(part.title or title or cleaned.collection,
@@ -139,6 +145,21 @@ def documents_of(source: Source, report: IndexReport | None = None) -> list[tupl
             url=given.get("url"), external_id=given.get("id"), n_passages=len(doc_passages))
         out.append((doc, [_stored(doc_id, p) for p in doc_passages]))
     return out
+
+
+_LEADING_TITLE = re.compile(r"^([^\s。，,；;！？!?]{6,60}?)\s+\S")
+
+
+def leading_title(lines: list[str]) -> str | None:
+    """A title that a one-paragraph text starts with, set off by spaces
+    (`怀柔区城市管理委快速部署5大行业复工复产工作 　　怀柔区…`)."""
+    if not lines:
+        return None
+    m = _LEADING_TITLE.match(lines[0])
+    if m:
+        return m.group(1)
+    first = lines[0].strip()
+    return first if len(lines) > 1 and len(first) <= 40 and not re.search(r"[。，,；;]", first) else None
 
 
 def _opening(text: str, size: int = 24) -> str:

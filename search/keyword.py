@@ -18,7 +18,7 @@ from .query import ParsedQuery, QueryError, make_parser, parse
 # BM25F weights of the fields a plain query searches; the bigram field adds
 # character overlap where jieba splits query and passage differently.
 # Tuned on seeds-dev and ncp-dev: exact 0.7-1.5 and heading 0.4-0.7 score alike.
-FIELD_BOOSTS = {"content": 1.0, "heading": 0.7, "exact": 1.0}
+FIELD_BOOSTS = {"content": 1.0, "heading": 0.7, "exact": 1.0, "doctitle": 0.3}
 
 
 def schema() -> fields.Schema:
@@ -28,7 +28,8 @@ def schema() -> fields.Schema:
         doc_id=fields.ID(stored=True),
         content=fields.TEXT(analyzer=words, phrase=False),
         heading=fields.TEXT(analyzer=words, phrase=False),
-        title=fields.TEXT(analyzer=words, phrase=False),
+        title=fields.TEXT(analyzer=words, phrase=False),  # for title:…
+        doctitle=fields.TEXT(analyzer=words, phrase=False),  # the same words, for ranking
         exact=fields.TEXT(analyzer=BigramTokenizer(), phrase=True),
         region=fields.KEYWORD(lowercase=True, commas=False),
         year=fields.NUMERIC(int, bits=32, signed=False),
@@ -72,6 +73,7 @@ def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]], procs:
             # the title are too broad to help ranking (measured on seeds-dev).
             heading=passage.heading_path[-1] if passage.heading_path else "",
             title=doc.title or "",
+            doctitle=doc.title or "",
             exact=exact_text(passage),
             region=region_terms(doc.region, doc.province),
             issuer=normalise(doc.issuer) if doc.issuer else None,

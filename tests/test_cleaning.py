@@ -106,3 +106,9 @@ def test_long_paragraphs_are_split_at_sentence_ends():
     assert max(len(p.text) for p in chunks) <= 600
     long_ones = [p for p in chunks if len(p.text) > 200]
     assert all(p.text.endswith(("。", "!", "？", "?", "；", ";")) for p in long_ones[:-1])
+
+
+def test_a_long_line_ending_in_a_file_name_is_text_not_a_title():
+    text = "关于开展扫码行动的通告 为全力做好疫情防控工作,决定开展扫码行动。" * 5 + " 相关链接:通告(附件).doc"
+    cleaned = clean(text)
+    assert cleaned.title is None and len(cleaned.lines) == 1
