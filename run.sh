@@ -30,6 +30,12 @@ case "${1:-serve}" in
         ;;
     test)
         shift
+        # The browser tests drive Debian's chromium; CJK fonts make the screenshots legible.
+        if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then
+            SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+            $SUDO apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+        fi
         exec .venv/bin/python -m pytest "$@"
         ;;
     bench)

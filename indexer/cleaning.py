@@ -19,7 +19,9 @@ _PINYIN = re.compile(rf"(?<=[\u3400-\u9fff])[(（](?=[a-zü]*[{_TONED}])([a-zü{
 # `剛?cè)岵`: the same reading whose opening bracket was lost to a `?`.
 _PINYIN_DEBRIS = re.compile(rf"[?？](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}[)）]")
 _GARBLE_NEIGHBOUR = re.compile(r"(?<=\ufffd[\u3400-\u9fff])[?？]|[?？](?=\ufffd)")
-_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]{0,80})?/?>")
+# Layout tags a scrape leaves in text (`</p>`); anything else in angle brackets is text.
+_HTML_TAG = re.compile(r"</?(?:p|br|div|span|font|strong|b|i|em|u|a|td|tr|th|li|ul|ol|table|tbody|h[1-6]|hr|nbsp)"
+                       r"(?:\s[^<>]{0,80})?/?>", re.I)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\ufeff\x00-\x08\x0b-\x1f\x7f]")
 _BULLET_DEBRIS = re.compile(r"^[?？]{2,}\s*")
 _LOST_BOOK_TITLE = re.compile(r"^[?？](?=[^?？《]+》)")

@@ -92,15 +92,25 @@ class Engine:
 
     # ---- search
     def search(self, query: str, mode: str | None = None, k: int = 10, offset: int = 0,
-               filters: Filters = Filters(), explain: bool = False) -> dict:
-        """The results contract shared by the CLI's --json and the web API."""
+               filters: Filters = Filters(), explain: bool = False, facets: bool = False) -> dict:
+        """The results contract shared by the CLI's --json and the web API.
+
+        With `facets`, also counts of region, year, issuer and doc_type over the
+        whole match set (keyword matches, up to 10,000, and the ranked candidates).
+        """
         mode = mode or self.settings.mode
         check_paging(mode, k, offset)
         parsed = self.keyword.parse(query)
         ranked, total = self._rank(parsed, mode, offset + k, filters)
         page = ranked[offset:offset + k]
-        return {"query": query, "mode": mode, "total": total,
-                "results": self._results(page, parsed, explain)}
+        result = {"query": query, "mode": mode, "total": total, "results": self._results(page, parsed, explain)}
+        if facets:
+            match_set = {f.passage_id for f in ranked}
+            if mode != "semantic":
+                match_set |= self.keyword.matching_ids(parsed, filters, limit=10_000)
+            result["facets"] = {name: [{"value": v, "count": c} for v, c in pairs]
+                                for name, pairs in self.store.facet_counts(match_set).items()}
+        return result
 
     def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters) -> tuple[list, int]:
         s = self.settings

@@ -1,0 +1,97 @@
+"""The JSON API through the test client: contract, OpenAPI conformance, errors, fuzzing."""
+from __future__ import annotations
+
+import random
+
+import jsonschema
+import pytest
+
+from web.app import create_app
+from web.openapi import spec
+
+
+@pytest.fixture(scope="module")
+def client(corpus_index):
+    app = create_app({"INDEX_DIR": str(corpus_index), "TESTING": True})
+    return app.test_client()
+
+
+def validate(instance, name):
+    schema = {**spec()["components"]["schemas"][name], "components": spec()["components"]}
+    jsonschema.validate(instance, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_search_matches_the_cli_contract_plus_facets(client, engine):
+    r = client.get("/api/search", query_string={"q": "城管进社区", "k": 5, "mode": "keyword"})
+    assert r.status_code == 200
+    data = r.get_json()
+    validate(data, "Results")
+    assert set(data["facets"]) == {"region", "year", "issuer", "doc_type"}
+    assert data["results"] == engine.search("城管进社区", mode="keyword", k=5)["results"]
+
+
+def test_facets_count_the_whole_match_set(client):
+    data = client.get("/api/search", query_string={"q": "城市管理", "mode": "keyword", "k": 1}).get_json()
+    counted = sum(f["count"] for f in data["facets"]["doc_type"])
+    assert len(data["results"]) == 1 and counted > 10
+
+
+def test_every_endpoint_returns_what_the_openapi_document_says(client, engine):
+    hit = engine.search('"门前三包"', mode="keyword", k=1)["results"][0]
+    validate(client.get(f"/api/passages/{hit['passage_id']}").get_json(), "PassageInContext")
+    validate(client.get(f"/api/passages/{hit['passage_id']}/similar?k=3").get_json(), "Results")
+    validate(client.get(f"/api/documents/{hit['doc_id']}").get_json(), "Document")
+    validate(client.get("/api/stats").get_json(), "Stats")
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    paths = set(spec()["paths"])
+    assert paths == {"/api/search", "/api/passages/{id}", "/api/passages/{id}/similar", "/api/documents/{id}",
+                     "/api/stats", "/healthz"}
+    assert client.get("/openapi.json").get_json()["openapi"].startswith("3.")
+
+
+def test_passage_comes_with_its_neighbours(client, engine):
+    hit = engine.search('"门前三包"', mode="keyword", k=1)["results"][0]
+    data = client.get(f"/api/passages/{hit['passage_id']}?context=2").get_json()
+    assert data["passage"]["text"] == hit["text"]
+    positions = [p["position"] for p in data["before"] + [data["passage"]] + data["after"]]
+    assert positions == sorted(positions) and len(positions) >= 3
+
+
+@pytest.mark.parametrize("url, status, word", [
+    ("/api/search", 400, "'q'"),
+    ("/api/search?q=", 400, "'q'"),
+    ("/api/search?q=城管&k=abc", 400, "'k'"),
+    ("/api/search?q=城管&k=-3", 400, "'k'"),
+    ("/api/search?q=城管&k=1000", 400, "'k'"),
+    ("/api/search?q=城管&offset=-1", 400, "'offset'"),
+    ("/api/search?q=城管&offset=x", 400, "'offset'"),
+    ("/api/search?q=城管&mode=fuzzy", 400, "'mode'"),
+    ("/api/search?q=城管&year=twenty", 400, "'year'"),
+    ("/api/search?q=" + "城" * 10_000, 400, "too long"),
+    ("/api/passages/no-such-id", 404, "no passage"),
+    ("/api/passages/no-such-id/similar", 404, "no passage"),
+    ("/api/documents/no-such-doc", 404, "no document"),
+    ("/api/nothing-here", 404, ""),
+])
+def test_errors_have_one_shape_and_name_the_parameter(client, url, status, word):
+    r = client.get(url)
+    assert r.status_code == status
+    error = r.get_json()["error"]
+    assert set(error) == {"code", "message"} and word in error["message"]
+
+
+FUZZ = ['"', '"""', "AND", "OR", "NOT", "NOT NOT", "(", ")", "((城管", "城管))", "region:", ":", "year:[",
+        "year:[2020 TO", "\x00", "\x07\x1b[31m", "\u202e城管", "*", "?", "~", "^", "\\", "城管^2", "title:",
+        "<img src=x onerror=alert(1)>", "' OR 1=1 --", "%s%s%s", "{{7*7}}", "../../etc/passwd", "🙂" * 50]
+
+
+def test_fuzzed_queries_never_give_a_500(client):
+    rng = random.Random(7)
+    pieces = FUZZ + ["城管", "垃圾分类", "宁波", "2020", " "]
+    queries = FUZZ + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(120)]
+    for q in queries:
+        for mode in ("keyword", "semantic", "hybrid"):
+            r = client.get("/api/search", query_string={"q": q, "mode": mode, "k": rng.randint(1, 20)})
+            assert r.status_code in (200, 400), (q, mode, r.status_code)
+            body = r.get_json()
+            assert ("results" in body) if r.status_code == 200 else ("error" in body)

@@ -1,0 +1,160 @@
+"""The page in a real headless browser (Debian's chromium via Playwright) against a real server."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from conftest import CORPUS, ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+XSS_FILE = "某区2021年城管工作总结：<script>window.__xss = 1</script>整治<b>占道经营</b>，清理<img src=x onerror=\"window.__xss=2\">流动摊贩300余处。\n"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (./run.sh test installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from indexer.pipeline import build_index
+
+    base = tmp_path_factory.mktemp("web")
+    corpus = base / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "xss.txt").write_text(XSS_FILE, encoding="utf-8")
+    build_index([str(corpus)], base / "index")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "report_search.cli", "serve", "--index-dir", str(base / "index"),
+                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("server did not start: " + proc.stdout.read().decode()[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def test_search_filter_similar_report_and_copy(page, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(server + "/")
+    page.fill("input[name=q]", "志愿者文明劝导")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector(".result")
+    assert page.locator(".result mark").count() > 0
+    assert "q=" in page.url  # the search is in the URL: bookmarkable
+    page.screenshot(path=str(ARTIFACTS / "search-desktop.png"), full_page=False)
+
+    # mode switch re-runs the search in that mode
+    page.check("input[name=mode][value=keyword]")
+    page.wait_for_url("**mode=keyword**")
+    assert page.locator(".result").count() > 0
+
+    # apply a facet filter: every result then carries that value
+    facet = page.locator(".facet[data-facet=doc_type] a").first
+    value = facet.inner_text()
+    facet.click()
+    page.wait_for_selector(".active-filters")
+    assert "doc_type=" in page.url
+    tags = page.locator(".result .meta").all_inner_texts()
+    assert tags and all(value in t for t in tags)
+
+    # copy the first passage's text
+    first_text = page.locator(".result .text").first.inner_text()
+    page.locator(".result button.copy").first.click()
+    page.wait_for_function("document.querySelector('.result button.copy').textContent === '已复制'")
+    assert page.evaluate("navigator.clipboard.readText()") == first_text
+
+    # similar passages
+    page.locator(".result a.similar").first.click()
+    page.wait_for_selector(".source-passage")
+    assert page.locator(".result").count() > 0
+
+    # the report view opens at the passage
+    page.locator(".result a.source").first.click()
+    page.wait_for_selector(".report .passage.target")
+    target = page.locator(".report .passage.target")
+    assert target.count() == 1 and target.is_visible()
+
+
+def test_pagination_keeps_the_query(page, server):
+    page.goto(server + "/?q=" + quote("城市管理") + "&mode=keyword&k=5")
+    first = page.locator(".result .text").first.inner_text()
+    page.click("a[rel=next]")
+    page.wait_for_url("**offset=5**")
+    assert "q=" in page.url and page.locator(".result .text").first.inner_text() != first
+    assert page.locator("a[rel=prev]").count() == 1
+
+
+def test_phone_width_is_readable(browser, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2)
+    pg = context.new_page()
+    pg.goto(server + "/?q=" + quote("垃圾分类"))
+    pg.wait_for_selector(".result")
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing forces sideways scrolling
+    pg.screenshot(path=str(ARTIFACTS / "search-phone.png"))
+    context.close()
+
+
+def test_corpus_and_query_html_render_as_text(page, server):
+    page.goto(server + "/?q=" + quote("占道经营 流动摊贩") + "&mode=keyword")
+    page.wait_for_selector(".result")
+    body = page.locator(".results").inner_text()
+    assert "<script>window.__xss = 1</script>" in body and "<img src=x" in body
+    assert page.evaluate("window.__xss") is None
+    page.goto(server + "/?q=" + quote('<img src=x onerror="window.__xss=3">'))
+    assert page.locator("input[name=q]").input_value() == '<img src=x onerror="window.__xss=3">'
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img").count() == 0
+
+
+def test_page_uses_nothing_from_outside(page, server):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server + "/?q=" + quote("门前三包"))
+    page.wait_for_selector(".result")
+    assert requests and all(u.startswith(server) for u in requests)

@@ -1,0 +1,86 @@
+"""The JSON API. Each endpoint is one engine call; errors come from one handler."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from search.engine import SearchError
+from search.query import QueryError
+
+from . import params
+from .openapi import spec
+from .params import BadRequest
+
+bp = Blueprint("api", __name__)
+
+
+def engine():
+    return current_app.extensions["engine"]
+
+
+def run_search(args) -> dict:
+    """The search the API and the page share."""
+    k, offset = params.paging(args)
+    try:
+        return engine().search(params.query(args), mode=params.mode(args), k=k, offset=offset,
+                               filters=params.filters(args), explain=params.flag(args, "explain"), facets=True)
+    except (QueryError, SearchError) as exc:
+        raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
+
+
+def run_similar(passage_id: str, args) -> dict:
+    k, offset = params.paging(args)
+    try:
+        return engine().similar(passage_id, k=k, offset=offset, filters=params.filters(args))
+    except KeyError:
+        raise BadRequest(f"no passage with id '{passage_id}'", 404) from None
+    except SearchError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def get_passage(passage_id: str, context: int = 2) -> dict:
+    try:
+        return engine().passage(passage_id, context=context)
+    except KeyError:
+        raise BadRequest(f"no passage with id '{passage_id}'", 404) from None
+
+
+def get_document(doc_id: str) -> dict:
+    try:
+        return engine().document(doc_id)
+    except KeyError:
+        raise BadRequest(f"no document with id '{doc_id}'", 404) from None
+
+
+@bp.get("/api/search")
+def search():
+    return jsonify(run_search(request.args))
+
+
+@bp.get("/api/passages/<passage_id>/similar")
+def similar(passage_id: str):
+    return jsonify(run_similar(passage_id, request.args))
+
+
+@bp.get("/api/passages/<passage_id>")
+def passage(passage_id: str):
+    return jsonify(get_passage(passage_id, params.integer(request.args, "context", 2, 0, 20)))
+
+
+@bp.get("/api/documents/<doc_id>")
+def document(doc_id: str):
+    return jsonify(get_document(doc_id))
+
+
+@bp.get("/api/stats")
+def stats():
+    return jsonify(engine().stats())
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(spec())

@@ -1,0 +1,122 @@
+"""The OpenAPI 3 description of the JSON API (checked against real responses by the tests)."""
+from __future__ import annotations
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_RESULT = {
+    "type": "object",
+    "required": ["passage_id", "doc_id", "title", "heading_path", "text", "highlight", "score", "region", "year",
+                 "issuer", "doc_type", "source"],
+    "properties": {
+        "passage_id": {"type": "string"}, "doc_id": {"type": "string"}, "title": {"type": "string"},
+        "heading_path": {"type": "array", "items": {"type": "string"}},
+        "text": {"type": "string", "description": "the passage's original text"},
+        "highlight": {"type": "string", "description": "text as escaped HTML, matches in <mark>"},
+        "score": {"type": "number"}, "region": _NULLABLE_STR, "year": {"type": ["integer", "null"]},
+        "issuer": _NULLABLE_STR, "doc_type": _NULLABLE_STR, "source": {"type": "string"},
+        "duplicates": {"type": "array", "items": {"type": "string"}},
+        "explain": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["rank", "score"],
+            "properties": {"rank": {"type": "integer"}, "score": {"type": "number"}}}},
+    },
+}
+_FACET = {"type": "array", "items": {"type": "object", "required": ["value", "count"],
+                                     "properties": {"value": {"type": ["string", "integer"]},
+                                                    "count": {"type": "integer"}}}}
+_RESULTS = {
+    "type": "object", "required": ["query", "mode", "total", "results"],
+    "properties": {
+        "query": {"type": "string"}, "mode": {"type": "string"}, "total": {"type": "integer"},
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+        "facets": {"type": "object", "properties": {name: _FACET for name in ("region", "year", "issuer", "doc_type")}},
+    },
+}
+_PASSAGE = {"type": "object", "required": ["passage_id", "doc_id", "position", "heading_path", "text"],
+            "properties": {"passage_id": {"type": "string"}, "doc_id": {"type": "string"},
+                           "position": {"type": "integer"},
+                           "heading_path": {"type": "array", "items": {"type": "string"}},
+                           "text": {"type": "string"}}}
+_DOCUMENT = {"type": "object", "required": ["doc_id", "title", "year", "region", "issuer", "doc_type", "source"],
+             "properties": {"doc_id": {"type": "string"}, "title": {"type": "string"},
+                            "year": {"type": ["integer", "null"]}, "region": _NULLABLE_STR, "issuer": _NULLABLE_STR,
+                            "doc_type": _NULLABLE_STR, "source": {"type": "string"}, "url": _NULLABLE_STR,
+                            "n_passages": {"type": "integer"},
+                            "passages": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}}}}
+_ERROR = {"type": "object", "required": ["error"],
+          "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                   "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
+
+
+def _param(name, schema, description, required=False, where="query"):
+    return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
+
+
+_FILTERS = [
+    _param("region", {"type": "string", "maxLength": 100}, "city or province (宁波, 浙江省)"),
+    _param("year", {"type": "integer"}, "one year"),
+    _param("year_from", {"type": "integer"}, "first year of a range"),
+    _param("year_to", {"type": "integer"}, "last year of a range"),
+    _param("issuer", {"type": "string", "maxLength": 100}, "issuing body"),
+    _param("doc_type", {"type": "string", "maxLength": 100}, "document type"),
+    _param("source", {"type": "string", "maxLength": 500}, "source file path prefix"),
+]
+_PAGING = [_param("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "results per page"),
+           _param("offset", {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}, "results to skip")]
+_ID = _param("id", {"type": "string"}, "passage id", required=True, where="path")
+
+
+def _responses(schema_ref: str, not_found: bool = False) -> dict:
+    out = {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": schema_ref}}}},
+           "400": {"description": "bad parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+    if not_found:
+        out["404"] = {"description": "unknown id", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return out
+
+
+def spec() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "report-search API", "version": "1.0",
+                 "description": "Keyword, semantic and hybrid search over Chinese work reports."},
+        "paths": {
+            "/api/search": {"get": {
+                "summary": "Search passages",
+                "parameters": [_param("q", {"type": "string", "minLength": 1, "maxLength": 1000},
+                                      'query: words, "phrases", AND/OR/NOT, field:value', required=True),
+                               _param("mode", {"type": "string", "enum": ["hybrid", "keyword", "semantic"]},
+                                      "retrieval mode (default hybrid)"),
+                               _param("explain", {"type": "boolean"}, "per-retriever rank and score"),
+                               *_PAGING, *_FILTERS],
+                "responses": _responses("#/components/schemas/Results")}},
+            "/api/passages/{id}": {"get": {
+                "summary": "A passage with its neighbours in its report",
+                "parameters": [_ID, _param("context", {"type": "integer", "minimum": 0, "maximum": 20, "default": 2},
+                                           "passages before and after")],
+                "responses": _responses("#/components/schemas/PassageInContext", not_found=True)}},
+            "/api/passages/{id}/similar": {"get": {
+                "summary": "Passages most like this one, other reports first",
+                "parameters": [_ID, *_PAGING, *_FILTERS],
+                "responses": _responses("#/components/schemas/Results", not_found=True)}},
+            "/api/documents/{id}": {"get": {
+                "summary": "A cleaned report with its passages",
+                "parameters": [_param("id", {"type": "string"}, "document id", required=True, where="path")],
+                "responses": _responses("#/components/schemas/Document", not_found=True)}},
+            "/api/stats": {"get": {"summary": "What the index holds",
+                                   "responses": {"200": {"description": "OK", "content": {"application/json": {
+                                       "schema": {"$ref": "#/components/schemas/Stats"}}}}}}},
+            "/healthz": {"get": {"summary": "Liveness",
+                                 "responses": {"200": {"description": "OK", "content": {"application/json": {
+                                     "schema": {"type": "object", "required": ["status"],
+                                                "properties": {"status": {"type": "string"}}}}}}}}},
+        },
+        "components": {"schemas": {
+            "Result": _RESULT, "Results": _RESULTS, "Passage": _PASSAGE, "Document": _DOCUMENT, "Error": _ERROR,
+            "PassageInContext": {"type": "object", "required": ["passage", "document", "before", "after"],
+                                 "properties": {"passage": {"$ref": "#/components/schemas/Passage"},
+                                                "document": {"$ref": "#/components/schemas/Document"},
+                                                "before": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}},
+                                                "after": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}}}},
+            "Stats": {"type": "object", "required": ["counts"],
+                      "properties": {"counts": {"type": "object"}, "model": _NULLABLE_STR,
+                                     "dimension": {"type": ["integer", "null"]}, "built_at": _NULLABLE_STR}},
+        }},
+    }

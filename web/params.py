@@ -1,0 +1,71 @@
+"""Request arguments → engine arguments, shared by the API and the page. Every
+bad value becomes a BadRequest naming the parameter."""
+from __future__ import annotations
+
+from search.engine import MAX_K, MAX_OFFSET, MODES
+from search.hits import Filters
+from search.query import MAX_QUERY_CHARS
+
+MAX_FILTER_CHARS = 500
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def integer(args, name: str, default: int | None, lo: int | None = None, hi: int | None = None) -> int | None:
+    value = args.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise BadRequest(f"parameter '{name}' must be a whole number, not '{value[:40]}'") from None
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        raise BadRequest(f"parameter '{name}' must be from {lo} to {hi}")
+    return number
+
+
+def text(args, name: str, limit: int = MAX_FILTER_CHARS) -> str | None:
+    value = args.get(name)
+    if value is None or not value.strip():
+        return None
+    if len(value) > limit:
+        raise BadRequest(f"parameter '{name}' is too long: at most {limit} characters")
+    return value.strip()
+
+
+def query(args) -> str:
+    q = args.get("q")
+    if q is None or not q.strip():
+        raise BadRequest("parameter 'q' is required")
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadRequest(f"parameter 'q' is too long: {len(q)} characters, at most {MAX_QUERY_CHARS}")
+    return q
+
+
+def mode(args) -> str | None:
+    value = text(args, "mode")
+    if value is not None and value not in MODES:
+        raise BadRequest(f"parameter 'mode' must be one of {', '.join(MODES)}")
+    return value
+
+
+def paging(args) -> tuple[int, int]:
+    return integer(args, "k", 10, 1, MAX_K), integer(args, "offset", 0, 0, MAX_OFFSET)
+
+
+def filters(args) -> Filters:
+    year = integer(args, "year", None, 0, 9999)
+    year_from = integer(args, "year_from", None, 0, 9999)
+    year_to = integer(args, "year_to", None, 0, 9999)
+    if year is not None:
+        year_from = year_to = year
+    return Filters(region=text(args, "region"), year_from=year_from, year_to=year_to, issuer=text(args, "issuer"),
+                   doc_type=text(args, "doc_type"), source=text(args, "source"))
+
+
+def flag(args, name: str) -> bool:
+    return (args.get(name) or "").lower() in ("1", "true", "yes", "on")

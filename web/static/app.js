@@ -1,0 +1,22 @@
+// Copy a passage's text (the original words, without highlight marks).
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const text = document.getElementById(button.dataset.copy).innerText;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (err) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  button.textContent = "已复制";
+  setTimeout(() => { button.textContent = "复制"; }, 1500);
+});
+// Changing the mode re-runs the search.
+document.querySelectorAll("form.search input[name=mode]").forEach((radio) => {
+  radio.addEventListener("change", () => { if (radio.form.q.value.trim()) radio.form.submit(); });
+});
