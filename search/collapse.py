@@ -15,6 +15,11 @@ def shingles(norm_text: str, n: int = 3) -> frozenset[str]:
     return frozenset(chars[i:i + n] for i in range(len(chars) - n + 1))
 
 
+def _sample(sh: frozenset[str], size: int = 8) -> tuple[str, ...]:
+    """A deterministic handful of a set's trigrams."""
+    return tuple(sorted(sh)[:: max(1, len(sh) // size)][:size])
+
+
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a and not b:
         return 1.0
@@ -26,6 +31,7 @@ def collapse(ranked: list[Fused], norm_texts: dict[str, str], threshold: float =
     or nearly so (trigram Jaccard >= threshold); the kept one lists the others."""
     kept: list[Fused] = []
     kept_shingles: list[frozenset[str]] = []
+    kept_samples: list[tuple[str, ...]] = []
     folded: dict[int, list[str]] = {}
     exact: dict[str, int] = {}
     for item in ranked:
@@ -35,7 +41,14 @@ def collapse(ranked: list[Fused], norm_texts: dict[str, str], threshold: float =
             folded[exact[key]].append(item.passage_id)
             continue
         sh = shingles(text)
-        match = next((i for i, other in enumerate(kept_shingles) if jaccard(sh, other) >= threshold), None)
+        sample = _sample(sh)
+        # Cheap tests first: Jaccard can reach the threshold only between sets of
+        # similar size that share nearly all of a sample of each other's trigrams.
+        match = next((i for i, other in enumerate(kept_shingles)
+                      if min(len(sh), len(other)) >= threshold * max(len(sh), len(other))
+                      and sum(t in other for t in sample) >= len(sample) - 2
+                      and sum(t in sh for t in kept_samples[i]) >= len(kept_samples[i]) - 2
+                      and jaccard(sh, other) >= threshold), None)
         if match is not None:
             folded[match].append(item.passage_id)
             continue
@@ -43,4 +56,5 @@ def collapse(ranked: list[Fused], norm_texts: dict[str, str], threshold: float =
         folded[len(kept)] = []
         kept.append(item)
         kept_shingles.append(sh)
+        kept_samples.append(sample)
     return [replace(item, duplicates=tuple(folded[i])) if folded[i] else item for i, item in enumerate(kept)]

@@ -86,9 +86,12 @@ def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int 
                 latency = (time.perf_counter() - started) * 1000
                 docs: list[str] = []
                 for r in result["results"]:
-                    doc = ext.get(r["doc_id"])
-                    if doc not in docs:
-                        docs.append(doc)
+                    # A collapsed result stands for its near-identical passages too,
+                    # as the page tells the user; their documents follow it.
+                    for doc_id in [r["doc_id"]] + [pid.rsplit("-", 1)[0] for pid in r.get("duplicates", [])]:
+                        doc = ext.get(doc_id)
+                        if doc not in docs:
+                            docs.append(doc)
                 gains = [int(d in relevant) for d in docs]
                 rows[mode].append({"ndcg@10": ndcg(gains, len(relevant)), "mrr@10": mrr(gains),
                                    "recall@10": recall(gains, len(relevant), 10),
