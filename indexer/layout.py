@@ -71,6 +71,14 @@ class IndexDir:
                 f"{FORMAT_VERSION}: re-run `report-search index`")
         return manifest
 
+    def manifest_stamp(self) -> tuple[int, int] | None:
+        """Changes whenever a new manifest is published (cheap to poll)."""
+        try:
+            st = (self.path / MANIFEST).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_ino
+
     def active_build(self, manifest: dict | None = None) -> Build:
         manifest = manifest or self.read_manifest()
         return Build(self.path / "builds" / manifest["build"])
@@ -82,7 +90,14 @@ class IndexDir:
         return build_id, build
 
     def publish(self, manifest: dict) -> None:
-        """Make a finished build the active one, atomically, then drop old builds."""
+        """Make a finished build the active one, atomically, then drop old builds.
+
+        The build active until now is kept: running servers still read it until
+        they notice the new manifest and switch."""
+        try:
+            previous = json.loads((self.path / MANIFEST).read_text(encoding="utf-8")).get("build")
+        except (OSError, ValueError):
+            previous = None
         manifest = {"format_version": FORMAT_VERSION, **manifest}
         tmp = self.path / f".{MANIFEST}.{uuid.uuid4().hex[:6]}.tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
@@ -90,7 +105,7 @@ class IndexDir:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.path / MANIFEST)
-        self.remove_stale_builds(keep={manifest["build"]})
+        self.remove_stale_builds(keep={manifest["build"], previous})
 
     def remove_stale_builds(self, keep: set[str], grace_seconds: float = 60.0) -> None:
         """Delete builds that are neither active nor recent (a server may still read

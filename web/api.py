@@ -14,7 +14,7 @@ bp = Blueprint("api", __name__)
 
 
 def engine():
-    return current_app.extensions["engine"]
+    return current_app.extensions["engine"].get()
 
 
 def run_search(args) -> dict:

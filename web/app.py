@@ -5,8 +5,7 @@ import logging
 
 from flask import Flask, jsonify
 
-from search.engine import Engine
-
+from .holder import EngineHolder
 from .params import BadRequest
 
 log = logging.getLogger(__name__)
@@ -14,11 +13,13 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """App factory. config: INDEX_DIR (required), LOAD_MODEL (default True)."""
+    """App factory. config: INDEX_DIR (required), LOAD_MODEL (default True),
+    RELOAD_SECONDS (how often to look for a newly published index; default 1)."""
     app = Flask(__name__)
     app.config.update({"MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES, **(config or {})})
     app.json.ensure_ascii = False
-    app.extensions["engine"] = Engine(app.config["INDEX_DIR"], load_model=app.config.get("LOAD_MODEL", True))
+    app.extensions["engine"] = EngineHolder(app.config["INDEX_DIR"], load_model=app.config.get("LOAD_MODEL", True),
+                                            interval=app.config.get("RELOAD_SECONDS", 1.0))
 
     from . import api, pages
 

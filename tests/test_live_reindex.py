@@ -1,0 +1,79 @@
+"""Re-indexing under a running server: it switches to the new version by itself, no failed request."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import quote
+
+from conftest import CORPUS, ROOT
+
+from indexer.pipeline import build_index
+from test_browser import free_port
+
+NEW_REPORT = "某县2023年河长制工作总结\n一、主要做法\n今年我县全面推行“河湖长+检察长”协作机制，清理河道垃圾1200余吨。\n"
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def test_queries_keep_working_during_reindex_and_new_text_becomes_findable(index_copy, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "report_search.cli", "serve", "--index-dir", str(index_copy),
+                               "--port", str(port)], cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        statuses: list[int] = []
+        stop = threading.Event()
+
+        def hammer():
+            queries = ["城市管理", '"门前三包"', "垃圾分类 region:成都", "河长制"]
+            i = 0
+            while not stop.is_set():
+                q = queries[i % len(queries)]
+                mode = ["keyword", "hybrid", "semantic"][i % 3]
+                statuses.append(get(f"{base}/api/search?q={quote(q)}&mode={mode}")[0])
+                i += 1
+
+        workers = [threading.Thread(target=hammer) for _ in range(2)]
+        for w in workers:
+            w.start()
+        (corpus / "new.txt").write_text(NEW_REPORT, encoding="utf-8")
+        build_index([str(corpus)], index_copy)
+        found = False
+        for _ in range(20):  # "within a few seconds"
+            status, body = get(f"{base}/api/search?q={quote('“河湖长+检察长”')}&mode=keyword")
+            if status == 200 and body["results"]:
+                found = True
+                break
+            time.sleep(0.5)
+        build_index([str(corpus)], index_copy)  # a second switch: the first old build is removed
+        time.sleep(2)
+        stop.set()
+        for w in workers:
+            w.join()
+        assert found, "new text not findable after re-index"
+        assert len(statuses) > 20 and set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
