@@ -17,7 +17,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from search import evaluation, fusion  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.hits import Filters  # noqa: E402
-from indexer.text import normalise  # noqa: E402
 
 
 def main(index_dir: str, dataset: str, limit: int | None = None) -> None:
@@ -85,7 +84,6 @@ def main(index_dir: str, dataset: str, limit: int | None = None) -> None:
             mu, sd = statistics.mean(values), statistics.pstdev(values) or 1.0
             for h in hits:
                 scores[h.passage_id] = scores.get(h.passage_id, 0.0) + weight * (h.score - mu) / sd
-        floor = {}
         return [fusion.Fused(pid, sc) for pid, sc in sorted(scores.items(), key=lambda kv: -kv[1])]
 
     for w in [0.3, 0.5, 0.7, 1.0, 1.5]:

@@ -1,31 +1,19 @@
 """The page in a real headless browser (Debian's chromium via Playwright) against a real server."""
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, running_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 XSS_FILE = "某区2021年城管工作总结：<script>window.__xss = 1</script>整治<b>占道经营</b>，清理<img src=x onerror=\"window.__xss=2\">流动摊贩300余处。\n"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (./run.sh test installs it)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -37,23 +25,8 @@ def server(tmp_path_factory):
     shutil.copytree(CORPUS, corpus)
     (corpus / "xss.txt").write_text(XSS_FILE, encoding="utf-8")
     build_index([str(corpus)], base / "index")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "report_search.cli", "serve", "--index-dir", str(base / "index"),
-                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with running_server(base / "index") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -2,20 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from urllib.parse import quote
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, running_server
 
 from indexer.pipeline import build_index
-from test_browser import free_port
 
 NEW_REPORT = "某县2023年河长制工作总结\n一、主要做法\n今年我县全面推行“河湖长+检察长”协作机制，清理河道垃圾1200余吨。\n"
 
@@ -31,18 +27,7 @@ def get(url: str) -> tuple[int, dict]:
 def test_queries_keep_working_during_reindex_and_new_text_becomes_findable(index_copy, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "report_search.cli", "serve", "--index-dir", str(index_copy),
-                               "--port", str(port)], cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with running_server(index_copy) as base:
         statuses: list[int] = []
         stop = threading.Event()
 
@@ -74,6 +59,3 @@ def test_queries_keep_working_during_reindex_and_new_text_becomes_findable(index
             w.join()
         assert found, "new text not findable after re-index"
         assert len(statuses) > 20 and set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
