@@ -2,7 +2,6 @@
 # Set up .venv (first run, or when pyproject.toml changed), then:
 #   ./run.sh          index corpus/ and serve it
 #   ./run.sh test     run the test suite
-#   ./run.sh bench    run the benchmark (bench/README.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -38,12 +37,8 @@ case "${1:-serve}" in
         fi
         exec .venv/bin/python -m pytest "$@"
         ;;
-    bench)
-        shift
-        exec .venv/bin/python bench/bench.py "$@"
-        ;;
     *)
-        echo "usage: ./run.sh [serve|test|bench]" >&2
+        echo "usage: ./run.sh [serve|test]" >&2
         exit 2
         ;;
 esac
