@@ -169,11 +169,6 @@ class PassageStore:
                         counts[name][row[name]] += 1
         return {name: counts[name].most_common(limit) for name in FACETS}
 
-    def facet_values(self, column: str) -> list[tuple[str, int]]:
-        assert column in ("region", "year", "issuer", "doc_type")
-        sql = f"SELECT {column}, COUNT(*) FROM documents WHERE {column} IS NOT NULL GROUP BY {column} ORDER BY 2 DESC"
-        return [(row[0], row[1]) for row in self.db.execute(sql)]
-
 
 def _passage(row: sqlite3.Row) -> StoredPassage:
     return StoredPassage(row["passage_id"], row["doc_id"], row["position"], tuple(json.loads(row["heading_path"])),

@@ -3,7 +3,7 @@ passages and read passages and documents. The CLI and the web app call only this
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.layout import IndexDir, IndexUnavailable
@@ -239,7 +239,7 @@ def display_title(doc) -> str:
 
 
 def check_paging(mode: str, k: int, offset: int) -> None:
-    if mode not in MODES and mode != "semantic":
+    if mode not in MODES:
         raise SearchError(f"mode must be one of {', '.join(MODES)}, not '{mode}'")
     if not isinstance(k, int) or not 1 <= k <= MAX_K:
         raise SearchError(f"k must be a whole number from 1 to {MAX_K}")
@@ -247,4 +247,4 @@ def check_paging(mode: str, k: int, offset: int) -> None:
         raise SearchError(f"offset must be a whole number from 0 to {MAX_OFFSET}")
 
 
-__all__ = ["Engine", "SearchSettings", "SearchError", "QueryError", "IndexUnavailable", "Filters", "replace"]
+__all__ = ["Engine", "SearchSettings", "SearchError", "QueryError", "IndexUnavailable", "Filters"]

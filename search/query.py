@@ -106,7 +106,7 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
         raise QueryError(f"cannot parse query: {exc}") from None
     phrases = [phrase_chars(p) for p in re.findall(r'"([^"]*)"', clean)]
     free = _free_text(clean)
-    strict = bool(phrases) or bool(_OPERATORS.search(clean)) or ":" in clean and keyword_has_fields(keyword)
+    strict = bool(phrases) or bool(_OPERATORS.search(clean)) or keyword_has_fields(keyword)
     words = [] if not free else sorted({t.text for t in word_terms(free)}, key=len, reverse=True)
     if isinstance(keyword, type(wq.NullQuery)) and not free:
         raise QueryError("query has no searchable words")
@@ -156,8 +156,9 @@ def _field(name: str) -> str:
 
 
 def keyword_has_fields(q: wq.Query) -> bool:
-    return any(getattr(leaf, "fieldname", None) in ("region", "year", "issuer", "doc_type", "source", "title")
-               for leaf in q.leaves()) if hasattr(q, "leaves") else False
+    """Whether the query restricts a metadata field (region:…, year:…)."""
+    leaves = q.leaves() if q.is_leaf() is False else [q]
+    return any(getattr(leaf, "fieldname", None) in _FILTER_FIELDS for leaf in leaves)
 
 
 def _free_text(clean: str) -> str:
