@@ -94,6 +94,7 @@ class KeywordSearcher:
         self.weighting = scoring.BM25F(B=b, K1=k1)
         self.parser = make_parser(self.ix.schema, FIELD_BOOSTS)
         self.searcher = self.ix.searcher(weighting=self.weighting)
+        self._id_list: list[str] | None = None
 
     def close(self) -> None:
         self.searcher.close()
@@ -112,15 +113,37 @@ class KeywordSearcher:
         hits = [Hit(r["passage_id"], float(r.score)) for r in results]
         return Ranked(hits[:k], len(results))
 
-    def matching_ids(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int = 100_000) -> set[str]:
-        """Ids of every passage the keyword query matches (for strict queries in other modes)."""
-        results = self.searcher.search(parsed.keyword, limit=limit, filter=filter_query(filters))
-        return {r["passage_id"] for r in results}
+    @property
+    def _ids(self) -> list[str]:
+        """Passage id of each Whoosh document number, read once."""
+        if self._id_list is None:
+            reader = self.searcher.reader()
+            ids = [""] * reader.doc_count_all()
+            for docnum, stored in reader.iter_docs():
+                ids[docnum] = stored["passage_id"]
+            self._id_list = ids
+        return self._id_list
+
+    def _unscored_ids(self, q: wq.Query, filters: Filters | None, limit: int | None) -> set[str]:
+        fq = filter_query(filters)
+        if fq is not None:
+            q = wq.And([q, fq])
+        ids = self._ids
+        out = set()
+        for docnum in self.searcher.docs_for_query(q):
+            out.add(ids[docnum])
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def matching_ids(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = 100_000
+                     ) -> set[str]:
+        """Ids of the passages the keyword query matches, unscored (for constraints and facets)."""
+        return self._unscored_ids(parsed.keyword, filters, limit)
 
     def filtered_ids(self, filters: Filters) -> set[str]:
         """Ids of every passage that passes the filters."""
-        results = self.searcher.search(wq.Every(), limit=None, filter=filter_query(filters))
-        return {r["passage_id"] for r in results}
+        return self._unscored_ids(wq.Every(), filters, None)
 
 
 def filter_query(filters: Filters | None) -> wq.Query | None:

@@ -1,0 +1,189 @@
+"""Benchmark: indexing throughput, embedding speed, query latency through the server.
+
+Usage: .venv/bin/python bench/bench.py [--corpus PATH] [--work DIR] [--queries N]
+
+Prints figures, asserts nothing. Everything runs on this machine, side by side:
+1. indexing: ingest + keyword index alone, then the full build (embedding from an
+   empty cache), then the same corpus again (cache reuse); characters/s,
+   passages/s, index size on disk and the indexer's peak RSS;
+2. embedding: plain `SentenceTransformer.encode` against ours (length-sorted
+   batches) on the same passages, as a ratio;
+3. start-up: process start to first answer of `report-search search`;
+4. queries through a running server (waitress, loopback), per mode: p50/p95/p99
+   with 1 client, queries/s and errors with 8 clients.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CLI = [sys.executable, "-m", "report_search.cli"]
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "gov-reports" / "gov_reports.jsonl"
+QUERIES = ["稳就业 保民生", "\"高质量发展\"", "乡村振兴 产业", "营商环境 优化", "科技创新 人才", "生态环境保护",
+           "保障和改善民生", "扩大内需 消费", "region:浙江 数字经济", "教育 医疗 养老", "防范化解重大风险",
+           "粮食安全", "新质生产力", "对外开放 一带一路", "城乡融合发展", "安全生产"]
+
+
+def run(cmd: list[str]) -> tuple[float, int, str]:
+    """(seconds, peak RSS of the child in MB, output) for one command."""
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode:
+        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, proc.stdout
+
+
+def size_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def corpus_figures(index_dir: Path) -> tuple[int, int]:
+    from search.engine import Engine
+
+    engine = Engine(index_dir, load_model=False)
+    chars = engine.store.db.execute("SELECT SUM(LENGTH(text)), COUNT(*) FROM passages").fetchone()
+    return int(chars[0]), int(chars[1])
+
+
+def bench_indexing(corpus: str, work: Path) -> Path:
+    print("== indexing", corpus)
+    kw_dir, full_dir = work / "keyword-only", work / "full"
+    t_kw, rss_kw, _ = run(CLI + ["index", corpus, "--index-dir", str(kw_dir), "--no-embed", "--quiet"])
+    chars, passages = corpus_figures(kw_dir)
+    print(f"ingest + keyword index: {t_kw:.1f} s, {chars / t_kw:,.0f} chars/s, {passages} passages, "
+          f"{chars:,} chars")
+    t_full, rss_full, _ = run(CLI + ["index", corpus, "--index-dir", str(full_dir), "--quiet"])
+    t_embed = t_full - t_kw
+    print(f"full build (empty cache): {t_full:.1f} s; embedding ≈ {t_embed:.1f} s = "
+          f"{passages / t_embed:.1f} passages/s, {chars / t_embed:,.0f} chars/s")
+    t_again, _, _ = run(CLI + ["index", corpus, "--index-dir", str(full_dir), "--quiet"])
+    print(f"re-index unchanged corpus: {t_again:.1f} s = {t_again / t_full:.1%} of the first build")
+    build = json.loads((full_dir / "manifest.json").read_text())["build"]
+    print(f"index size on disk: {size_mb(full_dir / 'builds' / build):.1f} MB "
+          f"(+ embedding cache {size_mb(full_dir / 'cache'):.1f} MB); indexer peak RSS ≤ {max(rss_kw, rss_full)} MB")
+    return full_dir
+
+
+def bench_embedding(index_dir: Path, n: int = 300) -> None:
+    print("== embedding speed, same passages side by side")
+    from indexer.embedding import encode, load_model
+    from search.engine import Engine
+
+    engine = Engine(index_dir, load_model=False)
+    texts = [row[0] for row in engine.store.db.execute(
+        "SELECT text FROM passages ORDER BY passage_id LIMIT ?", (n,))]
+    model = load_model(engine.manifest["model"], engine.manifest.get("max_seq_length", 256))
+    model.encode(texts[:8])
+    started = time.perf_counter()
+    model.encode(texts, batch_size=32, normalize_embeddings=True)
+    plain = time.perf_counter() - started
+    started = time.perf_counter()
+    encode(model, texts)
+    ours = time.perf_counter() - started
+    print(f"plain encode: {len(texts) / plain:.1f} passages/s; ours: {len(texts) / ours:.1f} passages/s; "
+          f"ratio {plain / ours:.2f}x")
+
+
+def bench_startup(work: Path) -> None:
+    bundled = work / "bundled"
+    run(CLI + ["index", "corpus", "--index-dir", str(bundled), "--quiet"])
+    seconds, _, _ = run(CLI + ["search", "城市管理", "--index-dir", str(bundled), "--mode", "hybrid"])
+    print(f"== start-up: process start to first hybrid answer of `report-search search` on corpus/: {seconds:.2f} s")
+
+
+def get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            r.read()
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
+def bench_server(index_dir: Path, n: int) -> None:
+    from socket import socket
+
+    with socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(CLI + ["serve", "--index-dir", str(index_dir), "--port", str(port)], cwd=ROOT, env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            if get(base + "/healthz") == 200:
+                break
+            time.sleep(0.5)
+        print(f"== queries through the server ({len(QUERIES)} distinct queries, k=10)")
+        for mode in ("keyword", "semantic", "hybrid"):
+            urls = [f"{base}/api/search?q={quote(QUERIES[i % len(QUERIES)])}&mode={mode}" for i in range(n)]
+            get(urls[0])
+            times = []
+            for url in urls:
+                started = time.perf_counter()
+                status = get(url)
+                times.append((time.perf_counter() - started) * 1000)
+                assert status == 200, status
+            p50, p95, p99 = (statistics.quantiles(times, n=100)[i] for i in (49, 94, 98))
+            statuses: list[int] = []
+            lock = threading.Lock()
+
+            def client(chunk):
+                for url in chunk:
+                    status = get(url)
+                    with lock:
+                        statuses.append(status)
+
+            started = time.perf_counter()
+            threads = [threading.Thread(target=client, args=(urls[i::8],)) for i in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - started
+            errors = sum(s != 200 for s in statuses)
+            print(f"{mode:8s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
+                  f"8 clients: {len(statuses) / elapsed:.1f} queries/s, {errors} errors")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--work", default="bench/out", help="folder for the benchmark's indexes")
+    parser.add_argument("--queries", type=int, default=100, help="queries per mode")
+    args = parser.parse_args()
+    work = Path(args.work)
+    if work.exists():
+        import shutil
+
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    index_dir = bench_indexing(args.corpus, work)
+    bench_embedding(index_dir)
+    bench_startup(work)
+    bench_server(index_dir, args.queries)
+
+
+if __name__ == "__main__":
+    main()
