@@ -15,6 +15,7 @@ Prints figures, asserts nothing. Everything runs on this machine, side by side:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -117,7 +118,9 @@ def get(url: str) -> int:
         return 0
 
 
-def bench_server(index_dir: Path, n: int) -> None:
+@contextlib.contextmanager
+def serving(index_dir: Path):
+    """`report-search serve` on a free loopback port, for the duration; yields its base URL."""
     from socket import socket
 
     with socket() as s:
@@ -130,40 +133,64 @@ def bench_server(index_dir: Path, n: int) -> None:
         for _ in range(240):
             if get(base + "/healthz") == 200:
                 break
+            if proc.poll() is not None:
+                sys.exit(f"the server did not start on {index_dir}")
             time.sleep(0.5)
-        print(f"== queries through the server ({len(QUERIES)} distinct queries, k=10)")
-        for mode in ("keyword", "semantic", "hybrid"):
-            urls = [f"{base}/api/search?q={quote(QUERIES[i % len(QUERIES)])}&mode={mode}" for i in range(n)]
-            get(urls[0])
-            times = []
-            for url in urls:
-                started = time.perf_counter()
-                status = get(url)
-                times.append((time.perf_counter() - started) * 1000)
-                assert status == 200, status
-            p50, p95, p99 = (statistics.quantiles(times, n=100)[i] for i in (49, 94, 98))
-            statuses: list[int] = []
-            lock = threading.Lock()
-
-            def client(chunk):
-                for url in chunk:
-                    status = get(url)
-                    with lock:
-                        statuses.append(status)
-
-            started = time.perf_counter()
-            threads = [threading.Thread(target=client, args=(urls[i::8],)) for i in range(8)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            elapsed = time.perf_counter() - started
-            errors = sum(s != 200 for s in statuses)
-            print(f"{mode:8s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
-                  f"8 clients: {len(statuses) / elapsed:.1f} queries/s, {errors} errors")
+        yield base
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def percentiles(times: list[float]) -> tuple[float, float, float]:
+    """p50, p95, p99 of a list of milliseconds."""
+    q = statistics.quantiles(times, n=100, method="inclusive")
+    return q[49], q[94], q[98]
+
+
+def run_clients(urls: list[str], clients: int, seconds: float | None = None) -> tuple[list[float], list[int], float]:
+    """`clients` threads fetching the urls in turn, each once or, with `seconds`, round and round
+    until time is up. Returns (milliseconds per request, statuses, elapsed seconds)."""
+    times: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+    started = time.perf_counter()
+
+    def client(offset: int) -> None:
+        i = offset
+        while True:
+            if seconds is None and i >= len(urls):
+                return
+            if seconds is not None and time.perf_counter() - started >= seconds:
+                return
+            t = time.perf_counter()
+            status = get(urls[i % len(urls)])
+            with lock:
+                times.append((time.perf_counter() - t) * 1000)
+                statuses.append(status)
+            i += clients
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return times, statuses, time.perf_counter() - started
+
+
+def bench_server(index_dir: Path, n: int) -> None:
+    with serving(index_dir) as base:
+        print(f"== queries through the server ({len(QUERIES)} distinct queries, k=10)")
+        for mode in ("keyword", "semantic", "hybrid"):
+            urls = [f"{base}/api/search?q={quote(QUERIES[i % len(QUERIES)])}&mode={mode}" for i in range(n)]
+            run_clients(urls[:len(QUERIES)], 1)  # warm up
+            times, statuses, _ = run_clients(urls, 1)
+            p50, p95, p99 = percentiles(times)
+            many, many_statuses, elapsed = run_clients(urls, 8)
+            errors = sum(s != 200 for s in statuses + many_statuses)
+            print(f"{mode:8s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
+                  f"8 clients: {len(many) / elapsed:.1f} queries/s, p99 {percentiles(many)[2]:.0f} ms | "
+                  f"{errors} errors")
 
 
 def main() -> None:

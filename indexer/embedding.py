@@ -127,7 +127,7 @@ class EmbeddingCache:
 
 
 def embed_with_cache(model_name: str, texts: Sequence[str], cache: EmbeddingCache, model_loader=load_model,
-                     progress: Callable[[int], None] | None = None, chunk: int = 512,
+                     progress: Callable[[int], None] | None = None, chunk: int = 128,
                      max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH) -> tuple[np.ndarray, int]:
     """Vectors for texts, embedding only those the cache lacks. Returns (vectors, number embedded).
 

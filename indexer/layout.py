@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: ranking arrays beside the Whoosh index
 MANIFEST = "manifest.json"
 
 

@@ -6,6 +6,8 @@ One unreadable file is reported and skipped; the rest always indexes.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from . import __version__
 from . import metadata as meta
 from .cleaning import clean
 from .embedding import DEFAULT_MAX_SEQ_LENGTH, DEFAULT_MODEL, EmbeddingCache, embed_with_cache, passage_input
-from .layout import IndexDir
+from .layout import IndexDir, IndexUnavailable
 from .readers import Source, Unreadable, discover, key_hash, read
 from .store import Document, PassageStore, StoredPassage, passage_id
 from .structure import Passage, Report, passages, split_reports
@@ -33,6 +35,7 @@ class IndexReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, what was dropped or unreadable)
     embedded: int = 0  # passages whose vectors were computed (not from the cache)
+    up_to_date: bool = False  # nothing changed since the active build: nothing was done
     seconds: float = 0.0
     index_dir: str = ""
 
@@ -43,6 +46,7 @@ class BuildOptions:
     max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH
     embed: bool = True
     ann_threshold: int | None = None
+    force: bool = False  # rebuild even when no file and no option changed
 
 
 def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions = BuildOptions(),
@@ -52,6 +56,11 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
     directory = IndexDir(index_dir)
     report = IndexReport(index_dir=str(directory.path))
     with directory.lock():
+        stamp = fingerprint(paths, options)
+        if not options.force and _active_fingerprint(directory) == stamp:
+            report.up_to_date = True
+            report.seconds = round(time.time() - started, 2)
+            return report
         build_id, build = directory.new_build()
         store = PassageStore(build.passages)
         for path, key in discover(paths):
@@ -66,6 +75,7 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "counts": store.counts(),
             "sources": [str(p) for p in paths],
+            "fingerprint": stamp,
         }
         if options.embed:
             manifest.update(_embed(store, build, directory, options, report, progress))
@@ -74,6 +84,30 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
         manifest["build_seconds"] = report.seconds
         directory.publish(manifest)
     return report
+
+
+def fingerprint(paths: list[str], options: BuildOptions) -> str:
+    """A digest of everything a build depends on: each file's name and content,
+    the build options and this package's version."""
+    digest = hashlib.sha1(json.dumps([__version__, options.model, options.max_seq_length, options.embed,
+                                      options.ann_threshold]).encode())
+    for path, key in discover(paths):
+        digest.update(key.encode("utf-8") + b"\0")
+        try:
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            digest.update(f"unreadable {exc}".encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _active_fingerprint(directory: IndexDir) -> str | None:
+    try:
+        return directory.read_manifest().get("fingerprint")
+    except IndexUnavailable:
+        return None
 
 
 def _index_file(path: Path, key: str, store: PassageStore, report: IndexReport) -> None:
@@ -88,13 +122,23 @@ def _index_file(path: Path, key: str, store: PassageStore, report: IndexReport) 
         store.record_file(str(path), "skipped", str(exc))
         return
     n_reports = n_passages = 0
-    for source in sources:
-        for warning in source.warnings:
-            report.notes.append((str(path), warning))
-        for doc, doc_passages in documents_of(source, report):
-            store.add_document(doc, doc_passages)
-            n_reports += 1
-            n_passages += len(doc_passages)
+    try:
+        for source in sources:
+            for warning in source.warnings:
+                report.notes.append((str(path), warning))
+            if not source.text:
+                continue
+            for doc, doc_passages in documents_of(source, report):
+                store.add_document(doc, doc_passages)
+                n_reports += 1
+                n_passages += len(doc_passages)
+    except (Unreadable, OSError) as exc:
+        reason = str(exc) if isinstance(exc, Unreadable) else f"cannot read: {exc.strerror or exc}"
+        if not n_reports:
+            report.skipped.append((str(path), reason))
+            store.record_file(str(path), "skipped", reason)
+            return
+        report.notes.append((str(path), f"stopped reading: {reason}"))
     if n_reports:
         report.files += 1
         store.record_file(str(path), "indexed", None, n_reports, n_passages)

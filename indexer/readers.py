@@ -18,6 +18,10 @@ SUPPORTED = TEXT_SUFFIXES | {".docx", ".pdf", ".html", ".htm", ".jsonl"}
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 JSONL_FIELDS = ("id", "title", "year", "region", "issuer", "doc_type", "url")
+# A file of one or a few reports is never this large; a bigger one is refused
+# unread (JSONL files, one report a line, are streamed and have no size limit).
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_JSONL_LINE_BYTES = 16 * 1024 * 1024
 
 
 class Unreadable(Exception):
@@ -64,8 +68,10 @@ def key_hash(key: str) -> str:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
 
 
-def read(path: Path, key: str) -> list[Source]:
-    """Read one file into sources. Raises Unreadable."""
+def read(path: Path, key: str) -> Iterator[Source]:
+    """Read one file into sources, one at a time. Raises Unreadable, before the
+    first source or, for a JSONL file with no good line, at its end. A source
+    with no text carries only warnings (a bad JSONL line)."""
     if not path.exists():
         raise Unreadable("no such file")
     suffix = path.suffix.lower()
@@ -74,7 +80,11 @@ def read(path: Path, key: str) -> list[Source]:
     if path.stat().st_size == 0:
         raise Unreadable("empty file")
     if suffix == ".jsonl":
-        return list(read_jsonl(path, key))
+        return read_jsonl(path, key)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise Unreadable(f"too large for a report file: {size / 2**20:.1f} MB, at most {MAX_FILE_BYTES // 2**20} MB "
+                         "(split it, or give one report a line in a .jsonl file)")
     if suffix in TEXT_SUFFIXES:
         text, warnings = decode(path.read_bytes())
         source = Source(key, str(path), text, warnings=warnings)
@@ -86,7 +96,7 @@ def read(path: Path, key: str) -> list[Source]:
         source = Source(key, str(path), read_html(path.read_bytes()))
     if not source.text.strip():
         raise Unreadable("no text in file")
-    return [source]
+    return iter([source])
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:
@@ -174,28 +184,47 @@ def read_html(data: bytes) -> str:
     return body.get_text("\n")
 
 
-def read_jsonl(path: Path, key: str) -> list[Source]:
-    """One report per line. Bad lines are reported as warnings; a file with no
-    good line at all is Unreadable."""
-    sources: list[Source] = []
+def read_jsonl(path: Path, key: str) -> Iterator[Source]:
+    """One report per line, read a line at a time. A bad line is reported (as a
+    source with only a warning); a file with no good line at all is Unreadable."""
+    good = 0
     problems: list[str] = []
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
+        for number, raw in enumerate(_lines(handle), 1):
+            if raw is None:
+                problem = f"line {number} skipped: longer than {MAX_JSONL_LINE_BYTES // 2**20} MB"
+            elif not raw.strip():
                 continue
-            try:
-                record = json.loads(raw.decode("utf-8-sig"))
-                text = record["text"]
-                if not isinstance(text, str) or not text.strip():
-                    raise ValueError("empty 'text'")
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-                reason = "no 'text' field" if isinstance(exc, (KeyError, TypeError)) else str(exc)[:80]
-                problems.append(f"line {number} skipped: {reason}")
-                continue
-            fields = {name: record[name] for name in JSONL_FIELDS if record.get(name) not in (None, "")}
-            ident = str(record.get("id", f"line{number}"))
-            sources.append(Source(f"{key}#{ident}", str(path), text, fields, structured=True))
-    if not sources:
-        raise Unreadable("; ".join(problems) or "no reports in file")
-    sources[0].warnings.extend(problems)
-    return sources
+            else:
+                try:
+                    record = json.loads(raw.decode("utf-8-sig"))
+                    text = record["text"]
+                    if not isinstance(text, str) or not text.strip():
+                        raise ValueError("empty 'text'")
+                except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+                    reason = "no 'text' field" if isinstance(exc, (KeyError, TypeError)) else str(exc)[:80]
+                    problem = f"line {number} skipped: {reason}"
+                else:
+                    fields = {name: record[name] for name in JSONL_FIELDS if record.get(name) not in (None, "")}
+                    ident = str(record.get("id", f"line{number}"))
+                    good += 1
+                    yield Source(f"{key}#{ident}", str(path), text, fields, structured=True)
+                    continue
+            problems.append(problem)
+            yield Source(f"{key}#line{number}", str(path), "", warnings=[problem])
+    if not good:
+        raise Unreadable("; ".join(problems[:5]) or "no reports in file")
+
+
+def _lines(handle, limit: int = MAX_JSONL_LINE_BYTES) -> Iterator[bytes | None]:
+    """The lines of a binary file; None for a line longer than `limit` (skipped unread)."""
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = handle.readline(1 << 20)
+            yield None
+        else:
+            yield line

@@ -79,7 +79,8 @@ def main():
 @click.option("--model", default=None, help="Sentence-transformers model name or path (default m3e-small).")
 @click.option("--no-embed", is_flag=True, help="Build only the keyword index (no semantic search).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def index(paths, index_dir, model, no_embed, quiet):
+@click.option("--force", is_flag=True, help="Rebuild even if no file and no option changed.")
+def index(paths, index_dir, model, no_embed, quiet, force):
     """Index folders and files of reports (default: corpus/)."""
     from indexer.embedding import DEFAULT_MODEL
     from indexer.pipeline import BuildOptions, build_index
@@ -101,8 +102,12 @@ def index(paths, index_dir, model, no_embed, quiet):
         bar.n = done
         bar.refresh()
 
-    options = BuildOptions(model=model or DEFAULT_MODEL, embed=not no_embed)
+    options = BuildOptions(model=model or DEFAULT_MODEL, embed=not no_embed, force=force)
     report = _run(build_index, paths, index_dir, options, progress)
+    if report.up_to_date:
+        click.echo(f"{report.index_dir} is up to date: no file and no option changed since the last build "
+                   f"(checked in {report.seconds:.1f} s; --force rebuilds)")
+        return
     if bar is not None:
         bar.close()
     click.echo(f"indexed {report.files} files: {report.reports} reports, {report.passages} passages "

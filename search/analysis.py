@@ -57,7 +57,8 @@ def _jieba():
     return tokenizer
 
 
-def word_terms(text: str) -> list[Term]:
+@functools.lru_cache(maxsize=64)  # the indexer asks for each text twice: ranking arrays and Whoosh
+def word_terms(text: str) -> tuple[Term, ...]:
     """Index terms of a text: jieba search-mode words, normalised, without stopwords."""
     norm = mask_placeholders(normalise_aligned(text))
     stop = stopwords()
@@ -66,10 +67,11 @@ def word_terms(text: str) -> list[Term]:
         word = word.strip()
         if word and word not in stop and _TERM_CHARS.search(word):
             out.append(Term(word, start, end))
-    return out
+    return tuple(out)
 
 
-def bigram_terms(text: str) -> list[tuple[str, int, int, int]]:
+@functools.lru_cache(maxsize=64)
+def bigram_terms(text: str) -> tuple[tuple[str, int, int, int], ...]:
     """(bigram, position, start, end) over the word characters of a text.
 
     Positions count word characters; a placeholder adds a gap so that no
@@ -90,7 +92,7 @@ def bigram_terms(text: str) -> list[tuple[str, int, int, int]]:
             out.append((prev_char + ch, pos, prev_at, at + 1))
             pos += 1
         prev_char, prev_at = ch, at
-    return out
+    return tuple(out)
 
 
 def phrase_chars(text: str) -> str:

@@ -5,20 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 from whoosh import fields, index, query as wq, scoring
 from whoosh.analysis import Tokenizer
 
 from indexer.store import Document, StoredPassage
 from indexer.text import normalise
 
-from .analysis import BigramTokenizer, WordTokenizer
+from . import bm25
+from .analysis import BigramTokenizer, WordTokenizer, bigram_terms, word_terms
 from .hits import Filters, Hit, Ranked
-from .query import ParsedQuery, QueryError, make_parser, parse
+from .query import ExactTerm, ParsedQuery, QueryError, make_parser, parse
 
 # BM25F weights of the fields a plain query searches; the bigram field adds
 # character overlap where jieba splits query and passage differently.
 # Tuned on seeds-dev and ncp-dev: exact 0.7-1.5 and heading 0.4-0.7 score alike.
 FIELD_BOOSTS = {"content": 1.0, "heading": 0.7, "exact": 1.0, "doctitle": 0.3}
+RANKING = "bm25"  # the ranking arrays' folder inside the keyword index
 
 
 def schema() -> fields.Schema:
@@ -59,22 +62,33 @@ def exact_text(passage: StoredPassage) -> str:
 
 
 def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]], procs: int = 1) -> int:
-    """Write a new keyword index at `path` from (passage, document) pairs."""
+    """Write a new keyword index at `path` from (passage, document) pairs:
+    the Whoosh index and, beside it, the ranking arrays (`bm25`)."""
     path.mkdir(parents=True, exist_ok=True)
     ix = index.create_in(str(path), schema())
-    writer = ix.writer(procs=procs, limitmb=256)
+    writer = ix.writer(procs=1, limitmb=256)  # one segment: document numbers in the order added
+    ranking = bm25.PostingsWriter(FIELD_BOOSTS)
     n = 0
     for passage, doc in passages:
+        # The nearest heading says what a paragraph is about; the upper ones and
+        # the title are too broad to help ranking (measured on seeds-dev).
+        heading = passage.heading_path[-1] if passage.heading_path else ""
+        title = doc.title or ""
+        exact = exact_text(passage)
+        ranking.add(passage.passage_id, {
+            "content": [t.text for t in word_terms(passage.norm)],
+            "heading": [t.text for t in word_terms(heading)] if heading else [],
+            "doctitle": [t.text for t in word_terms(title)] if title else [],
+            "exact": [b[0] for b in bigram_terms(exact)],
+        })
         writer.add_document(
             passage_id=passage.passage_id,
             doc_id=passage.doc_id,
             content=passage.norm,
-            # The nearest heading says what a paragraph is about; the upper ones and
-            # the title are too broad to help ranking (measured on seeds-dev).
-            heading=passage.heading_path[-1] if passage.heading_path else "",
-            title=doc.title or "",
-            doctitle=doc.title or "",
-            exact=exact_text(passage),
+            heading=heading,
+            title=title,
+            doctitle=title,
+            exact=exact,
             region=region_terms(doc.region, doc.province),
             issuer=normalise(doc.issuer) if doc.issuer else None,
             doc_type=normalise(doc.doc_type) if doc.doc_type else None,
@@ -83,18 +97,22 @@ def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]], procs:
         )
         n += 1
     writer.commit()
+    ranking.write(path / RANKING)
     return n
 
 
 class KeywordSearcher:
-    """BM25F search over a built keyword index."""
+    """Keyword search: Whoosh matches, the ranking arrays score (BM25F)."""
 
     def __init__(self, path: Path, k1: float = 1.2, b: float = 0.75):
         self.ix = index.open_dir(str(path))
-        self.weighting = scoring.BM25F(B=b, K1=k1)
+        self.k1, self.b = k1, b
         self.parser = make_parser(self.ix.schema, FIELD_BOOSTS)
-        self.searcher = self.ix.searcher(weighting=self.weighting)
-        self._id_list: list[str] | None = None
+        self.searcher = self.ix.searcher(weighting=scoring.BM25F(B=b, K1=k1))
+        self.ranking = bm25.Postings(path / RANKING)
+        if self.ranking.doc_count != self.searcher.doc_count_all():
+            raise ValueError(f"{path}: ranking arrays and Whoosh index disagree; re-run `report-search index`")
+        self._filter_masks: dict[Filters, np.ndarray] = {}
 
     def close(self) -> None:
         self.searcher.close()
@@ -102,48 +120,79 @@ class KeywordSearcher:
     def parse(self, text: str) -> ParsedQuery:
         return parse(text, self.parser)
 
-    def search(self, q: ParsedQuery | str, k: int = 10, filters: Filters | None = None,
-               restrict: set[str] | None = None) -> Ranked:
+    def search(self, q: ParsedQuery | str, k: int = 10, filters: Filters | None = None) -> Ranked:
         """The top k passages for a query, and the number that matched."""
         parsed = self.parse(q) if isinstance(q, str) else q
+        scores, matched = self._score(parsed, filters)
+        ids = self.ranking.ids
+        hits = [Hit(ids[d], float(scores[d])) for d in bm25.top_k(scores, matched, max(k, 1))]
+        return Ranked(hits, int(matched.sum()))
+
+    def _score(self, parsed: ParsedQuery, filters: Filters | None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of every document and which ones match the query and filters."""
+        scores, matched = self.ranking.score(scoring_terms(parsed.keyword), self.k1, self.b)
+        if not is_plain_or(parsed.keyword):
+            matched = self._mask(parsed.keyword)  # phrases, AND, NOT, fields: Whoosh decides
+        if filters is not None and not filters.is_empty():
+            matched = matched & self._filter_mask(filters)
+        return scores, matched
+
+    def _mask(self, q: wq.Query) -> np.ndarray:
+        mask = np.zeros(self.ranking.doc_count, dtype=bool)
         try:
-            results = self.searcher.search(parsed.keyword, limit=max(k, 1), filter=filter_query(filters))
+            docs = np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
         except wq.QueryError as exc:
             raise QueryError(f"cannot run query: {exc}") from None
-        hits = [Hit(r["passage_id"], float(r.score)) for r in results]
-        return Ranked(hits[:k], len(results))
+        mask[docs] = True
+        return mask
 
-    @property
-    def _ids(self) -> list[str]:
-        """Passage id of each Whoosh document number, read once."""
-        if self._id_list is None:
-            reader = self.searcher.reader()
-            ids = [""] * reader.doc_count_all()
-            for docnum, stored in reader.iter_docs():
-                ids[docnum] = stored["passage_id"]
-            self._id_list = ids
-        return self._id_list
+    def _filter_mask(self, filters: Filters) -> np.ndarray:
+        mask = self._filter_masks.get(filters)
+        if mask is None:
+            mask = self._mask(filter_query(filters))
+            if len(self._filter_masks) >= 256:
+                self._filter_masks.clear()
+            self._filter_masks[filters] = mask
+        return mask
 
-    def _unscored_ids(self, q: wq.Query, filters: Filters | None, limit: int | None) -> set[str]:
-        fq = filter_query(filters)
-        if fq is not None:
-            q = wq.And([q, fq])
-        ids = self._ids
-        out = set()
-        for docnum in self.searcher.docs_for_query(q):
-            out.add(ids[docnum])
-            if limit is not None and len(out) >= limit:
-                break
-        return out
+    def _ids_of(self, mask: np.ndarray, limit: int | None = None) -> set[str]:
+        ids = self.ranking.ids
+        return {ids[d] for d in np.flatnonzero(mask)[:limit]}
 
     def matching_ids(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = 100_000
                      ) -> set[str]:
-        """Ids of the passages the keyword query matches, unscored (for constraints and facets)."""
-        return self._unscored_ids(parsed.keyword, filters, limit)
+        """Ids of the passages the keyword query matches (for constraints and facets)."""
+        return self._ids_of(self._score(parsed, filters)[1], limit)
 
     def filtered_ids(self, filters: Filters) -> set[str]:
         """Ids of every passage that passes the filters."""
-        return self._unscored_ids(wq.Every(), filters, None)
+        return self._ids_of(self._filter_mask(filters))
+
+
+def scoring_terms(q: wq.Query, boost: float = 1.0) -> list[tuple[str, str, float]]:
+    """The (field, term, boost) triples that score a query: every positive term;
+    a phrase scores as its bigrams, as Whoosh scores a phrase by its terms."""
+    boost *= q.boost
+    if isinstance(q, wq.Not):
+        return []
+    if isinstance(q, wq.AndNot):
+        return scoring_terms(q.a, boost)
+    if isinstance(q, wq.Phrase):
+        return [(q.fieldname, w, boost) for w in q.words]
+    if isinstance(q, wq.Term):
+        return [(q.fieldname, q.text, boost)]
+    if isinstance(q, wq.BinaryQuery):
+        return scoring_terms(q.a, boost) + scoring_terms(q.b, boost)
+    if isinstance(q, wq.CompoundQuery):
+        return [t for sub in q.subqueries for t in scoring_terms(sub, boost)]
+    return []
+
+
+def is_plain_or(q: wq.Query) -> bool:
+    """Whether a document matches exactly when it holds one of the query's terms."""
+    if isinstance(q, wq.Term) and not isinstance(q, ExactTerm):
+        return True
+    return isinstance(q, wq.Or) and bool(q.subqueries) and all(is_plain_or(s) for s in q.subqueries)
 
 
 def filter_query(filters: Filters | None) -> wq.Query | None:

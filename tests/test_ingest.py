@@ -1,6 +1,7 @@
 """Readers, encodings and bad input: every file is indexed or reported by name."""
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 
@@ -45,18 +46,19 @@ def test_docx_html_and_jsonl_are_read(tmp_path):
     (tmp_path / "c.jsonl").write_text(
         json.dumps({"id": "r1", "text": PARA, "title": "某市2021年工作总结", "year": 2021, "region": "宁波市"},
                    ensure_ascii=False) + "\nnot json\n", encoding="utf-8")
-    assert "營造良好氛圍" in read(tmp_path / "a.docx", "a.docx")[0].text
-    html_text = read(tmp_path / "b.html", "b.html")[0].text
+    assert "營造良好氛圍" in list(read(tmp_path / "a.docx", "a.docx"))[0].text
+    html_text = list(read(tmp_path / "b.html", "b.html"))[0].text
     assert "營造良好氛圍" in html_text and "var x" not in html_text and "首页" not in html_text
-    sources = read(tmp_path / "c.jsonl", "c.jsonl")
-    assert len(sources) == 1 and sources[0].fields["year"] == 2021
-    assert any("line 2 skipped" in w for w in sources[0].warnings)
+    sources = list(read(tmp_path / "c.jsonl", "c.jsonl"))
+    good = [s for s in sources if s.text]
+    assert len(good) == 1 and good[0].fields["year"] == 2021
+    assert any("line 2 skipped" in w for s in sources for w in s.warnings)
 
 
 def test_pdf_text_layer_is_read(tmp_path):
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(_tiny_pdf("Annual work report 2021"))
-    assert "Annual work report 2021" in read(pdf, "r.pdf")[0].text
+    assert "Annual work report 2021" in list(read(pdf, "r.pdf"))[0].text
 
 
 @pytest.mark.parametrize("name, content, reason", [
@@ -71,7 +73,7 @@ def test_bad_files_are_refused_with_a_reason(tmp_path, name, content, reason):
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(Unreadable, match=reason):
-        read(path, name)
+        list(read(path, name))
 
 
 def test_zip_bomb_disguised_as_docx_is_refused(tmp_path):
@@ -79,7 +81,7 @@ def test_zip_bomb_disguised_as_docx_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("word/document.xml", b"\x00" * (50 * 1024 * 1024))
     with pytest.raises(Unreadable, match="zip bomb"):
-        read(path, "bomb.docx")
+        list(read(path, "bomb.docx"))
 
 
 def test_one_bad_file_does_not_stop_the_corpus_and_is_reported(tmp_path):
@@ -101,9 +103,45 @@ def test_one_bad_file_does_not_stop_the_corpus_and_is_reported(tmp_path):
     assert engine.stats()["counts"]["skipped_files"] == 2
 
 
+def test_hostile_files_are_reported_by_name_and_the_rest_indexes(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "good.txt").write_text(seed_text("001"), encoding="utf-8")
+    text = seed_text("002").encode("utf-8")
+    (folder / "bad-bytes.txt").write_bytes(text[:3000] + b"\xff\xfe\xc3" + text[3000:])
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_tiny_pdf("Annual work report 2021"))))
+    writer.encrypt("secret")
+    writer.write(folder / "locked.pdf")
+    (folder / "locked.docx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4096)  # OLE: encrypted Office
+    with zipfile.ZipFile(folder / "bomb.docx", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"\x00" * (50 * 1024 * 1024))
+    with open(folder / "one-line.txt", "wb") as handle:  # 50 MB, no line break
+        handle.write("城市管理工作总结".encode("utf-8") * (50 * 1024 * 1024 // 24 + 1))
+    with open(folder / "big.jsonl", "wb") as handle:
+        handle.write(json.dumps({"id": "a", "text": seed_text("004")}, ensure_ascii=False).encode("utf-8") + b"\n")
+        handle.write(b'{"id": "huge", "text": "' + "长".encode("utf-8") * (6 * 1024 * 1024) + b'"}\n')
+    result = CliRunner().invoke(main, ["index", str(folder), "--index-dir", str(tmp_path / "ix"), "--no-embed",
+                                       "--quiet"])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    out = result.output
+    assert "indexed 3 files" in out
+    assert "locked.pdf: encrypted PDF" in out
+    assert "locked.docx: corrupt or encrypted .docx" in out
+    assert "bomb.docx: refused" in out and "zip bomb" in out
+    assert "one-line.txt: too large for a report file: 50.0 MB" in out
+    assert "big.jsonl: line 2 skipped: longer than 16 MB" in out
+    assert "bad-bytes.txt: 3 undecodable bytes" in out
+    engine = Engine(tmp_path / "ix", load_model=False)
+    sources = {row[0] for row in engine.store.db.execute("SELECT source FROM documents")}
+    assert {s.split("/")[-1] for s in sources} == {"good.txt", "bad-bytes.txt", "big.jsonl"}
+    assert engine.search('"城管进小区"', mode="keyword")["results"]
+
+
 def test_index_dir_carries_a_manifest(corpus_index):
     manifest = json.loads((corpus_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["counts"]["passages"] > 400 and manifest["counts"]["documents"] == 18
     assert manifest["model"] == "m3e-small" and manifest["dimension"] == 512
     assert manifest["built_at"]

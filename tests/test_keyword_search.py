@@ -33,6 +33,22 @@ def test_quoted_phrase_returns_exactly_the_passages_that_contain_it(engine, phra
     assert {r["passage_id"] for r in got["results"]} | _folded(got) == want
 
 
+@pytest.mark.parametrize("query", ["城市管理 工作总结", "存在问题 下一步打算", "垃圾分类", "强化组织领导 党建",
+                                   '"门前三包" 整治', "环境 NOT 卫生", "region:宁波 执法"])
+def test_ranking_arrays_score_as_whoosh_bm25f_does(engine, query):
+    """The NumPy ranking gives every matching passage the score Whoosh's BM25F gives it
+    (Whoosh adds 1 for a matched metadata field, the same for every match)."""
+    kw = engine.keyword
+    parsed = kw.parse(query)
+    whoosh = {r["passage_id"]: r.score for r in kw.searcher.search(parsed.keyword, limit=None)}
+    ours = kw.search(parsed, k=len(whoosh) or 1)
+    assert whoosh and ours.total == len(whoosh)
+    assert {h.passage_id for h in ours.hits} == set(whoosh)
+    shift = 1.0 if "region:" in query else 0.0
+    for hit in ours.hits:
+        assert hit.score + shift == pytest.approx(whoosh[hit.passage_id], rel=1e-6)
+
+
 def _folded(result):
     return {d for r in result["results"] for d in r.get("duplicates", [])}
 

@@ -24,6 +24,22 @@ def get(url: str) -> tuple[int, dict]:
         return exc.code, json.loads(exc.read() or b"{}")
 
 
+def _hits(base: str) -> list:
+    status, body = get(f"{base}/api/search?q={quote('“河湖长+检察长”')}&mode=keyword")
+    assert status == 200
+    return body["results"]
+
+
+def _within_seconds(check, seconds: float = 10.0) -> bool:
+    """Whether `check()` comes true within a few seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def test_queries_keep_working_during_reindex_and_new_text_becomes_findable(index_copy, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
@@ -45,17 +61,14 @@ def test_queries_keep_working_during_reindex_and_new_text_becomes_findable(index
             w.start()
         (corpus / "new.txt").write_text(NEW_REPORT, encoding="utf-8")
         build_index([str(corpus)], index_copy)
-        found = False
-        for _ in range(20):  # "within a few seconds"
-            status, body = get(f"{base}/api/search?q={quote('“河湖长+检察长”')}&mode=keyword")
-            if status == 200 and body["results"]:
-                found = True
-                break
-            time.sleep(0.5)
+        found = _within_seconds(lambda: bool(_hits(base)))
+        (corpus / "new.txt").unlink()
         build_index([str(corpus)], index_copy)  # a second switch: the first old build is removed
-        time.sleep(2)
+        gone = _within_seconds(lambda: not _hits(base))
+        time.sleep(1)
         stop.set()
         for w in workers:
             w.join()
         assert found, "new text not findable after re-index"
+        assert gone, "a deleted file's passages still found after re-index"
         assert len(statuses) > 20 and set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
