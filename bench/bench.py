@@ -1,16 +1,20 @@
-"""Benchmark: indexing throughput, embedding speed, query latency through the server.
+"""Benchmark: indexing throughput, embedding speed, query latency through the server, scale.
 
 Usage: .venv/bin/python bench/bench.py [--corpus PATH] [--work DIR] [--queries N]
+                                       [--scale-copies N [--only-scale]]
 
 Prints figures, asserts nothing. Everything runs on this machine, side by side:
 1. indexing: ingest + keyword index alone, then the full build (embedding from an
-   empty cache), then the same corpus again (cache reuse); characters/s,
-   passages/s, index size on disk and the indexer's peak RSS;
-2. embedding: plain `SentenceTransformer.encode` against ours (length-sorted
-   batches) on the same passages, as a ratio;
+   empty cache), then the same corpus again (nothing changed: the up-to-date check);
+   characters/s, passages/s, index size on disk and the indexer's peak RSS;
+2. embedding: plain `SentenceTransformer.encode`, ours, and ours with int8 weights,
+   on the same passages, as ratios, with the mean cosine to the plain vectors;
 3. start-up: process start to first answer of `report-search search`;
 4. queries through a running server (waitress, loopback), per mode: p50/p95/p99
-   with 1 client, queries/s and errors with 8 clients.
+   with 1 client, queries/s and p99 with 8 clients;
+5. with --scale-copies: the corpus replicated with new ids, keyword index only:
+   keyword latency through the server and the server's RSS.
+ANN recall and latency at scale: bench/ann_recall.py. Load test: bench/load.py.
 """
 from __future__ import annotations
 
@@ -81,23 +85,32 @@ def bench_indexing(corpus: str, work: Path) -> Path:
 
 
 def bench_embedding(index_dir: Path, n: int = 300) -> None:
-    print("== embedding speed, same passages side by side")
+    print("== embedding speed, the same passages side by side")
     from indexer.embedding import encode, load_model
     from search.engine import Engine
 
     engine = Engine(index_dir, load_model=False)
     texts = [row[0] for row in engine.store.db.execute(
         "SELECT text FROM passages ORDER BY passage_id LIMIT ?", (n,))]
-    model = load_model(engine.manifest["model"], engine.manifest.get("max_seq_length", 256))
-    model.encode(texts[:8])
-    started = time.perf_counter()
-    model.encode(texts, batch_size=32, normalize_embeddings=True)
-    plain = time.perf_counter() - started
-    started = time.perf_counter()
-    encode(model, texts)
-    ours = time.perf_counter() - started
-    print(f"plain encode: {len(texts) / plain:.1f} passages/s; ours: {len(texts) / ours:.1f} passages/s; "
-          f"ratio {plain / ours:.2f}x")
+    name, length = engine.manifest["model"], engine.manifest.get("max_seq_length", 256)
+    plain_model, int8_model = load_model(name, length), load_model(name, length, True)
+    runs = {"plain SentenceTransformer.encode": lambda: plain_model.encode(texts, batch_size=32,
+                                                                           normalize_embeddings=True),
+            "ours (length-sorted batches)": lambda: encode(plain_model, texts),
+            "ours, int8 (--int8)": lambda: encode(int8_model, texts)}
+    seconds = {}
+    for label, fn in runs.items():
+        fn()  # warm up
+        started = time.perf_counter()
+        vectors = fn()
+        seconds[label] = time.perf_counter() - started
+        if label.startswith("plain"):
+            reference = vectors
+        cos = float((reference * vectors).sum(1).mean())
+        print(f"{label}: {len(texts) / seconds[label]:.1f} passages/s, "
+              f"{sum(map(len, texts)) / seconds[label]:,.0f} chars/s, "
+              f"{seconds['plain SentenceTransformer.encode'] / seconds[label]:.2f}x plain, "
+              f"mean cosine to plain {cos:.4f}")
 
 
 def bench_startup(work: Path) -> None:
@@ -193,11 +206,50 @@ def bench_server(index_dir: Path, n: int) -> None:
                   f"{errors} errors")
 
 
+def bench_scale(corpus: str, work: Path, copies: int) -> None:
+    """Keyword latency and server memory on a JSONL corpus replicated `copies` times, with new ids."""
+    print(f"== scale: {corpus} replicated {copies} times (keyword index only)")
+    records = [json.loads(line) for line in open(corpus, encoding="utf-8") if line.strip()]
+    scale_dir, big = work / "scale", work / "scale.jsonl"
+    with big.open("w", encoding="utf-8") as out:
+        for copy in range(copies):
+            for r in records:
+                out.write(json.dumps({**r, "id": f"{r.get('id', '')}-copy{copy}"}, ensure_ascii=False) + "\n")
+    seconds, rss, _ = run(CLI + ["index", str(big), "--index-dir", str(scale_dir), "--no-embed", "--quiet", "--force"])
+    chars, n = corpus_figures(scale_dir)
+    print(f"{n:,} passages, {chars:,} chars, indexed in {seconds:.0f} s "
+          f"({chars / seconds:,.0f} chars/s, peak RSS {rss} MB); index {size_mb(scale_dir):.0f} MB")
+    with serving(scale_dir) as base:
+        urls = [f"{base}/api/search?q={quote(q)}&mode=keyword" for q in QUERIES] * 4
+        run_clients(urls[:len(QUERIES)], 1)
+        times, statuses, _ = run_clients(urls, 1)
+        p50, p95, p99 = percentiles(times)
+        rss_mb = server_rss_mb(base)
+        print(f"keyword through the server: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, "
+              f"{sum(s != 200 for s in statuses)} errors; server RSS {rss_mb} MB")
+
+
+def server_rss_mb(base: str) -> str:
+    """Resident memory of the process listening at `base` (from /proc), in MB."""
+    port = base.rsplit(":", 1)[1]
+    try:
+        out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout
+        pid = out.split("pid=")[1].split(",")[0]
+        status = Path(f"/proc/{pid}/status").read_text()
+        return str(int(next(l for l in status.splitlines() if l.startswith("VmRSS")).split()[1]) // 1024)
+    except (OSError, IndexError, StopIteration, ValueError):
+        return "?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     parser.add_argument("--work", default="bench/out", help="folder for the benchmark's indexes")
     parser.add_argument("--queries", type=int, default=100, help="queries per mode")
+    parser.add_argument("--scale-copies", type=int, default=0, metavar="N",
+                        help="also time keyword search on the (JSONL) corpus replicated N times "
+                             "(14 copies of the gov reports = 201k passages)")
+    parser.add_argument("--only-scale", action="store_true", help="run the scale part alone")
     args = parser.parse_args()
     work = Path(args.work)
     if work.exists():
@@ -206,10 +258,13 @@ def main() -> None:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
-    index_dir = bench_indexing(args.corpus, work)
-    bench_embedding(index_dir)
-    bench_startup(work)
-    bench_server(index_dir, args.queries)
+    if not args.only_scale:
+        index_dir = bench_indexing(args.corpus, work)
+        bench_embedding(index_dir)
+        bench_startup(work)
+        bench_server(index_dir, args.queries)
+    if args.scale_copies:
+        bench_scale(args.corpus, work, args.scale_copies)
 
 
 if __name__ == "__main__":

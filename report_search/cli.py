@@ -80,7 +80,8 @@ def main():
 @click.option("--no-embed", is_flag=True, help="Build only the keyword index (no semantic search).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Rebuild even if no file and no option changed.")
-def index(paths, index_dir, model, no_embed, quiet, force):
+@click.option("--int8", is_flag=True, help="Embed with 8-bit quantised weights (faster, vectors slightly different).")
+def index(paths, index_dir, model, no_embed, quiet, force, int8):
     """Index folders and files of reports (default: corpus/)."""
     from indexer.embedding import DEFAULT_MODEL
     from indexer.pipeline import BuildOptions, build_index
@@ -102,7 +103,7 @@ def index(paths, index_dir, model, no_embed, quiet, force):
         bar.n = done
         bar.refresh()
 
-    options = BuildOptions(model=model or DEFAULT_MODEL, embed=not no_embed, force=force)
+    options = BuildOptions(model=model or DEFAULT_MODEL, embed=not no_embed, force=force, int8=int8)
     report = _run(build_index, paths, index_dir, options, progress)
     if report.up_to_date:
         click.echo(f"{report.index_dir} is up to date: no file and no option changed since the last build "
@@ -207,7 +208,10 @@ def serve(index_dir, host, port, threads):
 
     app = _run(create_app, {"INDEX_DIR": index_dir})
     click.echo(f"serving {index_dir} on http://{host}:{port}/  (Ctrl-C to stop)")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    from web.app import MAX_REQUEST_BYTES
+
+    waitress_serve(app, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BYTES,
+                   max_request_header_size=64 * 1024)
 
 
 def _print_results(result: dict, as_json: bool) -> None:

@@ -75,7 +75,8 @@ class Engine:
 
                     from .semantic import SemanticSearcher
 
-                    model = load_model(self.manifest["model"], self.manifest.get("max_seq_length", 256))
+                    model = load_model(self.manifest["model"], self.manifest.get("max_seq_length", 256),
+                                       self.manifest.get("int8", False))
                     from indexer.embedding import dimension
 
                     dim = dimension(model)

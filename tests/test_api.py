@@ -80,6 +80,12 @@ def test_errors_have_one_shape_and_name_the_parameter(client, url, status, word)
     assert set(error) == {"code", "message"} and word in error["message"]
 
 
+def test_request_body_over_the_limit_is_refused_with_the_limit(client):
+    r = client.get("/api/search?q=城管", data=b"x" * 100_000)
+    assert r.status_code == 413
+    assert "at most 65536" in r.get_json()["error"]["message"]
+
+
 FUZZ = ['"', '"""', "AND", "OR", "NOT", "NOT NOT", "(", ")", "((城管", "城管))", "region:", ":", "year:[",
         "year:[2020 TO", "\x00", "\x07\x1b[31m", "\u202e城管", "*", "?", "~", "^", "\\", "城管^2", "title:",
         "<img src=x onerror=alert(1)>", "' OR 1=1 --", "%s%s%s", "{{7*7}}", "../../etc/passwd", "🙂" * 50]

@@ -26,6 +26,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     _error_handlers(app)
+
+    @app.before_request
+    def refuse_large_bodies():
+        from flask import request
+        from werkzeug.exceptions import RequestEntityTooLarge
+
+        if (request.content_length or 0) > MAX_REQUEST_BYTES:
+            raise RequestEntityTooLarge(f"request body too large: {request.content_length} bytes, "
+                                        f"at most {MAX_REQUEST_BYTES}")
+
     return app
 
 
