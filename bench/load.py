@@ -47,7 +47,7 @@ def request_mix(base: str, passage_ids: list[str], n: int = 2000, seed: int = 7)
             urls.append(f"{base}/api/passages/{rng.choice(passage_ids)}")
         else:
             urls.append(rng.choice([f"{base}/api/search?q=&mode=hybrid", f"{base}/api/search?q=x&k=100000",
-                                    f"{base}/api/search?q=x&mode=fuzzy", f"{base}/api/search?q={'长' * 5000}",
+                                    f"{base}/api/search?q=x&mode=fuzzy", f"{base}/api/search?{urlencode({'q': '长' * 5000})}",
                                     f"{base}/api/passages/no-such-id"]))
     return urls
 

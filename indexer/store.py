@@ -152,23 +152,6 @@ class PassageStore:
             "skipped_files": one("SELECT COUNT(*) FROM files WHERE status = 'skipped'"),
         }
 
-    def facet_counts(self, passage_ids: Iterable[str], limit: int = 30) -> dict[str, list[tuple[object, int]]]:
-        """For each facet (region, year, issuer, doc_type): (value, passages) pairs, most first."""
-        import collections
-
-        counts = {name: collections.Counter() for name in FACETS}
-        ids = list(set(passage_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            rows = self.db.execute(
-                f"SELECT d.region, d.year, d.issuer, d.doc_type FROM passages p JOIN documents d "
-                f"ON p.doc_id = d.doc_id WHERE p.passage_id IN ({','.join('?' * len(chunk))})", chunk)
-            for row in rows:
-                for name in FACETS:
-                    if row[name] is not None:
-                        counts[name][row[name]] += 1
-        return {name: counts[name].most_common(limit) for name in FACETS}
-
 
 def _passage(row: sqlite3.Row) -> StoredPassage:
     return StoredPassage(row["passage_id"], row["doc_id"], row["position"], tuple(json.loads(row["heading_path"])),

@@ -55,6 +55,7 @@ class Engine:
         self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b)
         self._vectors_path = build.vectors
         self._semantic = None
+        self._facets = None
         self._lock = threading.Lock()
         if load_model and self.has_vectors:
             _ = self.semantic
@@ -106,12 +107,24 @@ class Engine:
         page = ranked[offset:offset + k]
         result = {"query": query, "mode": mode, "total": total, "results": self._results(page, parsed, explain)}
         if facets:
-            match_set = {f.passage_id for f in ranked}
+            index = self.facet_index
+            match_set = index.mask_of(f.passage_id for f in ranked)
             if mode != "semantic":
-                match_set |= self.keyword.matching_ids(parsed, filters, limit=10_000)
+                match_set |= self.keyword.matching_mask(parsed, filters, limit=10_000)
             result["facets"] = {name: [{"value": v, "count": c} for v, c in pairs]
-                                for name, pairs in self.store.facet_counts(match_set).items()}
+                                for name, pairs in index.counts(match_set).items()}
         return result
+
+    @property
+    def facet_index(self):
+        """Facet values of every passage, read on first use."""
+        if self._facets is None:
+            from .facets import FacetIndex
+
+            with self._lock:
+                if self._facets is None:
+                    self._facets = FacetIndex(self.store, self.keyword.ranking.ids)
+        return self._facets
 
     def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters) -> tuple[list, int]:
         s = self.settings

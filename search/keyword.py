@@ -159,6 +159,15 @@ class KeywordSearcher:
         ids = self.ranking.ids
         return {ids[d] for d in np.flatnonzero(mask)[:limit]}
 
+    def matching_mask(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = None
+                      ) -> np.ndarray:
+        """Which documents the query matches, as a mask over document numbers (the first `limit`)."""
+        matched = self._score(parsed, filters)[1]
+        if limit is not None and matched.sum() > limit:
+            matched = matched.copy()
+            matched[np.flatnonzero(matched)[limit:]] = False
+        return matched
+
     def matching_ids(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = 100_000
                      ) -> set[str]:
         """Ids of the passages the keyword query matches (for constraints and facets)."""

@@ -113,3 +113,19 @@ def test_keyword_only_index_still_answers_keyword_queries(tmp_path):
     assert engine.search("门前三包", mode="keyword")["results"]
     with pytest.raises(SearchError, match="no embeddings"):
         engine.search("门前三包", mode="semantic")
+
+
+def test_int8_index_records_its_variant_and_finds_by_meaning(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "004.txt").write_text(seed_text("004"), encoding="utf-8")
+    report = build_index([str(folder)], tmp_path / "ix", BuildOptions(int8=True))
+    int8 = Engine(tmp_path / "ix")
+    assert int8.manifest["int8"] is True and report.embedded > 0  # its own cache entries, not the float ones
+    texts = [r["text"] for r in int8.search("给困难职工送温暖", mode="semantic", k=10)["results"]]
+    assert any("慰問" in t or "慰问" in t for t in texts)
+    # int8 vectors stay close to the float model's.
+    from indexer.embedding import encode, load_model
+
+    plain, quantised = encode(load_model("m3e-small"), texts), encode(load_model("m3e-small", 256, True), texts)
+    assert float((plain * quantised).sum(axis=1).min()) > 0.95

@@ -1,0 +1,46 @@
+"""Facet counts (region, year, issuer, doc_type) over a match set, with NumPy.
+
+Each passage's facet values are read once from the passage store into arrays
+indexed by document number (the keyword index's order); counting a match set
+is then one bincount per facet."""
+from __future__ import annotations
+
+import numpy as np
+
+from indexer.store import FACETS, PassageStore
+
+
+class FacetIndex:
+    def __init__(self, store: PassageStore, ids: list[str]):
+        position = {pid: i for i, pid in enumerate(ids)}
+        self.position = position
+        self.labels: dict[str, list] = {name: [] for name in FACETS}
+        self.codes = {name: np.full(len(ids), -1, dtype=np.int32) for name in FACETS}
+        seen: dict[str, dict] = {name: {} for name in FACETS}
+        rows = store.db.execute(f"SELECT p.passage_id, {', '.join('d.' + f for f in FACETS)} "
+                                "FROM passages p JOIN documents d ON p.doc_id = d.doc_id")
+        for row in rows:
+            i = position.get(row[0])
+            if i is None:
+                continue
+            for name, value in zip(FACETS, row[1:]):
+                if value is not None:
+                    code = seen[name].setdefault(value, len(seen[name]))
+                    if code == len(self.labels[name]):
+                        self.labels[name].append(value)
+                    self.codes[name][i] = code
+
+    def mask_of(self, passage_ids) -> np.ndarray:
+        mask = np.zeros(len(self.position), dtype=bool)
+        mask[[self.position[p] for p in passage_ids if p in self.position]] = True
+        return mask
+
+    def counts(self, mask: np.ndarray, limit: int = 30) -> dict[str, list[tuple[object, int]]]:
+        """For each facet: (value, passages) pairs over the masked passages, most first."""
+        out = {}
+        for name in FACETS:
+            codes = self.codes[name][mask]
+            tally = np.bincount(codes[codes >= 0], minlength=len(self.labels[name]))
+            order = sorted(np.flatnonzero(tally), key=lambda c: (-tally[c], str(self.labels[name][c])))[:limit]
+            out[name] = [(self.labels[name][c], int(tally[c])) for c in order]
+        return out
