@@ -1,6 +1,8 @@
 """Near-duplicate collapse: reports repeat template sentences; show each once."""
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import replace
 
 from indexer.text import WORD_CHAR
@@ -9,7 +11,10 @@ from .fusion import Fused
 
 
 def shingles(norm_text: str, n: int = 3) -> frozenset[str]:
-    chars = "".join(WORD_CHAR.findall(norm_text))
+    return _char_shingles("".join(WORD_CHAR.findall(norm_text)), n)
+
+
+def _char_shingles(chars: str, n: int = 3) -> frozenset[str]:
     if len(chars) <= n:
         return frozenset([chars]) if chars else frozenset()
     return frozenset(chars[i:i + n] for i in range(len(chars) - n + 1))
@@ -32,6 +37,7 @@ def collapse(ranked: list[Fused], norm_texts: dict[str, str], threshold: float =
     kept: list[Fused] = []
     kept_shingles: list[frozenset[str]] = []
     kept_samples: list[tuple[str, ...]] = []
+    by_size: list[tuple[int, int]] = []  # (trigram count, index in kept), sorted
     folded: dict[int, list[str]] = {}
     exact: dict[str, int] = {}
     for item in ranked:
@@ -40,20 +46,24 @@ def collapse(ranked: list[Fused], norm_texts: dict[str, str], threshold: float =
         if key in exact:
             folded[exact[key]].append(item.passage_id)
             continue
-        sh = shingles(text)
+        sh = _char_shingles(key)
         sample = _sample(sh)
         # Cheap tests first: Jaccard can reach the threshold only between sets of
-        # similar size that share nearly all of a sample of each other's trigrams.
-        match = next((i for i, other in enumerate(kept_shingles)
-                      if min(len(sh), len(other)) >= threshold * max(len(sh), len(other))
-                      and sum(t in other for t in sample) >= len(sample) - 2
+        # similar size (found by bisection in `by_size`) that share nearly all of a
+        # sample of each other's trigrams.
+        size = len(sh)
+        window = by_size[bisect.bisect_left(by_size, (math.ceil(threshold * size), -1)):
+                         bisect.bisect_right(by_size, (math.floor(size / threshold), len(kept)))]
+        match = next((i for i in sorted(i for _, i in window)
+                      if sum(t in kept_shingles[i] for t in sample) >= len(sample) - 2
                       and sum(t in sh for t in kept_samples[i]) >= len(kept_samples[i]) - 2
-                      and jaccard(sh, other) >= threshold), None)
+                      and jaccard(sh, kept_shingles[i]) >= threshold), None)
         if match is not None:
             folded[match].append(item.passage_id)
             continue
         exact[key] = len(kept)
         folded[len(kept)] = []
+        bisect.insort(by_size, (size, len(kept)))
         kept.append(item)
         kept_shingles.append(sh)
         kept_samples.append(sample)
