@@ -5,6 +5,7 @@ Layout of an index directory:
     manifest.json          points at the active build; replaced atomically
     builds/<build-id>/     one complete index version (passages.sqlite, keyword/, vectors.faiss)
     cache/embeddings.sqlite  embedding cache shared by all builds
+    cache/onnx/<variant>/    the model exported for fast query embedding (indexer/onnx_encoder.py)
     index.lock             held by the indexer that is writing
 
 Readers read the manifest and open the build it names; the indexer writes a new
@@ -56,6 +57,12 @@ class IndexDir:
     @property
     def embedding_cache(self) -> Path:
         return self.path / "cache" / "embeddings.sqlite"
+
+    def query_encoder(self, variant: str) -> Path:
+        """The folder of a model variant's ONNX query encoder (shared by all builds)."""
+        import hashlib
+
+        return self.path / "cache" / "onnx" / hashlib.sha1(variant.encode("utf-8")).hexdigest()[:12]
 
     def read_manifest(self) -> dict:
         """The active manifest. Raises IndexUnavailable saying what to run."""

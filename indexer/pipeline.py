@@ -258,6 +258,28 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
         vectors = np.zeros((0, dim), dtype="float32")
     threshold = options.ann_threshold or semantic.ANN_THRESHOLD
     kind = semantic.build(build.vectors, ids, vectors, ann_threshold=threshold)
-    return {"model": options.model, "max_seq_length": options.max_seq_length, "int8": options.int8,
-            "dimension": int(vectors.shape[1]), "vector_index": kind,
-            "embedded": report.embedded}
+    out = {"model": options.model, "max_seq_length": options.max_seq_length, "int8": options.int8,
+           "dimension": int(vectors.shape[1]), "vector_index": kind, "embedded": report.embedded}
+    encoder = None if options.int8 else _query_encoder(directory, options, texts[:32], report)
+    if encoder is not None:
+        out["query_encoder"] = encoder.relative_to(directory.path).as_posix()
+    return out
+
+
+def _query_encoder(directory: IndexDir, options: BuildOptions, samples: list[str], report: IndexReport
+                   ) -> Path | None:
+    """The model's ONNX query encoder, exported once per model variant; None if the
+    model cannot be exported (queries then load sentence-transformers)."""
+    from .embedding import load_model
+
+    folder = directory.query_encoder(f"{options.model}|{options.max_seq_length}")
+    if (folder / "meta.json").exists():
+        return folder
+    try:
+        from . import onnx_encoder
+
+        if onnx_encoder.export(load_model(options.model, options.max_seq_length), folder, samples or ["示例"]):
+            return folder
+    except Exception as exc:  # noqa: BLE001 - an optional speed-up never fails a build
+        report.notes.append((options.model, f"no fast query encoder: {str(exc)[:200]}"))
+    return None

@@ -76,8 +76,9 @@ class Engine:
 
                     from .semantic import SemanticSearcher
 
-                    model = load_model(self.manifest["model"], self.manifest.get("max_seq_length", 256),
-                                       self.manifest.get("int8", False))
+                    model = self._query_encoder() or load_model(
+                        self.manifest["model"], self.manifest.get("max_seq_length", 256),
+                        self.manifest.get("int8", False))
                     from indexer.embedding import dimension
 
                     dim = dimension(model)
@@ -87,6 +88,19 @@ class Engine:
                             f"{self.manifest.get('dimension')}-dim ones: re-run `report-search index`")
                     self._semantic = SemanticSearcher(self._vectors_path, model)
         return self._semantic
+
+    def _query_encoder(self):
+        """The ONNX export of the index's model, if the indexer made one (loads in a
+        fraction of a second, where sentence-transformers takes seconds)."""
+        folder = self.manifest.get("query_encoder")
+        if not folder:
+            return None
+        try:
+            from indexer.onnx_encoder import OnnxEncoder
+
+            return OnnxEncoder(self.directory.path / folder)
+        except (ImportError, OSError, ValueError, KeyError, RuntimeError):
+            return None
 
     def load_semantic_in_background(self) -> None:
         """Start loading the model now: it takes seconds, and a first query's keyword

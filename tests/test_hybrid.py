@@ -1,6 +1,7 @@
 """Semantic and hybrid search, filters in every mode, collapse, similar passages, the embedding cache."""
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -129,3 +130,31 @@ def test_int8_index_records_its_variant_and_finds_by_meaning(tmp_path):
 
     plain, quantised = encode(load_model("m3e-small"), texts), encode(load_model("m3e-small", 256, True), texts)
     assert float((plain * quantised).sum(axis=1).min()) > 0.95
+
+
+QUERIES_FOR_ENCODER = ["给困难职工送温暖", "城管进小区", "垃圾分类 宣传", "2021年工作打算", "河长制 水环境治理"]
+
+
+def test_queries_are_embedded_by_the_onnx_export_as_by_the_model(engine):
+    from indexer.embedding import load_model
+    from indexer.onnx_encoder import OnnxEncoder
+
+    assert engine.manifest["query_encoder"].startswith("cache/onnx/")
+    assert isinstance(engine.semantic.model, OnnxEncoder)
+    model = load_model(engine.manifest["model"], engine.manifest["max_seq_length"])
+    for q in QUERIES_FOR_ENCODER:
+        ours = engine.semantic.embed_query(q)
+        theirs = model.encode([q], normalize_embeddings=True, convert_to_numpy=True)[0]
+        assert float(ours @ theirs) > 0.9999
+        assert [h.passage_id for h in engine.semantic.search_vector(ours, 10).hits] == \
+               [h.passage_id for h in engine.semantic.search_vector(theirs, 10).hits]
+
+
+def test_without_the_onnx_export_queries_fall_back_to_the_model(index_copy, engine):
+    manifest = json.loads((index_copy / "manifest.json").read_text())
+    shutil.rmtree(index_copy / manifest["query_encoder"])
+    fallback = Engine(index_copy)
+    assert not hasattr(fallback.semantic.model, "session")  # a SentenceTransformer
+    for q in QUERIES_FOR_ENCODER[:3]:
+        assert [r["passage_id"] for r in fallback.search(q, mode="semantic")["results"]] == \
+               [r["passage_id"] for r in engine.search(q, mode="semantic")["results"]]
