@@ -98,7 +98,7 @@ class Engine:
         try:
             from indexer.onnx_encoder import OnnxEncoder
 
-            return OnnxEncoder(self.directory.path / folder)
+            return OnnxEncoder(self.directory.path / folder, threads=1)
         except (ImportError, OSError, ValueError, KeyError, RuntimeError):
             return None
 

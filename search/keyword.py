@@ -131,8 +131,10 @@ class KeywordSearcher:
     def _score(self, parsed: ParsedQuery, filters: Filters | None) -> tuple[np.ndarray, np.ndarray]:
         """Scores of every document and which ones match the query and filters."""
         scores, matched = self.ranking.score(scoring_terms(parsed.keyword), self.k1, self.b)
-        if not is_plain_or(parsed.keyword):
-            matched = self._mask(parsed.keyword)  # phrases, AND, NOT, fields: Whoosh decides
+        if not is_plain_or(parsed.keyword):  # phrases, AND, NOT, fields: Whoosh decides
+            if parsed.matches is None:  # once per query: ranking, the semantic side and facets ask
+                parsed.matches = self._mask(parsed.keyword)
+            matched = parsed.matches
         if filters is not None and not filters.is_empty():
             matched = matched & self._filter_mask(filters)
         return scores, matched
