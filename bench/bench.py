@@ -94,10 +94,12 @@ def bench_embedding(index_dir: Path, n: int = 300) -> None:
         "SELECT text FROM passages ORDER BY passage_id LIMIT ?", (n,))]
     name, length = engine.manifest["model"], engine.manifest.get("max_seq_length", 256)
     plain_model, int8_model = load_model(name, length), load_model(name, length, True)
+    short_int8 = load_model(name, 192, True)
     runs = {"plain SentenceTransformer.encode": lambda: plain_model.encode(texts, batch_size=32,
                                                                            normalize_embeddings=True),
             "ours (length-sorted batches)": lambda: encode(plain_model, texts),
-            "ours, int8 (--int8)": lambda: encode(int8_model, texts)}
+            "ours, int8 (--int8)": lambda: encode(int8_model, texts),
+            "ours, int8, 192 tokens (--int8 --max-tokens 192)": lambda: encode(short_int8, texts)}
     seconds = {}
     for label, fn in runs.items():
         fn()  # warm up

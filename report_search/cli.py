@@ -81,7 +81,9 @@ def main():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Rebuild even if no file and no option changed.")
 @click.option("--int8", is_flag=True, help="Embed with 8-bit quantised weights (faster, vectors slightly different).")
-def index(paths, index_dir, model, no_embed, quiet, force, int8):
+@click.option("--max-tokens", type=click.IntRange(16, 8192), default=None,
+              help="Tokens of a passage the model reads; longer ones are truncated (default 256).")
+def index(paths, index_dir, model, no_embed, quiet, force, int8, max_tokens):
     """Index folders and files of reports (default: corpus/)."""
     from indexer.embedding import DEFAULT_MODEL
     from indexer.pipeline import BuildOptions, build_index
@@ -103,7 +105,8 @@ def index(paths, index_dir, model, no_embed, quiet, force, int8):
         bar.n = done
         bar.refresh()
 
-    options = BuildOptions(model=model or DEFAULT_MODEL, embed=not no_embed, force=force, int8=int8)
+    options = BuildOptions(model=model or DEFAULT_MODEL, embed=not no_embed, force=force, int8=int8,
+                           **({"max_seq_length": max_tokens} if max_tokens else {}))
     report = _run(build_index, paths, index_dir, options, progress)
     if report.up_to_date:
         click.echo(f"{report.index_dir} is up to date: no file and no option changed since the last build "
