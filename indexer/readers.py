@@ -77,11 +77,11 @@ def read(path: Path, key: str) -> Iterator[Source]:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise Unreadable(f"unsupported file type '{suffix or path.name}' (supported: {', '.join(sorted(SUPPORTED))})")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise Unreadable("empty file")
     if suffix == ".jsonl":
         return read_jsonl(path, key)
-    size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise Unreadable(f"too large for a report file: {size / 2**20:.1f} MB, at most {MAX_FILE_BYTES // 2**20} MB "
                          "(split it, or give one report a line in a .jsonl file)")

@@ -136,8 +136,6 @@ def index(paths, index_dir, model, no_embed, quiet, force, int8, max_tokens):
 def search(query, index_dir, mode, k, offset, region, year, issuer, doc_type, source, explain, as_json):
     """Search passages. Quote "exact phrases"; use AND / OR / NOT and field:value."""
     engine = _open_engine(index_dir)
-    if mode != "keyword":
-        engine.load_semantic_in_background()
     filters = _filters(region, year, issuer, doc_type, source)
     result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain)
     _print_results(result, as_json)

@@ -102,18 +102,6 @@ class Engine:
         except (ImportError, OSError, ValueError, KeyError, RuntimeError):
             return None
 
-    def load_semantic_in_background(self) -> None:
-        """Start loading the model now: it takes seconds, and a first query's keyword
-        work (jieba's dictionary, the keyword search) can run meanwhile."""
-        if self.has_vectors and self._semantic is None:
-            def load() -> None:
-                try:
-                    _ = self.semantic
-                except Exception:  # noqa: BLE001 - the first real use raises it with its message
-                    pass
-
-            threading.Thread(target=load, daemon=True).start()
-
     def close(self) -> None:
         self.keyword.close()
         self.store.close()

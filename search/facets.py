@@ -14,9 +14,8 @@ class FacetIndex:
     def __init__(self, store: PassageStore, ids: list[str]):
         position = {pid: i for i, pid in enumerate(ids)}
         self.position = position
-        self.labels: dict[str, list] = {name: [] for name in FACETS}
         self.codes = {name: np.full(len(ids), -1, dtype=np.int32) for name in FACETS}
-        seen: dict[str, dict] = {name: {} for name in FACETS}
+        seen: dict[str, dict] = {name: {} for name in FACETS}  # value -> code, in order of first sight
         rows = store.db.execute(f"SELECT p.passage_id, {', '.join('d.' + f for f in FACETS)} "
                                 "FROM passages p JOIN documents d ON p.doc_id = d.doc_id")
         for row in rows:
@@ -25,10 +24,8 @@ class FacetIndex:
                 continue
             for name, value in zip(FACETS, row[1:]):
                 if value is not None:
-                    code = seen[name].setdefault(value, len(seen[name]))
-                    if code == len(self.labels[name]):
-                        self.labels[name].append(value)
-                    self.codes[name][i] = code
+                    self.codes[name][i] = seen[name].setdefault(value, len(seen[name]))
+        self.labels = {name: list(seen[name]) for name in FACETS}  # code -> value
 
     def mask_of(self, passage_ids) -> np.ndarray:
         mask = np.zeros(len(self.position), dtype=bool)

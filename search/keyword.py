@@ -61,7 +61,7 @@ def exact_text(passage: StoredPassage) -> str:
     return " _ ".join(passage.heading_path + (passage.norm,))
 
 
-def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]], procs: int = 1) -> int:
+def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int:
     """Write a new keyword index at `path` from (passage, document) pairs:
     the Whoosh index and, beside it, the ranking arrays (`bm25`)."""
     path.mkdir(parents=True, exist_ok=True)

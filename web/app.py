@@ -32,9 +32,9 @@ def create_app(config: dict | None = None) -> Flask:
         from flask import request
         from werkzeug.exceptions import RequestEntityTooLarge
 
-        if (request.content_length or 0) > MAX_REQUEST_BYTES:
-            raise RequestEntityTooLarge(f"request body too large: {request.content_length} bytes, "
-                                        f"at most {MAX_REQUEST_BYTES}")
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge(f"request body too large: {request.content_length} bytes, at most {limit}")
 
     return app
 
