@@ -129,15 +129,17 @@ class KeywordSearcher:
         return Ranked(hits, int(matched.sum()))
 
     def _score(self, parsed: ParsedQuery, filters: Filters | None) -> tuple[np.ndarray, np.ndarray]:
-        """Scores of every document and which ones match the query and filters."""
-        scores, matched = self.ranking.score(scoring_terms(parsed.keyword), self.k1, self.b)
-        if not is_plain_or(parsed.keyword):  # phrases, AND, NOT, fields: Whoosh decides
-            if parsed.matches is None:  # once per query: ranking, the semantic side and facets ask
-                parsed.matches = self._mask(parsed.keyword)
-            matched = parsed.matches
-        if filters is not None and not filters.is_empty():
-            matched = matched & self._filter_mask(filters)
-        return scores, matched
+        """Scores of every document and which ones match the query and filters. Computed
+        once per query and filters: ranking, the semantic side and facets all ask."""
+        key = None if filters is None or filters.is_empty() else filters
+        if key not in parsed.scored:
+            scores, matched = self.ranking.score(scoring_terms(parsed.keyword), self.k1, self.b)
+            if not is_plain_or(parsed.keyword):  # phrases, AND, NOT, fields: Whoosh decides
+                matched = self._mask(parsed.keyword)
+            if key is not None:
+                matched = matched & self._filter_mask(key)
+            parsed.scored[key] = (scores, matched)
+        return parsed.scored[key]
 
     def _mask(self, q: wq.Query) -> np.ndarray:
         mask = np.zeros(self.ranking.doc_count, dtype=bool)

@@ -33,7 +33,7 @@ class ParsedQuery:
     phrases: list[str] = field(default_factory=list)  # normalised phrase characters
     words: list[str] = field(default_factory=list)  # positive word terms, for highlighting
     strict: bool = False  # phrases, operators or fields: the keyword match is a constraint
-    matches: object = None  # the keyword index's match set, once computed (a mask; see keyword.py)
+    scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, once computed (keyword.py)
 
 
 class ExactPhrase(wq.Phrase):
