@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -24,13 +25,7 @@ def main(index_dir: str, dataset: str, limit: int | None = None) -> None:
     engine = Engine(index_dir)
     path = Path(dataset)
     if path.is_dir():
-        queries = [json.loads(l) for l in (path / "queries.jsonl").open(encoding="utf-8")]
-        qrels: dict[str, set[str]] = {}
-        for line in list((path / "qrels.tsv").open(encoding="utf-8"))[1:]:
-            q, d, s = line.rstrip("\n").split("\t")[:3]
-            if float(s) > 0:
-                qrels.setdefault(q, set()).add(d)
-        queries = [q for q in queries if q["_id"] in qrels][:limit]
+        queries, qrels = evaluation.load_beir(path, limit)
         ext = {r[0]: r[1] for r in engine.store.db.execute("SELECT doc_id, external_id FROM documents")}
         doc_of = {p.passage_id: ext[p.doc_id] for p, _ in engine.store.iter_passages()}
 
@@ -45,13 +40,7 @@ def main(index_dir: str, dataset: str, limit: int | None = None) -> None:
         text_of = {p.passage_id: evaluation._judge_form(p.text) for p, _ in engine.store.iter_passages()}
 
         def gains(q, ids):
-            credited, out = set(), []
-            for pid in ids:
-                unit = next((u["unit"] for u in q["relevant"] if u["unit"] not in credited
-                             and any(w in text_of[pid] for w in u["windows"])), None)
-                out.append(int(unit is not None))
-                credited.add(unit)
-            return out, len(q["relevant"])
+            return evaluation.unit_gains([text_of[pid] for pid in ids], q["relevant"]), len(q["relevant"])
 
     runs = []
     for q in queries:
@@ -68,7 +57,7 @@ def main(index_dir: str, dataset: str, limit: int | None = None) -> None:
         return out
 
     def score(fuse) -> float:
-        return sum(per_query(fuse)) / len(runs)
+        return statistics.mean(per_query(fuse))
 
     results = {"keyword": score(lambda kw, sem: kw), "semantic": score(lambda kw, sem: sem)}
     for k, w in itertools.product([10, 30, 60, 100], [0.3, 0.5, 0.7, 1.0, 1.5]):
@@ -78,11 +67,10 @@ def main(index_dir: str, dataset: str, limit: int | None = None) -> None:
     for w in [0.2, 0.3, 0.5, 0.7, 1.0, 1.5]:
         interp_runs.append(per_query(
             lambda kw, sem, w=w: fusion.interpolate({"keyword": kw, "semantic": sem}, {"semantic": w})))
-        results[f"interp sem_w={w}"] = sum(interp_runs[-1]) / len(runs)
+        results[f"interp sem_w={w}"] = statistics.mean(interp_runs[-1])
     # An upper bound, not a setting: each query fused with the weight that suits it best.
     # How far fusion of these two lists can go, whatever decides the weight per query.
-    results["oracle: best interp sem_w per query"] = sum(map(max, zip(*interp_runs))) / len(runs)
-    import statistics
+    results["oracle: best interp sem_w per query"] = statistics.mean(map(max, zip(*interp_runs)))
 
     def zfuse(kw, sem, w):
         scores = {}

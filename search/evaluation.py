@@ -53,9 +53,8 @@ def _summarise(name: str, n: int, rows: dict[str, list[dict]]) -> dict:
     return out
 
 
-def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int | None) -> dict:
-    from indexer.pipeline import build_index
-
+def load_beir(folder: Path, limit: int | None = None) -> tuple[list[dict], dict[str, set[str]]]:
+    """The judged queries of a BEIR folder (those with a relevant document) and their relevant ids."""
     queries = [json.loads(line) for line in (folder / "queries.jsonl").open(encoding="utf-8") if line.strip()]
     qrels: dict[str, set[str]] = {}
     with (folder / "qrels.tsv").open(encoding="utf-8") as handle:
@@ -64,7 +63,13 @@ def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int 
             parts = line.rstrip("\n").split("\t")
             if len(parts) >= 3 and float(parts[2]) > 0:
                 qrels.setdefault(parts[0], set()).add(parts[1])
-    queries = [q for q in queries if q["_id"] in qrels][:limit]
+    return [q for q in queries if q["_id"] in qrels][:limit], qrels
+
+
+def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int | None) -> dict:
+    from indexer.pipeline import build_index
+
+    queries, qrels = load_beir(folder, limit)
     with tempfile.TemporaryDirectory() as tmp:
         target = index_dir or str(Path(tmp) / "index")
         if index_dir is None or not (Path(target) / "manifest.json").exists():
@@ -109,6 +114,19 @@ def _judge_form(text: str) -> str:
     return _KEEP.sub("", normalise(_PINYIN.sub("", text)))
 
 
+def unit_gains(texts: list[str], units: list[dict]) -> list[int]:
+    """1 where a passage (in judgment form) holds a window of a unit not yet credited."""
+    credited: set[str] = set()
+    gains = []
+    for text in texts:
+        unit = next((u["unit"] for u in units if u["unit"] not in credited
+                     and any(w in text for w in u["windows"])), None)
+        gains.append(int(unit is not None))
+        if unit:
+            credited.add(unit)
+    return gains
+
+
 def _run_substring(path: Path, modes: list[str], index_dir: str, limit: int | None) -> dict:
     queries = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()][:limit]
     engine = Engine(index_dir)
@@ -119,15 +137,7 @@ def _run_substring(path: Path, modes: list[str], index_dir: str, limit: int | No
             started = time.perf_counter()
             result = engine.search(q["text"], mode=mode, k=100)
             latency = (time.perf_counter() - started) * 1000
-            credited: set[str] = set()
-            gains = []
-            for r in result["results"]:
-                text = _judge_form(r["text"])
-                unit = next((u["unit"] for u in units if u["unit"] not in credited
-                             and any(w in text for w in u["windows"])), None)
-                gains.append(int(unit is not None))
-                if unit:
-                    credited.add(unit)
+            gains = unit_gains([_judge_form(r["text"]) for r in result["results"]], units)
             n = len(units)
             rows[mode].append({"ndcg@10": ndcg(gains, n), "mrr@10": mrr(gains),
                                "recall@10": recall(gains, n, 10),
