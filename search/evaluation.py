@@ -16,10 +16,11 @@ import re
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 from indexer.text import normalise
 
-from .engine import Engine
+from .engine import Engine, SearchSettings
 
 
 def ndcg(gains: list[int], n_relevant: int, k: int = 10) -> float:
@@ -36,20 +37,29 @@ def recall(gains: list[int], n_relevant: int, k: int) -> float:
     return sum(gains[:k]) / n_relevant if n_relevant else 0.0
 
 
-def run(dataset: str, modes: list[str], index_dir: str | None = None, limit: int | None = None) -> dict:
+def run(dataset: str, modes: list[str], index_dir: str | None = None, limit: int | None = None,
+        settings: SearchSettings = SearchSettings()) -> dict:
     path = Path(dataset)
     if path.is_dir():
-        return _run_beir(path, modes, index_dir, limit)
+        return _run_beir(path, modes, index_dir, limit, settings)
     if index_dir is None:
         raise ValueError("a seeds-style query file runs against an existing index: give --index-dir")
-    return _run_substring(path, modes, index_dir, limit)
+    return _score_all(path, path.stem, modes, index_dir, limit, settings)
 
 
-def _summarise(name: str, n: int, rows: dict[str, list[dict]]) -> dict:
+def _summarise(name: str, n: int, rows: dict[str, list[dict]], kinds: list[str] | None = None) -> dict:
+    """Mean metrics per mode; with each query's kind, nDCG@10 per kind and mode too."""
     out = {"dataset": name, "queries": n, "modes": {}}
     for mode, per_query in rows.items():
         out["modes"][mode] = {metric: round(sum(r[metric] for r in per_query) / max(len(per_query), 1), 4)
                               for metric in ("ndcg@10", "mrr@10", "recall@10", "recall@100", "latency_ms")}
+    if kinds and len(set(kinds)) > 1:
+        out["kinds"] = {}
+        for kind in sorted(set(kinds)):
+            picked = [i for i, k in enumerate(kinds) if k == kind]
+            out["kinds"][kind] = {"queries": len(picked), **{
+                mode: round(sum(per_query[i]["ndcg@10"] for i in picked) / len(picked), 4)
+                for mode, per_query in rows.items()}}
     return out
 
 
@@ -66,10 +76,45 @@ def load_beir(folder: Path, limit: int | None = None) -> tuple[list[dict], dict[
     return [q for q in queries if q["_id"] in qrels][:limit], qrels
 
 
-def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int | None) -> dict:
+Ranking = list[tuple[str, list[str]]]  # (passage id, ids of the near-duplicates folded into it), best first
+
+
+def judged_queries(dataset: Path, engine: Engine, limit: int | None = None
+                   ) -> tuple[list[dict], Callable[[dict, Ranking], tuple[list[int], int]]]:
+    """A dataset's queries and a judge: (query, ranking) -> (gain of each result, number relevant).
+
+    BEIR: a document is relevant; a passage stands for its document, and a collapsed result
+    for its near-duplicates' documents too (the page shows them). Seeds-style: a passage is
+    relevant to a unit when its text holds one of the unit's windows; each unit counts once."""
+    if dataset.is_dir():
+        queries, qrels = load_beir(dataset, limit)
+        ext = {row[0]: row[1] for row in engine.store.db.execute("SELECT doc_id, external_id FROM documents")}
+
+        def beir_gains(q: dict, ranking: Ranking) -> tuple[list[int], int]:
+            docs: list[str] = []
+            for pid, duplicates in ranking:
+                for other in [pid] + list(duplicates):
+                    doc = ext.get(other.rsplit("-", 1)[0])
+                    if doc not in docs:
+                        docs.append(doc)
+            relevant = qrels[q["_id"]]
+            return [int(d in relevant) for d in docs], len(relevant)
+
+        return queries, beir_gains
+    queries = [json.loads(line) for line in dataset.open(encoding="utf-8") if line.strip()][:limit]
+
+    def substring_gains(q: dict, ranking: Ranking) -> tuple[list[int], int]:
+        passages = engine.store.passages([pid for pid, _ in ranking])
+        texts = [_judge_form(passages[pid].text) for pid, _ in ranking if pid in passages]
+        return unit_gains(texts, q["relevant"]), len(q["relevant"])
+
+    return queries, substring_gains
+
+
+def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int | None,
+              settings: SearchSettings) -> dict:
     from indexer.pipeline import build_index
 
-    queries, qrels = load_beir(folder, limit)
     with tempfile.TemporaryDirectory() as tmp:
         target = index_dir or str(Path(tmp) / "index")
         if index_dir is None or not (Path(target) / "manifest.json").exists():
@@ -80,29 +125,24 @@ def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int 
                     out.write(json.dumps({"id": doc["_id"], "title": doc.get("title") or None,
                                           "text": doc.get("text", "")}, ensure_ascii=False) + "\n")
             build_index([str(corpus)], target)
-        engine = Engine(target)
-        ext = {row[0]: row[1] for row in engine.store.db.execute("SELECT doc_id, external_id FROM documents")}
-        rows: dict[str, list[dict]] = {m: [] for m in modes}
-        for q in queries:
-            relevant = qrels[q["_id"]]
-            for mode in modes:
-                started = time.perf_counter()
-                result = engine.search(q["text"], mode=mode, k=100)
-                latency = (time.perf_counter() - started) * 1000
-                docs: list[str] = []
-                for r in result["results"]:
-                    # A collapsed result stands for its near-identical passages too,
-                    # as the page tells the user; their documents follow it.
-                    for doc_id in [r["doc_id"]] + [pid.rsplit("-", 1)[0] for pid in r.get("duplicates", [])]:
-                        doc = ext.get(doc_id)
-                        if doc not in docs:
-                            docs.append(doc)
-                gains = [int(d in relevant) for d in docs]
-                rows[mode].append({"ndcg@10": ndcg(gains, len(relevant)), "mrr@10": mrr(gains),
-                                   "recall@10": recall(gains, len(relevant), 10),
-                                   "recall@100": recall(gains, len(relevant), 100), "latency_ms": latency})
-        engine.close()
-    return _summarise(folder.name, len(queries), rows)
+        return _score_all(folder, folder.name, modes, target, limit, settings)
+
+
+def _score_all(dataset: Path, name: str, modes: list[str], index_dir: str, limit: int | None,
+               settings: SearchSettings = SearchSettings()) -> dict:
+    engine = Engine(index_dir, settings)
+    queries, judge = judged_queries(dataset, engine, limit)
+    rows: dict[str, list[dict]] = {m: [] for m in modes}
+    for q in queries:
+        for mode in modes:
+            started = time.perf_counter()
+            result = engine.search(q["text"], mode=mode, k=100)
+            latency = (time.perf_counter() - started) * 1000
+            gains, n = judge(q, [(r["passage_id"], r.get("duplicates", [])) for r in result["results"]])
+            rows[mode].append({"ndcg@10": ndcg(gains, n), "mrr@10": mrr(gains), "recall@10": recall(gains, n, 10),
+                               "recall@100": recall(gains, n, 100), "latency_ms": latency})
+    engine.close()
+    return _summarise(name, len(queries), rows, [q.get("kind", "") for q in queries])
 
 
 _PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňḿ]+\)")
@@ -125,22 +165,3 @@ def unit_gains(texts: list[str], units: list[dict]) -> list[int]:
         if unit:
             credited.add(unit)
     return gains
-
-
-def _run_substring(path: Path, modes: list[str], index_dir: str, limit: int | None) -> dict:
-    queries = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()][:limit]
-    engine = Engine(index_dir)
-    rows: dict[str, list[dict]] = {m: [] for m in modes}
-    for q in queries:
-        units = q["relevant"]
-        for mode in modes:
-            started = time.perf_counter()
-            result = engine.search(q["text"], mode=mode, k=100)
-            latency = (time.perf_counter() - started) * 1000
-            gains = unit_gains([_judge_form(r["text"]) for r in result["results"]], units)
-            n = len(units)
-            rows[mode].append({"ndcg@10": ndcg(gains, n), "mrr@10": mrr(gains),
-                               "recall@10": recall(gains, n, 10),
-                               "recall@100": recall(gains, n, 100), "latency_ms": latency})
-    engine.close()
-    return _summarise(path.stem, len(queries), rows)

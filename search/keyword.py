@@ -13,9 +13,10 @@ from indexer.store import Document, StoredPassage
 from indexer.text import normalise
 
 from . import bm25
-from .analysis import BigramTokenizer, WordTokenizer, bigram_terms, word_terms
+from .analysis import BigramTokenizer, WordTokenizer, bigram_terms, phrase_chars, word_terms
 from .hits import Filters, Hit, Ranked
-from .query import ExactTerm, ParsedQuery, QueryError, make_parser, parse
+from .query import ExactPhrase, ExactTerm, ParsedQuery, QueryError, make_parser, parse
+from .thesaurus import Thesaurus
 
 # BM25F weights of the fields a plain query searches; the bigram field adds
 # character overlap where jieba splits query and passage differently.
@@ -104,9 +105,11 @@ def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int
 class KeywordSearcher:
     """Keyword search: Whoosh matches, the ranking arrays score (BM25F)."""
 
-    def __init__(self, path: Path, k1: float = 1.2, b: float = 0.75):
+    def __init__(self, path: Path, k1: float = 1.2, b: float = 0.75, thesaurus: Thesaurus = Thesaurus(),
+                 expansion_weight: float = 0.3):
         self.ix = index.open_dir(str(path))
         self.k1, self.b = k1, b
+        self.thesaurus, self.expansion_weight = thesaurus, expansion_weight
         self.parser = make_parser(self.ix.schema, FIELD_BOOSTS)
         self.searcher = self.ix.searcher(weighting=scoring.BM25F(B=b, K1=k1))
         self.ranking = bm25.Postings(path / RANKING)
@@ -118,7 +121,10 @@ class KeywordSearcher:
         self.searcher.close()
 
     def parse(self, text: str) -> ParsedQuery:
-        return parse(text, self.parser)
+        parsed = parse(text, self.parser)
+        if parsed.free_text and self.expansion_weight > 0:
+            parsed.expansions = self.thesaurus.expansions(parsed.free_text)
+        return parsed
 
     def search(self, q: ParsedQuery | str, k: int = 10, filters: Filters | None = None) -> Ranked:
         """The top k passages for a query, and the number that matched."""
@@ -133,9 +139,16 @@ class KeywordSearcher:
         once per query and filters: ranking, the semantic side and facets all ask."""
         key = None if filters is None or filters.is_empty() else filters
         if key not in parsed.scored:
-            scores, matched = self.ranking.score(scoring_terms(parsed.keyword), self.k1, self.b)
+            terms = scoring_terms(parsed.keyword)
+            officials = [o for _, found in parsed.expansions for o in found]
+            expanded = [t for o in officials for t in scoring_terms(self.parser.parse(o), self.expansion_weight)]
+            scores, matched = self.ranking.score(terms + expanded, self.k1, self.b)
             if not is_plain_or(parsed.keyword):  # phrases, AND, NOT, fields: Whoosh decides
                 matched = self._mask(parsed.keyword)
+            elif officials:  # an official term matches as a whole, not by its parts (`文明` of `文明养犬`)
+                matched = self.ranking.score(terms, self.k1, self.b)[1] if terms else np.zeros_like(matched)
+                for o in officials:
+                    matched |= self._phrase_mask(phrase_chars(o))
             if key is not None:
                 matched = matched & self._filter_mask(key)
             parsed.scored[key] = (scores, matched)
@@ -176,6 +189,21 @@ class KeywordSearcher:
                      ) -> set[str]:
         """Ids of the passages the keyword query matches (for constraints and facets)."""
         return self._ids_of(self._score(parsed, filters)[1], limit)
+
+    def _phrase_mask(self, chars: str) -> np.ndarray:
+        bigrams = [chars[i:i + 2] for i in range(len(chars) - 1)]
+        if not bigrams:
+            return np.zeros(self.ranking.doc_count, dtype=bool)
+        return self._mask(ExactTerm("exact", bigrams[0]) if len(bigrams) == 1
+                          else ExactPhrase("exact", bigrams, slop=1))
+
+    def phrase_ids(self, chars: str, filters: Filters | None = None, limit: int = 1000) -> list[str]:
+        """Passages whose text or headings hold these characters in a row (as a quoted phrase)."""
+        mask = self._phrase_mask(chars)
+        if filters is not None and not filters.is_empty():
+            mask &= self._filter_mask(filters)
+        ids = self.ranking.ids
+        return [ids[d] for d in np.flatnonzero(mask)[:limit]]
 
     def filtered_ids(self, filters: Filters) -> set[str]:
         """Ids of every passage that passes the filters."""

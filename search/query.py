@@ -33,6 +33,7 @@ class ParsedQuery:
     phrases: list[str] = field(default_factory=list)  # normalised phrase characters
     words: list[str] = field(default_factory=list)  # positive word terms, for highlighting
     strict: bool = False  # phrases, operators or fields: the keyword match is a constraint
+    expansions: list = field(default_factory=list)  # (colloquial term, official terms) the thesaurus added
     scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, once computed (keyword.py)
 
 

@@ -5,6 +5,7 @@ score the allowed passages exactly, so a filter never costs recall.
 """
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -49,15 +50,17 @@ def build(path: Path, passage_ids: list[str], vectors: np.ndarray, ann_threshold
 
 
 class SemanticSearcher:
-    def __init__(self, path: Path, model, ef_search: int = HNSW_EF_SEARCH):
+    def __init__(self, path: Path, encoder, ef_search: int = HNSW_EF_SEARCH):
         faiss = _faiss()
         self.index = faiss.read_index(str(path))
         if hasattr(self.index, "hnsw"):
             self.index.hnsw.efSearch = ef_search
         self.ids: list[str] = json.loads(ids_path(path).read_text(encoding="utf-8"))
         self.row = {pid: i for i, pid in enumerate(self.ids)}
-        self.model = model
+        self.encoder = encoder  # indexer.encoders.Encoder
         self._matrix: np.ndarray | None = None
+        # The last 1,024 query vectors are kept: paging and facets ask again (thread-safe cache).
+        self.embed_query = functools.lru_cache(maxsize=1024)(self._embed_query)
 
     @property
     def matrix(self) -> np.ndarray:
@@ -67,9 +70,8 @@ class SemanticSearcher:
                 np.zeros((0, self.index.d), dtype=np.float32)
         return self._matrix
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
-                                 show_progress_bar=False)[0].astype(np.float32)
+    def _embed_query(self, text: str) -> np.ndarray:
+        return self.encoder.encode_queries([text])[0].astype(np.float32)
 
     def search(self, text: str, k: int = 10, allowed: set[str] | None = None) -> Ranked:
         return self.search_vector(self.embed_query(text), k, allowed)

@@ -5,13 +5,14 @@ import json
 import shutil
 
 import pytest
-
+from click.testing import CliRunner
 from conftest import CORPUS, seed_text
 
 from indexer.pipeline import BuildOptions, build_index
+from indexer.text import compact, normalise
+from report_search.cli import main
 from search.engine import Engine, SearchError
 from search.hits import Filters
-from indexer.text import compact, normalise
 
 MODES = ["keyword", "semantic", "hybrid"]
 
@@ -98,14 +99,21 @@ def test_reindexing_reuses_the_embedding_cache(tmp_path):
 def test_a_model_mismatch_says_to_reindex(tmp_path, index_copy):
     import json
 
-    manifest_path = index_copy / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["dimension"] = 384
-    manifest_path.write_text(json.dumps(manifest))
     from indexer.layout import IndexUnavailable
 
+    manifest_path = index_copy / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    # Other weights than the ones installed (a newer package, another model at the same path).
+    manifest["encoder_spec"]["fingerprint"] = "0123456789abcdef"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailable, match="weights 0123456789abcdef.*re-run `report-search index`"):
+        Engine(index_copy)
+    manifest["encoder_spec"].update(backend="sentence-transformers", model="m3e-small", dimension=512)
+    manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexUnavailable, match="re-run `report-search index`"):
         Engine(index_copy)
+    run = CliRunner().invoke(main, ["search", "垃圾分类", "--index-dir", str(index_copy)])
+    assert run.exit_code == 1 and "re-run `report-search index`" in run.output and "Traceback" not in run.output
 
 
 def test_keyword_only_index_still_answers_keyword_queries(tmp_path):
@@ -120,7 +128,7 @@ def test_int8_index_records_its_variant_and_finds_by_meaning(tmp_path):
     folder = tmp_path / "reports"
     folder.mkdir()
     (folder / "004.txt").write_text(seed_text("004"), encoding="utf-8")
-    report = build_index([str(folder)], tmp_path / "ix", BuildOptions(int8=True))
+    report = build_index([str(folder)], tmp_path / "ix", BuildOptions(model="m3e-small", int8=True))
     int8 = Engine(tmp_path / "ix")
     assert int8.manifest["int8"] is True and report.embedded > 0  # its own cache entries, not the float ones
     texts = [r["text"] for r in int8.search("给困难职工送温暖", mode="semantic", k=10)["results"]]
@@ -135,12 +143,24 @@ def test_int8_index_records_its_variant_and_finds_by_meaning(tmp_path):
 QUERIES_FOR_ENCODER = ["给困难职工送温暖", "城管进小区", "垃圾分类 宣传", "2021年工作打算", "河长制 水环境治理"]
 
 
-def test_queries_are_embedded_by_the_onnx_export_as_by_the_model(engine):
+@pytest.fixture(scope="module")
+def m3e_index(tmp_path_factory):
+    """Seed report 004 embedded by m3e-small through sentence-transformers (the other backend)."""
+    folder = tmp_path_factory.mktemp("m3e")
+    (folder / "reports").mkdir()
+    (folder / "reports" / "004.txt").write_text(seed_text("004"), encoding="utf-8")
+    build_index([str(folder / "reports")], folder / "ix", BuildOptions(model="m3e-small"))
+    return folder / "ix"
+
+
+def test_queries_are_embedded_by_the_onnx_export_as_by_the_model(m3e_index):
     from indexer.embedding import load_model
     from indexer.onnx_encoder import OnnxEncoder
 
+    engine = Engine(m3e_index)
+    assert engine.manifest["model"] == "m3e-small" and engine.manifest["dimension"] == 512
     assert engine.manifest["query_encoder"].startswith("cache/onnx/")
-    assert isinstance(engine.semantic.model, OnnxEncoder)
+    assert isinstance(engine.semantic.encoder._onnx(), OnnxEncoder)
     model = load_model(engine.manifest["model"], engine.manifest["max_seq_length"])
     for q in QUERIES_FOR_ENCODER:
         ours = engine.semantic.embed_query(q)
@@ -150,11 +170,13 @@ def test_queries_are_embedded_by_the_onnx_export_as_by_the_model(engine):
                [h.passage_id for h in engine.semantic.search_vector(theirs, 10).hits]
 
 
-def test_without_the_onnx_export_queries_fall_back_to_the_model(index_copy, engine):
-    manifest = json.loads((index_copy / "manifest.json").read_text())
-    shutil.rmtree(index_copy / manifest["query_encoder"])
-    fallback = Engine(index_copy)
-    assert not hasattr(fallback.semantic.model, "session")  # a SentenceTransformer
+def test_without_the_onnx_export_queries_fall_back_to_the_model(m3e_index, tmp_path):
+    copy = tmp_path / "ix"
+    shutil.copytree(m3e_index, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    shutil.rmtree(copy / manifest["query_encoder"])
+    fallback, engine = Engine(copy), Engine(m3e_index)
+    assert fallback.semantic.encoder._onnx() is None  # queries through sentence-transformers
     for q in QUERIES_FOR_ENCODER[:3]:
         assert [r["passage_id"] for r in fallback.search(q, mode="semantic")["results"]] == \
                [r["passage_id"] for r in engine.search(q, mode="semantic")["results"]]

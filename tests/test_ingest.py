@@ -141,9 +141,11 @@ def test_hostile_files_are_reported_by_name_and_the_rest_indexes(tmp_path):
 
 def test_index_dir_carries_a_manifest(corpus_index):
     manifest = json.loads((corpus_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
     assert manifest["counts"]["passages"] > 400 and manifest["counts"]["documents"] == 18
-    assert manifest["model"] == "m3e-small" and manifest["dimension"] == 512
+    assert manifest["model"] == "e5-small" and manifest["dimension"] == 384
+    spec = manifest["encoder_spec"]
+    assert spec["backend"] == "e5-onnx" and spec["query_prefix"] == "query: " and len(spec["fingerprint"]) == 16
     assert manifest["built_at"]
 
 

@@ -14,12 +14,16 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 def create_app(config: dict | None = None) -> Flask:
     """App factory. config: INDEX_DIR (required), LOAD_MODEL (default True),
-    RELOAD_SECONDS (how often to look for a newly published index; default 1)."""
+    RELOAD_SECONDS (how often to look for a newly published index; default 1),
+    THESAURUS (a user's thesaurus file, added to the packaged one)."""
     app = Flask(__name__)
     app.config.update({"MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES, **(config or {})})
     app.json.ensure_ascii = False
+    from search.engine import SearchSettings
+
+    settings = SearchSettings(thesaurus_file=app.config.get("THESAURUS"))
     app.extensions["engine"] = EngineHolder(app.config["INDEX_DIR"], load_model=app.config.get("LOAD_MODEL", True),
-                                            interval=app.config.get("RELOAD_SECONDS", 1.0))
+                                            interval=app.config.get("RELOAD_SECONDS", 1.0), settings=settings)
 
     from . import api, pages
 

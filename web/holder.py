@@ -6,7 +6,7 @@ import threading
 import time
 
 from indexer.layout import IndexDir, IndexUnavailable
-from search.engine import Engine
+from search.engine import Engine, SearchSettings
 
 log = logging.getLogger(__name__)
 
@@ -16,12 +16,13 @@ class EngineHolder:
     index directory's manifest and, if a new build was published, opens it and
     switches. Requests in flight keep the engine they started with."""
 
-    def __init__(self, index_dir: str, load_model: bool = True, interval: float = 1.0):
+    def __init__(self, index_dir: str, load_model: bool = True, interval: float = 1.0,
+                 settings: SearchSettings = SearchSettings()):
         self.directory = IndexDir(index_dir)
         self.load_model = load_model
         self.interval = interval
         self._stamp = self.directory.manifest_stamp()
-        self._engine = Engine(index_dir, load_model=load_model)
+        self._engine = Engine(index_dir, settings=settings, load_model=load_model)
         self._checked = time.monotonic()
         self._lock = threading.Lock()
 

