@@ -65,7 +65,7 @@ def test_queries_keep_working_during_reindex_and_new_text_becomes_findable(index
         (corpus / "new.txt").unlink()
         build_index([str(corpus)], index_copy)  # a second switch: the first old build is removed
         gone = _within_seconds(lambda: not _hits(base))
-        time.sleep(1)
+        _within_seconds(lambda: len(statuses) > 20, 60)  # the first queries on each new build load it
         stop.set()
         for w in workers:
             w.join()
