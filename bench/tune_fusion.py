@@ -9,7 +9,6 @@ nothing here changes the defaults.
 from __future__ import annotations
 
 import itertools
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -23,24 +22,10 @@ from search.hits import Filters  # noqa: E402
 
 def main(index_dir: str, dataset: str, limit: int | None = None) -> None:
     engine = Engine(index_dir)
-    path = Path(dataset)
-    if path.is_dir():
-        queries, qrels = evaluation.load_beir(path, limit)
-        ext = {r[0]: r[1] for r in engine.store.db.execute("SELECT doc_id, external_id FROM documents")}
-        doc_of = {p.passage_id: ext[p.doc_id] for p, _ in engine.store.iter_passages()}
+    queries, judge = evaluation.judged_queries(Path(dataset), engine, limit)
 
-        def gains(q, ids):
-            docs = []
-            for pid in ids:
-                if doc_of[pid] not in docs:
-                    docs.append(doc_of[pid])
-            return [int(d in qrels[q["_id"]]) for d in docs], len(qrels[q["_id"]])
-    else:
-        queries = [json.loads(l) for l in path.open(encoding="utf-8")][:limit]
-        text_of = {p.passage_id: evaluation._judge_form(p.text) for p, _ in engine.store.iter_passages()}
-
-        def gains(q, ids):
-            return evaluation.unit_gains([text_of[pid] for pid in ids], q["relevant"]), len(q["relevant"])
+    def gains(q, ids):
+        return judge(q, [(pid, ()) for pid in ids])
 
     runs = []
     for q in queries:

@@ -37,3 +37,18 @@ def test_eval_on_a_tiny_beir_dataset(tmp_path):
         m = data["modes"][mode]
         assert m["ndcg@10"] == 1.0 and m["mrr@10"] == 1.0 and m["recall@10"] == 1.0
         assert set(m) == {"ndcg@10", "mrr@10", "recall@10", "recall@100", "latency_ms"}
+
+
+def test_seeds_style_eval_prints_figures_per_kind(corpus_index):
+    """The dev queries written for the bundled corpus run in the eval, with a line per query kind."""
+    from conftest import ROOT
+
+    queries = ROOT / "bench" / "devqueries" / "seeds-more.jsonl"
+    result = CliRunner().invoke(main, ["eval", str(queries), "--index-dir", str(corpus_index), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output.strip().splitlines()[-1])
+    kinds = {json.loads(line)["kind"] for line in queries.read_text(encoding="utf-8").splitlines() if line.strip()}
+    assert data["queries"] >= 24 and set(data["kinds"]) == kinds >= {"initiative", "semantic", "phrase"}
+    assert data["modes"]["hybrid"]["ndcg@10"] > data["modes"]["semantic"]["ndcg@10"] * 0.9
+    text = CliRunner().invoke(main, ["eval", str(queries), "--index-dir", str(corpus_index), "--modes", "hybrid"])
+    assert "kind phrase" in text.output and "kind semantic" in text.output
