@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Callable, Sequence
@@ -82,6 +83,27 @@ def passage_input(title: str | None, heading_path: Sequence[str], text: str) -> 
     """The text embedded for a passage: its report's title and nearest heading give context."""
     context = [c for c in (title, heading_path[-1] if heading_path else None) if c and c not in text]
     return "\n".join(context + [text])
+
+
+SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
+SHORTEST_SENTENCE = 12  # characters; a shorter piece joins the next sentence
+
+
+def sentence_pieces(text: str, shortest: int = SHORTEST_SENTENCE) -> list[str]:
+    """A passage's sentences, as embedded besides the passage itself (search/semantic.py scores a
+    passage by its best sentence too); a passage of one sentence gives its text."""
+    out, carry = [], ""
+    for piece in SENTENCE_END.split(text):
+        carry += piece
+        if len(carry.strip()) >= shortest:
+            out.append(carry.strip())
+            carry = ""
+    if carry.strip():
+        if out:
+            out[-1] += carry.strip()
+        else:
+            out.append(carry.strip())
+    return out
 
 
 def encode(model, texts: Sequence[str], batch_size: int = 32, progress: Callable[[int], None] | None = None

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from . import __version__
 from . import metadata as meta
 from .cleaning import clean
-from .embedding import EmbeddingCache, embed_with_cache, passage_input
+from .embedding import EmbeddingCache, embed_with_cache, passage_input, sentence_pieces
 from .encoders import DEFAULT_MODEL
 from .layout import IndexDir, IndexUnavailable
 from .readers import Source, Unreadable, discover, key_hash, read
@@ -35,7 +37,7 @@ class IndexReport:
     passages: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, what was dropped or unreadable)
-    embedded: int = 0  # passages whose vectors were computed (not from the cache)
+    embedded: int = 0  # passages and sentences whose vectors were computed (not from the cache)
     up_to_date: bool = False  # nothing changed since the active build: nothing was done
     seconds: float = 0.0
     index_dir: str = ""
@@ -49,6 +51,9 @@ class BuildOptions:
     ann_threshold: int | None = None
     force: bool = False  # rebuild even when no file and no option changed
     int8: bool = False  # embed with the model's linear layers quantised to 8 bits (faster)
+    # Embed each sentence of a passage of several sentences too; semantic search scores a passage by
+    # itself and its best sentence (search/semantic.py). About twice the embedding time.
+    sentences: bool = True
 
 
 def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions = BuildOptions(),
@@ -92,7 +97,7 @@ def fingerprint(paths: list[str], options: BuildOptions) -> str:
     """A digest of everything a build depends on: each file's name and content,
     the build options and this package's version."""
     digest = hashlib.sha1(json.dumps([__version__, options.model, options.max_seq_length, options.int8, options.embed,
-                                      options.ann_threshold]).encode())
+                                      options.ann_threshold, options.sentences]).encode())
     for path, key in discover(paths):
         digest.update(key.encode("utf-8") + b"\0")
         try:
@@ -246,10 +251,14 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
 
     from . import encoders
 
-    ids, texts = [], []
+    ids, texts, pieces, owners = [], [], [], []
     for p, doc in store.iter_passages():
         ids.append(p.passage_id)
         texts.append(normalise(passage_input(doc.title, p.heading_path, p.text)))
+        if options.sentences:  # bare sentences, one for a passage of one sentence (its text alone)
+            found = sentence_pieces(normalise(p.text))
+            pieces += found
+            owners += [len(ids) - 1] * len(found)
     encoder = open_build_encoder(directory, options)
     cache = EmbeddingCache(directory.embedding_cache)
     try:
@@ -258,16 +267,18 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
         def step(n: int) -> None:
             done[0] += n
             if progress:
-                progress("embedding", done[0], len(texts))
+                progress("embedding", done[0], len(texts) + len(pieces))
 
-        vectors, report.embedded = embed_with_cache(encoder, texts, cache, progress=step)
+        vectors, report.embedded = embed_with_cache(encoder, texts + pieces, cache, progress=step)
     finally:
         cache.close()
     spec = encoder.spec
     threshold = options.ann_threshold or semantic.ANN_THRESHOLD
-    kind = semantic.build(build.vectors, ids, vectors, ann_threshold=threshold)
+    kind = semantic.build(build.vectors, ids, vectors[:len(texts)], ann_threshold=threshold,
+                          sentences=(vectors[len(texts):], np.array(owners, dtype=np.int64)))
     out = {"model": spec.model, "max_seq_length": spec.max_tokens, "int8": spec.int8, "dimension": spec.dimension,
-           "encoder_spec": encoders.spec_dict(spec), "vector_index": kind, "embedded": report.embedded}
+           "encoder_spec": encoders.spec_dict(spec), "vector_index": kind, "embedded": report.embedded,
+           "sentence_vectors": len(pieces)}
     if isinstance(encoder, encoders.SentenceTransformerEncoder):
         try:
             if encoder.export_query_model(encoder.query_folder, texts[:32]):

@@ -29,18 +29,25 @@ class SearchSettings:
 
     mode: str = "hybrid"  # default mode when a call names none
     # Fusion: "interpolate" (weighted sum of min-max normalised scores) or "rrf"
-    # (weighted reciprocal ranks). On the dev sets interpolation with the semantic
-    # list at 0.7 beat RRF (k 10-100) and z-score fusion on all three (bench/tune_fusion.py).
+    # (weighted reciprocal ranks). Interpolation beat RRF (k 10-100) and z-score fusion on the
+    # dev sets (bench/tune_fusion.py). The semantic weight, tuned with bench/tune.py on five dev
+    # sets at once (ncp, stard, seeds-dev, seeds-more, gov): 1.3-1.6 best on the mean (0.762-0.763,
+    # against 0.750 at 0.7), stard and the paraphrase kind gaining most; ncp alone prefers 0.7.
     fusion: str = "interpolate"
     rrf_k: float = 60.0  # RRF's rank constant
     keyword_weight: float = 1.0  # weight of the keyword list in fusion
-    semantic_weight: float = 0.7  # weight of the semantic list in fusion
+    semantic_weight: float = 1.5  # weight of the semantic list in fusion
+    # Semantic score of a passage: (1 - this) x its own cosine + this x its best sentence's, where the
+    # index holds sentence vectors (indexer BuildOptions.sentences). bench/passage_views.py: 0.5
+    # beat the passage alone on all five dev sets in semantic mode (by 0.01 to 0.2).
+    sentence_weight: float = 0.5
     candidates: int = 100  # passages each retriever contributes before fusion
     collapse: bool = True  # return near-identical passages once
     collapse_threshold: float = 0.9  # character-trigram Jaccard that counts as a near duplicate
     # Exact wording first (search/wording.py): weight of an unquoted query's wording found in a row
     # (1.0) or its words close together in order (up to wording.NEAR_BASE), added to fused scores.
-    wording_weight: float = 1.0
+    # At 1.0 a semantic weight of 1.6 let paraphrases outrank a stock phrase (seeds phrase kind 0.82).
+    wording_weight: float = 1.5
     wording_max_chars: int = 16  # longer queries are questions, not wordings: no phrase look-up
     # Plain words to official words (search/thesaurus.py): the packaged thesaurus plus this file.
     thesaurus_file: str | None = None
@@ -86,7 +93,8 @@ class Engine:
                 if self._semantic is None:
                     from .semantic import SemanticSearcher
 
-                    self._semantic = SemanticSearcher(self._vectors_path, self._query_encoder())
+                    self._semantic = SemanticSearcher(self._vectors_path, self._query_encoder(),
+                                                      sentence_weight=self.settings.sentence_weight)
         return self._semantic
 
     def _query_encoder(self):

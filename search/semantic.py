@@ -1,7 +1,9 @@
 """The vector index (FAISS, inner product on unit vectors), keyed by passage id.
 
 Exact search below `ANN_THRESHOLD` vectors; above it, HNSW. Filtered searches
-score the allowed passages exactly, so a filter never costs recall.
+score the allowed passages exactly, so a filter never costs recall. Beside the passage
+vectors (`vectors.faiss`, title + heading + text), the vectors of each passage's sentences
+(`vectors.sentences.faiss`, bare text; `vectors.owners.npy`: each one's passage row).
 """
 from __future__ import annotations
 
@@ -31,8 +33,15 @@ def ids_path(path: Path) -> Path:
     return path.with_suffix(".ids.json")
 
 
-def build(path: Path, passage_ids: list[str], vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD) -> str:
-    """Write the vector index and its id list; returns the index kind."""
+def sentences_path(path: Path) -> Path:
+    return path.with_suffix(".sentences.faiss")
+
+
+def owners_path(path: Path) -> Path:
+    return path.with_suffix(".owners.npy")
+
+
+def _vector_index(vectors: np.ndarray, ann_threshold: int):
     faiss = _faiss()
     dim = vectors.shape[1] if len(vectors) else 0
     if len(vectors) >= ann_threshold:
@@ -44,13 +53,33 @@ def build(path: Path, passage_ids: list[str], vectors: np.ndarray, ann_threshold
         kind = "flat"
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, kind
+
+
+def build(path: Path, passage_ids: list[str], vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD,
+          sentences: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+    """Write the vector index and its id list, and, where given, sentence vectors with each one's
+    passage row (ascending); returns the index kind."""
+    faiss = _faiss()
+    index, kind = _vector_index(vectors, ann_threshold)
     faiss.write_index(index, str(path))
+    if sentences is not None and len(sentences[0]):
+        sentence_vectors, owners = sentences
+        if np.any(np.diff(owners) < 0) or owners.max() >= len(passage_ids):
+            raise ValueError("sentence owners must be ascending passage rows")
+        faiss.write_index(_vector_index(sentence_vectors, ann_threshold)[0], str(sentences_path(path)))
+        np.save(owners_path(path), owners.astype(np.int64))
     ids_path(path).write_text(json.dumps(passage_ids), encoding="utf-8")
     return kind
 
 
 class SemanticSearcher:
-    def __init__(self, path: Path, encoder, ef_search: int = HNSW_EF_SEARCH):
+    """Passages by cosine to a query vector. Where the index holds sentence vectors, a passage
+    scores (1 - sentence_weight) x its own cosine + sentence_weight x its best sentence's, so a
+    passage where one sentence says what the query means is not drowned by the rest of the
+    paragraph (and its bare text counts beside its title and heading)."""
+
+    def __init__(self, path: Path, encoder, ef_search: int = HNSW_EF_SEARCH, sentence_weight: float = 0.5):
         faiss = _faiss()
         self.index = faiss.read_index(str(path))
         if hasattr(self.index, "hnsw"):
@@ -59,6 +88,15 @@ class SemanticSearcher:
         self.row = {pid: i for i, pid in enumerate(self.ids)}
         self.encoder = encoder  # indexer.encoders.Encoder
         self._matrix: np.ndarray | None = None
+        self.sentence_weight = sentence_weight
+        self.sentences = None
+        if sentence_weight > 0 and sentences_path(path).exists():
+            self.sentences = faiss.read_index(str(sentences_path(path)))
+            if hasattr(self.sentences, "hnsw"):
+                self.sentences.hnsw.efSearch = ef_search
+            self.owners = np.load(owners_path(path))
+            self.offsets = np.searchsorted(self.owners, np.arange(len(self.ids) + 1))  # rows' sentence ranges
+            self._sentence_matrix: np.ndarray | None = None
         # The last 1,024 query vectors are kept: paging and facets ask again (thread-safe cache).
         self.embed_query = functools.lru_cache(maxsize=1024)(self._embed_query)
 
@@ -70,11 +108,38 @@ class SemanticSearcher:
                 np.zeros((0, self.index.d), dtype=np.float32)
         return self._matrix
 
+    @property
+    def sentence_matrix(self) -> np.ndarray:
+        if self._sentence_matrix is None:
+            self._sentence_matrix = self.sentences.reconstruct_n(0, self.sentences.ntotal)
+        return self._sentence_matrix
+
     def _embed_query(self, text: str) -> np.ndarray:
         return self.encoder.encode_queries([text])[0].astype(np.float32)
 
     def search(self, text: str, k: int = 10, allowed: set[str] | None = None) -> Ranked:
         return self.search_vector(self.embed_query(text), k, allowed)
+
+    def scores(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Exact scores of passage rows for a query vector."""
+        own = self.matrix[rows] @ vector
+        if self.sentences is None or not len(rows):
+            return own
+        starts, lengths = self.offsets[rows], self.offsets[rows + 1] - self.offsets[rows]
+        has = lengths > 0
+        if not has.any():
+            return own
+        lengths = lengths[has]
+        firsts = np.cumsum(lengths) - lengths
+        pick = np.arange(lengths.sum()) - np.repeat(firsts, lengths) + np.repeat(starts[has], lengths)
+        if len(pick) * 4 > self.sentences.ntotal:  # most sentences: one product over all is cheaper
+            sims = (self.sentence_matrix @ vector)[pick]
+        else:
+            sims = self.sentence_matrix[pick] @ vector
+        best = own.copy()
+        best[has] = np.maximum.reduceat(sims, firsts)
+        w = self.sentence_weight
+        return (1 - w) * own + w * best
 
     def search_vector(self, vector: np.ndarray, k: int = 10, allowed: set[str] | None = None,
                       exclude: set[str] | None = None) -> Ranked:
@@ -87,13 +152,27 @@ class SemanticSearcher:
                             dtype=np.int64)
             if not len(rows):
                 return Ranked([], 0)
-            scores = self.matrix[rows] @ vector
-            top = np.argsort(-scores)[:k]
-            return Ranked([Hit(self.ids[rows[i]], float(scores[i])) for i in top], len(rows))
+            return self._top(rows, vector, k, len(rows))
         want = min(k + len(exclude), len(self.ids))
+        total = len(self.ids) - len(exclude)
+        if self.sentences is not None:
+            if not hasattr(self.index, "hnsw"):  # exact: score every passage
+                rows = np.arange(len(self.ids))
+            else:  # candidates from both indexes, then scored exactly
+                found = self.index.search(vector.reshape(1, -1), want * 2)[1][0]
+                near = self.sentences.search(vector.reshape(1, -1), want * 4)[1][0]
+                rows = np.union1d(found[found >= 0], self.owners[near[near >= 0]])
+            if exclude:
+                rows = rows[~np.isin(rows, [self.row[p] for p in exclude if p in self.row])]
+            return self._top(rows, vector, k, total)
         scores, rows = self.index.search(vector.reshape(1, -1), want)
         hits = [Hit(self.ids[r], float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0 and self.ids[r] not in exclude]
-        return Ranked(hits[:k], len(self.ids) - len(exclude))
+        return Ranked(hits[:k], total)
+
+    def _top(self, rows: np.ndarray, vector: np.ndarray, k: int, total: int) -> Ranked:
+        scores = self.scores(rows, vector)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return Ranked([Hit(self.ids[rows[i]], float(scores[i])) for i in top], total)
 
     def vector_of(self, passage_id: str) -> np.ndarray | None:
         row = self.row.get(passage_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import CORPUS, seed_text
@@ -180,3 +181,48 @@ def test_without_the_onnx_export_queries_fall_back_to_the_model(m3e_index, tmp_p
     for q in QUERIES_FOR_ENCODER[:3]:
         assert [r["passage_id"] for r in fallback.search(q, mode="semantic")["results"]] == \
                [r["passage_id"] for r in engine.search(q, mode="semantic")["results"]]
+
+
+def _unit(*parts: float) -> np.ndarray:
+    v = np.array(parts + (0.0,) * (8 - len(parts)), dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+@pytest.mark.parametrize("ann_threshold", [100_000, 0])  # flat and HNSW indexes
+def test_a_passage_scores_by_its_best_sentence_too(tmp_path, ann_threshold):
+    from search import semantic
+
+    # p0 is mostly about something else, but one of its sentences is the query; p1 is half-related.
+    passages = np.stack([_unit(1, 0.3), _unit(0, 1, 1.5), _unit(0, 0, 0, 1)])
+    sentences = np.stack([_unit(1), _unit(0, 1), _unit(0, 1, 1.5), _unit(0, 0, 0, 1)])
+    owners = np.array([0, 0, 1, 2])
+    path = tmp_path / "vectors.faiss"
+    semantic.build(path, ["p0", "p1", "p2"], passages, ann_threshold=ann_threshold, sentences=(sentences, owners))
+    query = _unit(0, 1)
+    mixed = semantic.SemanticSearcher(path, encoder=None, sentence_weight=0.5)
+    hits = mixed.search_vector(query, k=3).hits
+    assert [h.passage_id for h in hits[:2]] == ["p0", "p1"]
+    own = float(passages[0] @ query)
+    assert hits[0].score == pytest.approx(0.5 * own + 0.5 * 1.0, abs=1e-5)
+    filtered = mixed.search_vector(query, k=3, allowed={"p0", "p1", "p2"}).hits
+    assert [(h.passage_id, round(h.score, 5)) for h in filtered] == [(h.passage_id, round(h.score, 5)) for h in hits]
+    assert [h.passage_id for h in mixed.search_vector(query, k=2, exclude={"p0"}).hits] == ["p1", "p2"]
+    alone = semantic.SemanticSearcher(path, encoder=None, sentence_weight=0.0)
+    assert [h.passage_id for h in alone.search_vector(query, k=2).hits] == ["p1", "p0"]
+
+
+def test_sentence_pieces_and_the_sentence_vectors_of_a_build(tmp_path):
+    from indexer.embedding import sentence_pieces
+
+    assert sentence_pieces("一是开展夜间烧烤整治。二是清理。三是加强路灯维护，亮灯率达98%！") == \
+        ["一是开展夜间烧烤整治。二是清理。", "三是加强路灯维护，亮灯率达98%！"]
+    assert sentence_pieces("没有句号的一句话") == ["没有句号的一句话"]
+    (tmp_path / "r.txt").write_text("某区城管局2024年工作总结\n一、主要工作\n开展夜间烧烤专项整治，取缔露天烧烤摊点42处。"
+                                    "推进路灯维护，主干道亮灯率达到98%。\n", encoding="utf-8")
+    with_sentences = build_index([str(tmp_path / "r.txt")], tmp_path / "ix")
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["sentence_vectors"] >= 2 and with_sentences.embedded >= 3
+    run = CliRunner().invoke(main, ["index", str(tmp_path / "r.txt"), "--index-dir", str(tmp_path / "ix2"),
+                                    "--no-sentences", "--quiet"])
+    assert run.exit_code == 0, run.output
+    assert json.loads((tmp_path / "ix2" / "manifest.json").read_text(encoding="utf-8"))["sentence_vectors"] == 0
