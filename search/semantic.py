@@ -122,7 +122,8 @@ class SemanticSearcher:
 
     def scores(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Exact scores of passage rows for a query vector."""
-        own = self.matrix[rows] @ vector
+        every = len(rows) == len(self.ids)  # rows is arange: no copies of the matrices
+        own = self.matrix @ vector if every else self.matrix[rows] @ vector
         if self.sentences is None or not len(rows):
             return own
         starts, lengths = self.offsets[rows], self.offsets[rows + 1] - self.offsets[rows]
@@ -132,7 +133,9 @@ class SemanticSearcher:
         lengths = lengths[has]
         firsts = np.cumsum(lengths) - lengths
         pick = np.arange(lengths.sum()) - np.repeat(firsts, lengths) + np.repeat(starts[has], lengths)
-        if len(pick) * 4 > self.sentences.ntotal:  # most sentences: one product over all is cheaper
+        if every and len(pick) == self.sentences.ntotal:
+            sims = self.sentence_matrix @ vector
+        elif len(pick) * 4 > self.sentences.ntotal:  # most sentences: one product over all is cheaper
             sims = (self.sentence_matrix @ vector)[pick]
         else:
             sims = self.sentence_matrix[pick] @ vector
@@ -171,7 +174,11 @@ class SemanticSearcher:
 
     def _top(self, rows: np.ndarray, vector: np.ndarray, k: int, total: int) -> Ranked:
         scores = self.scores(rows, vector)
-        top = np.argsort(-scores, kind="stable")[:k]
+        if len(scores) > k:  # the k best unordered, then ordered
+            head = np.argpartition(-scores, k)[:k]
+            top = head[np.argsort(-scores[head], kind="stable")]
+        else:
+            top = np.argsort(-scores, kind="stable")
         return Ranked([Hit(self.ids[rows[i]], float(scores[i])) for i in top], total)
 
     def vector_of(self, passage_id: str) -> np.ndarray | None:

@@ -117,6 +117,8 @@ def spec() -> dict:
                                                 "after": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}}}},
             "Stats": {"type": "object", "required": ["counts"],
                       "properties": {"counts": {"type": "object"}, "model": _NULLABLE_STR,
-                                     "dimension": {"type": ["integer", "null"]}, "built_at": _NULLABLE_STR}},
+                                     "dimension": {"type": ["integer", "null"]}, "built_at": _NULLABLE_STR,
+                                     "sentence_vectors": {"type": "integer", "minimum": 0,
+                                                          "description": "sentences embedded besides passages"}}},
         }},
     }
