@@ -66,6 +66,7 @@ def main() -> None:
         for name, engine, queries, judge in sets:
             engine.settings = replace(SearchSettings(), **overrides)
             engine.keyword.expansion_weight = engine.settings.expansion_weight
+            engine.semantic.sentence_weight = engine.settings.sentence_weight
             scores = per_query_ndcg(engine, queries, judge, args.mode)
             figures[name] = statistics.mean(scores)
             if args.kinds:
