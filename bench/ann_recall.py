@@ -25,7 +25,7 @@ def vectors(n: int, dim: int, index_dir: str | None, rng) -> tuple[np.ndarray, s
     if index_dir:
         from indexer.layout import IndexDir
 
-        base = semantic.SemanticSearcher(IndexDir(index_dir).active_build().vectors, encoder=None).matrix
+        base = semantic.SemanticSearcher(IndexDir(index_dir).active_build().vectors, encoder=None).matrix.copy()
         reps = -(-n // len(base))
         out = np.concatenate([base + rng.normal(0, 0.02, base.shape).astype(np.float32) for _ in range(reps)])[:n]
         kind = f"real vectors from {index_dir} ({len(base)}), repeated with noise"

@@ -73,6 +73,16 @@ def build(path: Path, passage_ids: list[str], vectors: np.ndarray, ann_threshold
     return kind
 
 
+def _vectors(index) -> np.ndarray:
+    """An index's vectors as a matrix: a view of a flat index's own storage (no copy), else
+    reconstructed."""
+    if not index.ntotal:
+        return np.zeros((0, index.d), dtype=np.float32)
+    if not hasattr(index, "hnsw") and hasattr(index, "get_xb"):
+        return _faiss().rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    return index.reconstruct_n(0, index.ntotal)
+
+
 class SemanticSearcher:
     """Passages by cosine to a query vector. Where the index holds sentence vectors, a passage
     scores (1 - sentence_weight) x its own cosine + sentence_weight x its best sentence's, so a
@@ -102,16 +112,15 @@ class SemanticSearcher:
 
     @property
     def matrix(self) -> np.ndarray:
-        """All vectors, for exact scoring of filtered subsets."""
+        """All vectors, for exact scoring (a view of the index's storage: valid while this searcher is)."""
         if self._matrix is None:
-            self._matrix = self.index.reconstruct_n(0, self.index.ntotal) if self.index.ntotal else \
-                np.zeros((0, self.index.d), dtype=np.float32)
+            self._matrix = _vectors(self.index)
         return self._matrix
 
     @property
     def sentence_matrix(self) -> np.ndarray:
         if self._sentence_matrix is None:
-            self._sentence_matrix = self.sentences.reconstruct_n(0, self.sentences.ntotal)
+            self._sentence_matrix = _vectors(self.sentences)
         return self._sentence_matrix
 
     def _embed_query(self, text: str) -> np.ndarray:
