@@ -101,3 +101,53 @@ def test_fuzzed_queries_never_give_a_500(client):
             assert r.status_code in (200, 400), (q, mode, r.status_code)
             body = r.get_json()
             assert ("results" in body) if r.status_code == 200 else ("error" in body)
+
+
+def _query_params(path: str) -> dict:
+    return {p["name"]: p["schema"] for p in spec()["paths"][path]["get"]["parameters"] if p["in"] == "query"}
+
+
+def test_the_openapi_bounds_are_the_servers_bounds(client):
+    """Every declared bound holds both ways: at the bound accepted, one past it refused; a blank
+    number means its default, as the schema says."""
+    checked = 0
+    for name, schema in _query_params("/api/search").items():
+        number = next((s for s in schema.get("anyOf", []) if s.get("type") == "integer"), None)
+        if number is None:
+            continue
+        for value, ok in [(number["minimum"], True), (number["maximum"], True),
+                          (number["minimum"] - 1, False), (number["maximum"] + 1, False), ("", True), (" ", True)]:
+            status = client.get("/api/search", query_string={"q": "城市管理", "mode": "keyword", name: value}).status_code
+            assert (status == 200) == ok, (name, value, status)
+            checked += 1
+    assert checked >= 5 * 6  # k, offset, year, year_from, year_to
+    too_long = "x" * (_query_params("/api/search")["issuer"]["maxLength"] + 1)
+    assert client.get("/api/search", query_string={"q": "城市管理", "issuer": " " * len(too_long)}).status_code == 400
+
+
+def test_a_405_names_the_allowed_methods(client):
+    r = client.post("/api/search?q=城市管理")
+    assert r.status_code == 405 and "GET" in r.headers["Allow"]
+    assert r.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_the_openapi_links_lead_from_results_to_passages_and_documents(client):
+    """Follow every link the document declares from a real response of its operation."""
+    operations = {op["operationId"]: path for path, item in spec()["paths"].items() for op in item.values()
+                  if "operationId" in op}
+    responses = {"search": client.get("/api/search", query_string={"q": "门前三包", "k": 3}).get_json()}
+    followed = set()
+    for _ in range(2):  # the passage and document responses have links of their own
+        for op_id, body in list(responses.items()):
+            links = spec()["paths"][operations[op_id]]["get"]["responses"]["200"].get("links", {})
+            for link in links.values():
+                pointer = link["parameters"]["id"].split("#", 1)[1]
+                value = body
+                for part in pointer.strip("/").split("/"):
+                    value = value[int(part)] if isinstance(value, list) else value[part]
+                target = operations[link["operationId"]].replace("{id}", value)
+                r = client.get(target)
+                assert r.status_code == 200, target
+                responses[link["operationId"]] = r.get_json()
+                followed.add(link["operationId"])
+    assert followed == {"getPassage", "similarPassages", "getDocument"}

@@ -56,7 +56,10 @@ def _error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return error(exc.name.lower().replace(" ", "_"), exc.description or exc.name, exc.code or 500)
+        response, status = error(exc.name.lower().replace(" ", "_"), exc.description or exc.name, exc.code or 500)
+        if getattr(exc, "valid_methods", None):  # a 405 says which methods the URL takes (RFC 9110)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response, status
 
     @app.errorhandler(Exception)
     def internal(exc: Exception):

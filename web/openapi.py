@@ -1,7 +1,10 @@
 """The OpenAPI 3 description of the JSON API (checked against real responses by the tests)."""
 from __future__ import annotations
 
+from .params import MAX_FILTER_CHARS, MAX_YEAR, MIN_YEAR
+
 _NULLABLE_STR = {"type": ["string", "null"]}
+_YEAR = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
 _RESULT = {
     "type": "object",
     "required": ["passage_id", "doc_id", "title", "heading_path", "text", "highlight", "score", "region", "year",
@@ -46,26 +49,47 @@ _ERROR = {"type": "object", "required": ["error"],
                                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
 
 
+# An empty (or blank) number in the query string means its default, as an HTML form sends it.
+_BLANK = {"type": "string", "pattern": r"^\s*$"}
+
+
 def _param(name, schema, description, required=False, where="query"):
+    if where == "query" and schema.get("type") == "integer":
+        schema = {"anyOf": [schema, _BLANK], **({"default": schema["default"]} if "default" in schema else {})}
     return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
 
 
 _FILTERS = [
-    _param("region", {"type": "string", "maxLength": 100}, "city or province (宁波, 浙江省)"),
-    _param("year", {"type": "integer"}, "one year"),
-    _param("year_from", {"type": "integer"}, "first year of a range"),
-    _param("year_to", {"type": "integer"}, "last year of a range"),
-    _param("issuer", {"type": "string", "maxLength": 100}, "issuing body"),
-    _param("doc_type", {"type": "string", "maxLength": 100}, "document type"),
-    _param("source", {"type": "string", "maxLength": 500}, "source file path prefix"),
+    _param("region", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "city or province (宁波, 浙江省)"),
+    _param("year", _YEAR, "one year"),
+    _param("year_from", _YEAR, "first year of a range"),
+    _param("year_to", _YEAR, "last year of a range"),
+    _param("issuer", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "issuing body"),
+    _param("doc_type", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "document type"),
+    _param("source", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "source file path prefix"),
 ]
 _PAGING = [_param("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "results per page"),
            _param("offset", {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}, "results to skip")]
 _ID = _param("id", {"type": "string"}, "passage id", required=True, where="path")
 
 
+# Where a response names a passage or a document, the operations that read it (clients and
+# Schemathesis' stateful phase follow them).
+_LINKS = {
+    "Results": {"passage": ("getPassage", "$response.body#/results/0/passage_id"),
+                "similar": ("similarPassages", "$response.body#/results/0/passage_id"),
+                "document": ("getDocument", "$response.body#/results/0/doc_id")},
+    "PassageInContext": {"document": ("getDocument", "$response.body#/passage/doc_id"),
+                         "similar": ("similarPassages", "$response.body#/passage/passage_id")},
+    "Document": {"passage": ("getPassage", "$response.body#/passages/0/passage_id")},
+}
+
+
 def _responses(schema_ref: str, not_found: bool = False) -> dict:
-    out = {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": schema_ref}}}},
+    links = {name: {"operationId": op, "parameters": {"id": value}}
+             for name, (op, value) in _LINKS.get(schema_ref.rsplit("/", 1)[1], {}).items()}
+    out = {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": schema_ref}}},
+                   **({"links": links} if links else {})},
            "400": {"description": "bad parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
     if not_found:
         out["404"] = {"description": "unknown id", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -79,6 +103,7 @@ def spec() -> dict:
                  "description": "Keyword, semantic and hybrid search over Chinese work reports."},
         "paths": {
             "/api/search": {"get": {
+                "operationId": "search",
                 "summary": "Search passages",
                 "parameters": [_param("q", {"type": "string", "minLength": 1, "maxLength": 1000},
                                       'query: words, "phrases", AND/OR/NOT, field:value', required=True),
@@ -88,15 +113,18 @@ def spec() -> dict:
                                *_PAGING, *_FILTERS],
                 "responses": _responses("#/components/schemas/Results")}},
             "/api/passages/{id}": {"get": {
+                "operationId": "getPassage",
                 "summary": "A passage with its neighbours in its report",
                 "parameters": [_ID, _param("context", {"type": "integer", "minimum": 0, "maximum": 20, "default": 2},
                                            "passages before and after")],
                 "responses": _responses("#/components/schemas/PassageInContext", not_found=True)}},
             "/api/passages/{id}/similar": {"get": {
+                "operationId": "similarPassages",
                 "summary": "Passages most like this one, other reports first",
                 "parameters": [_ID, *_PAGING, *_FILTERS],
                 "responses": _responses("#/components/schemas/Results", not_found=True)}},
             "/api/documents/{id}": {"get": {
+                "operationId": "getDocument",
                 "summary": "A cleaned report with its passages",
                 "parameters": [_param("id", {"type": "string"}, "document id", required=True, where="path")],
                 "responses": _responses("#/components/schemas/Document", not_found=True)}},

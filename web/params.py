@@ -7,6 +7,7 @@ from search.hits import Filters
 from search.query import MAX_QUERY_CHARS
 
 MAX_FILTER_CHARS = 500
+MIN_YEAR, MAX_YEAR = 0, 9999
 
 
 class BadRequest(Exception):
@@ -30,10 +31,10 @@ def integer(args, name: str, default: int | None, lo: int | None = None, hi: int
 
 def text(args, name: str, limit: int = MAX_FILTER_CHARS) -> str | None:
     value = args.get(name)
+    if value is not None and len(value) > limit:
+        raise BadRequest(f"parameter '{name}' is too long: at most {limit} characters")
     if value is None or not value.strip():
         return None
-    if len(value) > limit:
-        raise BadRequest(f"parameter '{name}' is too long: at most {limit} characters")
     return value.strip()
 
 
@@ -58,9 +59,9 @@ def paging(args) -> tuple[int, int]:
 
 
 def filters(args) -> Filters:
-    year = integer(args, "year", None, 0, 9999)
-    year_from = integer(args, "year_from", None, 0, 9999)
-    year_to = integer(args, "year_to", None, 0, 9999)
+    year = integer(args, "year", None, MIN_YEAR, MAX_YEAR)
+    year_from = integer(args, "year_from", None, MIN_YEAR, MAX_YEAR)
+    year_to = integer(args, "year_to", None, MIN_YEAR, MAX_YEAR)
     if year is not None:
         year_from = year_to = year
     return Filters(region=text(args, "region"), year_from=year_from, year_to=year_to, issuer=text(args, "issuer"),
