@@ -121,6 +121,8 @@ def test_the_openapi_bounds_are_the_servers_bounds(client):
             assert (status == 200) == ok, (name, value, status)
             checked += 1
     assert checked >= 5 * 6  # k, offset, year, year_from, year_to
+    for odd in (" 3", "+3", "3_0", "٣", "3.0"):  # not whole numbers as the schema writes them
+        assert client.get("/api/search", query_string={"q": "城市管理", "k": odd}).status_code == 400, odd
     too_long = "x" * (_query_params("/api/search")["issuer"]["maxLength"] + 1)
     assert client.get("/api/search", query_string={"q": "城市管理", "issuer": " " * len(too_long)}).status_code == 400
 

@@ -2,6 +2,8 @@
 bad value becomes a BadRequest naming the parameter."""
 from __future__ import annotations
 
+import re
+
 from search.engine import MAX_K, MAX_OFFSET, MODES
 from search.hits import Filters
 from search.query import MAX_QUERY_CHARS
@@ -20,10 +22,9 @@ def integer(args, name: str, default: int | None, lo: int | None = None, hi: int
     value = args.get(name)
     if value is None or value.strip() == "":
         return default
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise BadRequest(f"parameter '{name}' must be a whole number, not '{value[:40]}'") from None
+    if not re.fullmatch(r"-?[0-9]+", value):  # as the schema says: no spaces, signs or other digits
+        raise BadRequest(f"parameter '{name}' must be a whole number, not '{value[:40]}'")
+    number = int(value)
     if (lo is not None and number < lo) or (hi is not None and number > hi):
         raise BadRequest(f"parameter '{name}' must be from {lo} to {hi}")
     return number
