@@ -11,7 +11,6 @@ index as built. Query vectors are cached across the grid.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -20,10 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search import evaluation  # noqa: E402
 from search.engine import Engine  # noqa: E402
 
-from tune import per_query_ndcg  # noqa: E402
+from tune import load_sets, per_query_ndcg, set_figures  # noqa: E402
 
 GRID = [(0.0, 0.0), (0.1, 0.0), (0.2, 0.0), (0.35, 0.0), (0.0, 0.1), (0.0, 0.2), (0.0, 0.35), (0.15, 0.15)]
 
@@ -62,13 +60,7 @@ def main() -> None:
     ap.add_argument("--mode", default="semantic")
     ap.add_argument("--kinds", action="store_true")
     args = ap.parse_args()
-    sets = []
-    for spec in args.sets:
-        name, _, rest = spec.partition("=")
-        index_dir, _, dataset = rest.partition(":")
-        engine = Engine(index_dir)
-        queries, judge = evaluation.judged_queries(Path(dataset), engine, None)
-        sets.append((name, engine, queries, judge, context_means(engine)))
+    sets = [(*found, context_means(found[1])) for found in load_sets(args.sets)]
     for a, b in GRID:
         figures = {}
         for name, engine, queries, judge, (matrix, neighbours, sections) in sets:
@@ -77,12 +69,7 @@ def main() -> None:
             index = faiss.IndexFlatIP(mixed.shape[1])
             index.add(np.ascontiguousarray(mixed, dtype=np.float32))
             engine.semantic.index, engine.semantic._matrix = index, None
-            scores = per_query_ndcg(engine, queries, judge, args.mode)
-            figures[name] = statistics.mean(scores)
-            if args.kinds:
-                for kind in sorted({q.get("kind") for q in queries} - {None}):
-                    figures[f"{name}:{kind}"] = statistics.mean(
-                        s for s, q in zip(scores, queries) if q.get("kind") == kind)
+            figures.update(set_figures(name, per_query_ndcg(engine, queries, judge, args.mode), queries, args.kinds))
         print(f"neighbours {a:.2f} section {b:.2f}  " + "  ".join(f"{k} {v:.4f}" for k, v in figures.items()),
               flush=True)
 

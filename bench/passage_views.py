@@ -14,8 +14,6 @@ nDCG@10 per set (and per query kind) for each:
 from __future__ import annotations
 
 import argparse
-import re
-import statistics
 import sys
 from pathlib import Path
 
@@ -23,31 +21,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from indexer.embedding import sentence_pieces  # noqa: E402
 from indexer.text import normalise  # noqa: E402
-from search import evaluation  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.hits import Hit, Ranked  # noqa: E402
 
-from tune import per_query_ndcg  # noqa: E402
-
-SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
-
-
-def sentences(text: str, shortest: int = 12) -> list[str]:
-    """The passage's sentences; a piece shorter than `shortest` characters joins the next one."""
-    out, carry = [], ""
-    for piece in SENTENCE_END.split(text):
-        carry += piece
-        if len(carry.strip()) >= shortest:
-            out.append(carry.strip())
-            carry = ""
-    if carry.strip():
-        if out:
-            out[-1] += carry.strip()
-        else:
-            out.append(carry.strip())
-    return out or [text]
-
+from tune import load_sets, per_query_ndcg, set_figures  # noqa: E402
 
 def views(engine: Engine) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per view: a matrix of vectors and, per vector, its passage's row in the index."""
@@ -61,7 +40,7 @@ def views(engine: Engine) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         text = normalise(passage.text)
         rows.append(row)
         bare.append(text)
-        for s in sentences(text):
+        for s in sentence_pieces(text) or [text]:
             pieces.append(s)
             owners.append(row)
     print(f"  {len(bare)} passages, {len(pieces)} sentences", file=sys.stderr)
@@ -103,48 +82,35 @@ def install(engine: Engine, score_fn) -> None:
     semantic.search_vector = search_vector
 
 
+# Each variant: (view, weight) pairs whose weighted scores are summed.
+VARIANTS = {
+    "built": [("built", 1.0)],
+    "bare": [("bare", 1.0)],
+    "sentences": [("sentences", 1.0)],
+    "mean": [("mean", 1.0)],
+    "mix 0.5": [("built", 0.5), ("sentences", 0.5)],
+    "mix 0.7": [("built", 0.7), ("sentences", 0.3)],
+    "bare+sentences 0.5": [("bare", 0.5), ("sentences", 0.5)],
+}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("sets", nargs="+", help="NAME=INDEX_DIR:DATASET")
-    ap.add_argument("--mode", default="semantic")
+    ap.add_argument("--mode", default="semantic", help="one mode or several, comma-separated")
     ap.add_argument("--kinds", action="store_true")
     args = ap.parse_args()
-    sets = []
-    for spec in args.sets:
-        name, _, rest = spec.partition("=")
-        index_dir, _, dataset = rest.partition(":")
-        engine = Engine(index_dir)
-        queries, judge = evaluation.judged_queries(Path(dataset), engine, None)
-        sets.append((name, engine, queries, judge, views(engine)))
-    variants = ["built", "sentences", "mix 0.5", "mix 0.7"]
+    sets = [(*found, views(found[1])) for found in load_sets(args.sets)]
     for mode in args.mode.split(","):
         print(f"-- {mode}")
-        for variant in variants:
-            show(variant, mode, sets, args.kinds)
-
-
-def show(variant: str, mode: str, sets: list, kinds: bool) -> None:
-    figures = {}
-    for name, engine, queries, judge, v in sets:
-        n = engine.semantic.index.ntotal
-
-        def view_scores(vector, key):
-            matrix, owners = v[key]
-            return best_per_passage(matrix @ vector, owners, n)
-
-        if " " in variant:
-            first, a = variant.split()[0].split("+")[0].replace("mix", "built"), float(variant.split()[1])
-            install(engine, lambda q, a=a, first=first: a * view_scores(q, first)
-                    + (1 - a) * view_scores(q, "sentences"))
-        else:
-            install(engine, lambda q, key=variant: view_scores(q, key))
-        scores = per_query_ndcg(engine, queries, judge, mode)
-        figures[name] = statistics.mean(scores)
-        if kinds:
-            for kind in sorted({q.get("kind") for q in queries if q.get("kind")}):
-                figures[f"{name}:{kind}"] = statistics.mean(
-                    s for s, q in zip(scores, queries) if q.get("kind") == kind)
-    print(f"{variant:10} " + "  ".join(f"{k} {v:.4f}" for k, v in figures.items()), flush=True)
+        for variant, parts in VARIANTS.items():
+            figures = {}
+            for name, engine, queries, judge, vectors in sets:
+                n = engine.semantic.index.ntotal
+                install(engine, lambda q, vectors=vectors, n=n, parts=parts: sum(
+                    w * best_per_passage(vectors[view][0] @ q, vectors[view][1], n) for view, w in parts))
+                figures.update(set_figures(name, per_query_ndcg(engine, queries, judge, mode), queries, args.kinds))
+            print(f"{variant:18} " + "  ".join(f"{k} {v:.4f}" for k, v in figures.items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,26 @@ def per_query_ndcg(engine: Engine, queries: list[dict], judge, mode: str) -> lis
     return out
 
 
+def load_sets(specs: list[str], limit: int | None = None) -> list[tuple]:
+    """(name, engine, queries, judge) for each NAME=INDEX_DIR:DATASET."""
+    sets = []
+    for spec in specs:
+        name, _, rest = spec.partition("=")
+        index_dir, _, dataset = rest.partition(":")
+        engine = Engine(index_dir)
+        sets.append((name, engine, *evaluation.judged_queries(Path(dataset), engine, limit)))
+    return sets
+
+
+def set_figures(name: str, scores: list[float], queries: list[dict], kinds: bool) -> dict[str, float]:
+    """A set's mean nDCG@10 and, with `kinds`, its mean per query kind."""
+    figures = {name: statistics.mean(scores)}
+    if kinds:
+        for kind in sorted({q.get("kind") for q in queries} - {None}):
+            figures[f"{name}:{kind}"] = statistics.mean(s for s, q in zip(scores, queries) if q.get("kind") == kind)
+    return figures
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("sets", nargs="+", help="NAME=INDEX_DIR:DATASET")
@@ -53,13 +73,7 @@ def main() -> None:
     ap.add_argument("--grid", default="")
     ap.add_argument("--kinds", action="store_true", help="also nDCG@10 per query kind (seeds-style sets)")
     args = ap.parse_args()
-    sets = []
-    for spec in args.sets:
-        name, _, rest = spec.partition("=")
-        index_dir, _, dataset = rest.partition(":")
-        engine = Engine(index_dir)
-        queries, judge = evaluation.judged_queries(Path(dataset), engine, args.limit)
-        sets.append((name, engine, queries, judge))
+    sets = load_sets(args.sets, args.limit)
     rows = []
     for overrides in parse_grid(args.grid):
         figures = {}
@@ -67,12 +81,7 @@ def main() -> None:
             engine.settings = replace(SearchSettings(), **overrides)
             engine.keyword.expansion_weight = engine.settings.expansion_weight
             engine.semantic.sentence_weight = engine.settings.sentence_weight
-            scores = per_query_ndcg(engine, queries, judge, args.mode)
-            figures[name] = statistics.mean(scores)
-            if args.kinds:
-                for kind in sorted({q.get("kind") for q in queries} - {None}):
-                    figures[f"{name}:{kind}"] = statistics.mean(
-                        s for s, q in zip(scores, queries) if q.get("kind") == kind)
+            figures.update(set_figures(name, per_query_ndcg(engine, queries, judge, args.mode), queries, args.kinds))
         mean = statistics.mean(figures[name] for name, *_ in sets)
         rows.append((mean, overrides, figures))
         print(f"{mean:.4f}  {overrides}  " + "  ".join(f"{k} {v:.4f}" for k, v in figures.items()), flush=True)
