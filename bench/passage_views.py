@@ -22,7 +22,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indexer.embedding import sentence_pieces  # noqa: E402
-from indexer.text import normalise  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.hits import Hit, Ranked  # noqa: E402
 
@@ -37,7 +36,7 @@ def views(engine: Engine) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         row = semantic.row.get(passage.passage_id)
         if row is None:
             continue
-        text = normalise(passage.text)
+        text = passage.norm
         rows.append(row)
         bare.append(text)
         for s in sentence_pieces(text) or [text]:

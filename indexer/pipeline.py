@@ -51,8 +51,9 @@ class BuildOptions:
     ann_threshold: int | None = None
     force: bool = False  # rebuild even when no file and no option changed
     int8: bool = False  # embed with the model's linear layers quantised to 8 bits (faster)
-    # Embed each sentence of a passage of several sentences too; semantic search scores a passage by
-    # itself and its best sentence (search/semantic.py). About twice the embedding time.
+    # Embed each passage's sentences too (bare text; a passage of one sentence gives one); semantic
+    # search scores a passage by itself and its best sentence (search/semantic.py). About twice the
+    # embedding time.
     sentences: bool = True
 
 
@@ -256,7 +257,7 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
         ids.append(p.passage_id)
         texts.append(normalise(passage_input(doc.title, p.heading_path, p.text)))
         if options.sentences:  # bare sentences, one for a passage of one sentence (its text alone)
-            found = sentence_pieces(normalise(p.text))
+            found = sentence_pieces(p.norm)
             pieces += found
             owners += [len(ids) - 1] * len(found)
     encoder = open_build_encoder(directory, options)

@@ -142,11 +142,12 @@ class KeywordSearcher:
             terms = scoring_terms(parsed.keyword)
             officials = [o for _, found in parsed.expansions for o in found]
             expanded = [t for o in officials for t in scoring_terms(self.parser.parse(o), self.expansion_weight)]
-            scores, matched = self.ranking.score(terms + expanded, self.k1, self.b)
+            scores, matched = self.ranking.score(terms, self.k1, self.b)  # matched: by the user's words
+            if expanded:
+                scores = scores + self.ranking.score(expanded, self.k1, self.b)[0]
             if not is_plain_or(parsed.keyword):  # phrases, AND, NOT, fields: Whoosh decides
                 matched = self._mask(parsed.keyword)
             elif officials:  # an official term matches as a whole, not by its parts (`文明` of `文明养犬`)
-                matched = self.ranking.score(terms, self.k1, self.b)[1] if terms else np.zeros_like(matched)
                 for o in officials:
                     matched |= self._phrase_mask(phrase_chars(o))
             if key is not None:

@@ -19,7 +19,6 @@ from click.testing import CliRunner
 from conftest import CORPUS, ROOT, seed_text
 
 from indexer.pipeline import build_index
-from indexer.text import normalise
 from report_search.cli import main
 from search.engine import Engine
 
@@ -134,7 +133,7 @@ def test_reindex_adds_updates_and_removes_files_embedding_only_what_changed(inde
     # Only the changed passages and sentences and the new file's were embedded.
     from indexer.embedding import sentence_pieces
 
-    changed = [normalise(p.text) for p, _ in engine.store.iter_passages() if "城管进社区" in p.text]
+    changed = [p.norm for p, _ in engine.store.iter_passages() if "城管进社区" in p.text]
     changed_texts = len(changed) + sum("城管进社区" in s for text in changed for s in sentence_pieces(text))
     assert 0 < report.embedded <= changed_texts + 6
 
