@@ -13,7 +13,7 @@ Prints figures, asserts nothing. Everything runs on this machine, side by side:
    with --quality, nDCG@10 of each model on dev sets (an index per model and set);
 3. start-up: process start to first answer of `report-search search`;
 4. queries through a running server (waitress, loopback), per mode: p50/p95/p99
-   with 1 client, queries/s and p99 with 8 clients;
+   with 1 client, queries/s and p99 with 8 clients; then stock formulations (/api/phrases);
 5. with --scale-copies: the corpus replicated with new ids, keyword index only:
    keyword latency through the server and the server's RSS.
 ANN recall and latency at scale: bench/ann_recall.py. Load test: bench/load.py.
@@ -246,6 +246,18 @@ def bench_server(index_dir: Path, n: int) -> None:
             print(f"{mode:8s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
                   f"8 clients: {len(many) / elapsed:.1f} queries/s, p99 {percentiles(many)[2]:.0f} ms | "
                   f"{errors} errors")
+        # Stock formulations (GET /api/phrases): of each query's matches (hybrid), of a section's
+        # matches, and of the whole corpus.
+        for label, suffix in (("phrases", ""), ("phrases section=problems", "&section=problems")):
+            urls = [f"{base}/api/phrases?q={quote(QUERIES[i % len(QUERIES)])}{suffix}" for i in range(n)]
+            run_clients(urls[:len(QUERIES)], 1)
+            times, statuses, _ = run_clients(urls, 1)
+            p50, p95, p99 = percentiles(times)
+            print(f"{label:24s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
+                  f"{sum(s != 200 for s in statuses)} errors")
+        times, statuses, _ = run_clients([f"{base}/api/phrases"] * 20, 1)
+        print(f"{'phrases, whole corpus':24s} 1 client: p50 {percentiles(times)[0]:.0f} ms | "
+              f"{sum(s != 200 for s in statuses)} errors")
 
 
 def bench_scale(corpus: str, work: Path, copies: int) -> None:

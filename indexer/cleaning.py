@@ -148,6 +148,8 @@ def _rejoin_broken_lines(lines: list[str], result: CleanText) -> list[str]:
 
 
 def _continues(prev: str, nxt: str) -> bool:
+    if headings.LEAD_START.fullmatch(prev.strip()) and not headings.marker_of(nxt):
+        return True  # `一是` alone on its line: the lead of the paragraph that follows
     if headings.ends_sentence(prev) or headings.marker_of(nxt) or headings.LEAD_START.match(nxt):
         return False
     if prev[-1] in _CONTINUES:

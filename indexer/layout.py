@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMAT_VERSION = 3  # 2: ranking arrays beside the Whoosh index; 3: encoder description
+FORMAT_VERSION = 4  # 2: ranking arrays beside the Whoosh index; 3: encoder description; 4: section roles
 MANIFEST = "manifest.json"
 
 

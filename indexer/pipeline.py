@@ -18,6 +18,7 @@ import numpy as np
 
 from . import __version__
 from . import metadata as meta
+from . import sections
 from .cleaning import clean
 from .embedding import EmbeddingCache, embed_with_cache, passage_input, sentence_pieces
 from .encoders import DEFAULT_MODEL
@@ -74,9 +75,11 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
         for path, key in discover(paths):
             _index_file(path, key, store, report)
         store.commit()
-        from search import keyword
+        from search import keyword, phrases
 
         keyword.build(build.keyword, store.iter_passages())
+        ids = [p.passage_id for p, _ in store.iter_passages()]  # the keyword index's order
+        n_phrases = phrases.build(build.root, store.iter_passages(), ids)
         manifest = {
             "build": build_id,
             "package_version": __version__,
@@ -84,6 +87,7 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
             "counts": store.counts(),
             "sources": [str(p) for p in paths],
             "fingerprint": stamp,
+            "phrases": n_phrases,
         }
         if options.embed:
             manifest.update(_embed(store, build, directory, options, report, progress))
@@ -196,7 +200,9 @@ def documents_of(source: Source, report: IndexReport | None = None) -> list[tupl
             issuer=given.get("issuer") or found.issuer,
             doc_type=given.get("doc_type") or found.doc_type,
             url=given.get("url"), external_id=given.get("id"), n_passages=len(doc_passages))
-        out.append((doc, [_stored(doc_id, p) for p in doc_passages]))
+        roles = sections.roles(doc_title, [p.heading_path for p in doc_passages], [p.text for p in doc_passages],
+                               doc.year)
+        out.append((doc, [_stored(doc_id, p, role) for p, role in zip(doc_passages, roles)]))
     return out
 
 
@@ -221,9 +227,9 @@ def _opening(text: str, size: int = 24) -> str:
     return first if len(first) <= size else first[:size] + "…"
 
 
-def _stored(doc_id: str, p: Passage) -> StoredPassage:
+def _stored(doc_id: str, p: Passage, section: str) -> StoredPassage:
     return StoredPassage(passage_id(doc_id, p.position), doc_id, p.position, p.heading_path, p.text,
-                         normalise(p.text))
+                         normalise(p.text), section)
 
 
 def _int(value) -> int | None:

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS passages (
     position INTEGER NOT NULL,
     heading_path TEXT NOT NULL,
     text TEXT NOT NULL,
-    norm TEXT NOT NULL
+    norm TEXT NOT NULL,
+    section TEXT NOT NULL DEFAULT 'other'
 );
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, position);
 CREATE TABLE IF NOT EXISTS files (
@@ -70,9 +71,11 @@ class StoredPassage:
     heading_path: tuple[str, ...]
     text: str
     norm: str
+    section: str = "other"  # the role of its section (indexer/sections.py)
 
 
-FACETS = ("region", "year", "issuer", "doc_type")
+FACETS = ("region", "year", "issuer", "doc_type")  # of documents
+PASSAGE_FACETS = ("section",)  # of passages
 
 
 def passage_id(doc_id: str, position: int) -> str:
@@ -97,9 +100,9 @@ class PassageStore:
     def add_document(self, doc: Document, passages: Iterable[StoredPassage]) -> None:
         self.db.execute(f"INSERT INTO documents VALUES ({','.join('?' * 12)})", tuple(asdict(doc).values()))
         self.db.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?)",
-            [(p.passage_id, p.doc_id, p.position, json.dumps(p.heading_path, ensure_ascii=False), p.text, p.norm)
-             for p in passages])
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?)",
+            [(p.passage_id, p.doc_id, p.position, json.dumps(p.heading_path, ensure_ascii=False), p.text, p.norm,
+              p.section) for p in passages])
 
     def record_file(self, path: str, status: str, reason: str | None = None, reports: int = 0,
                     passages: int = 0) -> None:
@@ -155,4 +158,4 @@ class PassageStore:
 
 def _passage(row: sqlite3.Row) -> StoredPassage:
     return StoredPassage(row["passage_id"], row["doc_id"], row["position"], tuple(json.loads(row["heading_path"])),
-                         row["text"], row["norm"])
+                         row["text"], row["norm"], row["section"])

@@ -1,6 +1,7 @@
 """The `report-search` command: a thin shell over the indexer and search APIs."""
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -14,7 +15,7 @@ index_dir_option = click.option("--index-dir", default=DEFAULT_INDEX_DIR, show_d
                                 envvar="REPORT_SEARCH_INDEX_DIR", help="Index directory.")
 
 
-def _filters(region, year, issuer, doc_type, source):
+def _filters(region=None, year=None, issuer=None, doc_type=None, source=None, section=None):
     from search.hits import Filters
 
     year_from = year_to = None
@@ -26,19 +27,31 @@ def _filters(region, year, issuer, doc_type, source):
         except ValueError:
             raise click.BadParameter("use YEAR or FROM-TO, e.g. 2020 or 2018-2022", param_hint="--year") from None
     return Filters(region=region, year_from=year_from, year_to=year_to, issuer=issuer, doc_type=doc_type,
-                   source=source)
+                   source=source, section=section)
+
+
+_FILTER_NAMES = ("region", "year", "issuer", "doc_type", "source", "section")
 
 
 def filter_options(fn):
+    """The search filters as options; the command receives them as one `filters` argument."""
+    from indexer.sections import ROLES
+
+    @functools.wraps(fn)
+    def command(**kwargs):
+        return fn(filters=_filters(**{name: kwargs.pop(name) for name in _FILTER_NAMES}), **kwargs)
+
     for option in reversed([
         click.option("--region", help="City or province, e.g. 宁波 or 浙江省."),
         click.option("--year", help="A year or a range: 2020, 2018-2022, 2019-."),
         click.option("--issuer", help="Issuing body, e.g. 市城管局."),
         click.option("--doc-type", help="Document type, e.g. 工作总结, 政府工作报告."),
         click.option("--source", help="Source file path (prefix)."),
+        click.option("--section", type=click.Choice(list(ROLES)),
+                     help="Role of the passage's section: " + ", ".join(f"{k} {v}" for k, v in ROLES.items()) + "."),
     ]):
-        fn = option(fn)
-    return fn
+        command = option(command)
+    return command
 
 
 thesaurus_option = click.option("--thesaurus", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -150,13 +163,53 @@ def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, m
 @click.option("--explain", is_flag=True,
               help="Show each result's rank and score in each retriever, and the thesaurus expansions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON results contract.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "md", "docx"]), default=None,
+              help="Write the results with their source lines as CSV (UTF-8 with BOM), Markdown or Word.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="File for --format (csv and md go to standard output without it).")
 @thesaurus_option
-def search(query, index_dir, mode, k, offset, region, year, issuer, doc_type, source, explain, as_json, thesaurus):
+def search(query, index_dir, mode, k, offset, filters, explain, as_json, fmt, output, thesaurus):
     """Search passages. Quote "exact phrases"; use AND / OR / NOT and field:value."""
+    if fmt == "docx" and not output:
+        raise click.BadParameter("a .docx needs a file: add -o FILE", param_hint="--format")
+    if output and not fmt:
+        raise click.BadParameter("-o writes an export: add --format csv|md|docx", param_hint="-o")
     engine = _open_engine(index_dir, thesaurus=thesaurus)
-    filters = _filters(region, year, issuer, doc_type, source)
     result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain)
+    if fmt:
+        from search.export import export
+
+        data = export(result, fmt, offset)
+        if output:
+            with open(output, "wb") as handle:
+                handle.write(data)
+            click.echo(f"wrote {len(result['results'])} results to {output}", err=True)
+        else:
+            click.get_binary_stream("stdout").write(data)
+        return
     _print_results(result, as_json)
+
+
+@main.command()
+@click.argument("query", required=False)
+@index_dir_option
+@click.option("-k", "k", type=click.IntRange(1, 100), default=20, show_default=True, help="Formulations to show.")
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True,
+              help="How QUERY picks the passages.")
+@filter_options
+@click.option("--json", "as_json", is_flag=True)
+def phrases(query, index_dir, k, mode, filters, as_json):
+    """Stock formulations (常用表述) that recur across different reports, among the passages QUERY
+    matches (the whole corpus without one), most reports first."""
+    engine = _open_engine(index_dir)
+    result = _run(engine.phrases, query, k=k, filters=filters, mode=mode)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{len(result['phrases'])} formulations in {result['passages']} passages"
+               + (f" matching {query}" if query else ""))
+    for p in result["phrases"]:
+        click.echo(f"{p['reports']:5d} reports {p['passages']:5d} passages  {p['text']}")
 
 
 @main.command()
@@ -166,10 +219,9 @@ def search(query, index_dir, mode, k, offset, region, year, issuer, doc_type, so
 @click.option("--offset", type=click.IntRange(0, 10_000), default=0, show_default=True)
 @filter_options
 @click.option("--json", "as_json", is_flag=True)
-def similar(passage_id, index_dir, k, offset, region, year, issuer, doc_type, source, as_json):
+def similar(passage_id, index_dir, k, offset, filters, as_json):
     """Passages most like PASSAGE_ID, from other reports first."""
     engine = _open_engine(index_dir)
-    filters = _filters(region, year, issuer, doc_type, source)
     _print_results(_run(engine.similar, passage_id, k=k, offset=offset, filters=filters), as_json)
 
 
@@ -242,18 +294,22 @@ def serve(index_dir, host, port, threads, thesaurus):
 
 
 def _print_results(result: dict, as_json: bool) -> None:
+    from indexer.sections import ROLES
+
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"{result['total']} results for {result['query']} ({result['mode']})")
     for i, r in enumerate(result["results"], 1):
-        meta = " · ".join(str(v) for v in (r["region"], r["year"], r["doc_type"]) if v)
+        meta = " · ".join(str(v) for v in (r["region"], r["year"], r["doc_type"], ROLES.get(r["section"])) if v)
         click.echo(f"\n{i}. [{r['passage_id']}] {r['title']}  {meta}")
         if r["heading_path"]:
             click.echo("   " + " > ".join(r["heading_path"]))
         click.echo("   " + html.unescape(r["highlight"].replace("<mark>", "【").replace("</mark>", "】")))
         if r.get("explain"):
             click.echo("   explain: " + json.dumps(r["explain"], ensure_ascii=False))
+    for note in result.get("notes", []):
+        click.echo(f"note: {note}")
     for e in result.get("expansions", []):
         click.echo(f"\nthesaurus: {e['term']} → {', '.join(e['added'])}")
 

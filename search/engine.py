@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from indexer.layout import IndexDir, IndexUnavailable
 from indexer.store import PassageStore
 from indexer.text import normalise
@@ -13,6 +15,7 @@ from indexer.text import normalise
 from . import collapse as near_dupes
 from . import fusion, wording
 from .analysis import passage_phrase_chars, phrase_chars
+from .citation import citation
 from .highlight import highlight
 from .hits import Filters, Hit, Ranked
 from .keyword import KeywordSearcher
@@ -21,6 +24,9 @@ from .query import ParsedQuery, QueryError
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
 MAX_OFFSET = 10_000
+# The passages a query's formulations are counted in: its best-ranked ones (every passage sharing
+# one word of `营商环境` would count `生态环境`).
+PHRASE_DEPTH = 200
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,10 @@ class Engine:
                                        thesaurus=thesaurus.load(settings.thesaurus_file),
                                        expansion_weight=settings.expansion_weight)
         self._vectors_path = build.vectors
+        self._build_root = build.root
         self._semantic = None
         self._facets = None
+        self._phrases = None
         self._lock = threading.Lock()
         if load_model and self.has_vectors:
             _ = self.semantic
@@ -133,6 +141,8 @@ class Engine:
         ranked, total = self._rank(parsed, mode, offset + k, filters)
         page = ranked[offset:offset + k]
         result = {"query": query, "mode": mode, "total": total, "results": self._results(page, parsed, explain)}
+        if parsed.notes:
+            result["notes"] = list(parsed.notes)
         if explain:
             result["expansions"] = [{"term": term, "added": list(added)} for term, added in parsed.expansions
                                     if mode != "semantic"]
@@ -226,12 +236,14 @@ class Engine:
             if p is None:
                 continue
             d = docs[p.doc_id]
+            title = display_title(d)
             item = {
-                "passage_id": p.passage_id, "doc_id": p.doc_id, "title": display_title(d),
+                "passage_id": p.passage_id, "doc_id": p.doc_id, "title": title,
                 "heading_path": list(p.heading_path), "text": p.text,
                 "highlight": highlight(p.text, needles), "score": round(f.score, 6),
                 "region": d.region, "year": d.year, "issuer": d.issuer, "doc_type": d.doc_type,
-                "source": d.source,
+                "source": d.source, "section": p.section,
+                "citation": citation(title, d.year, d.issuer, d.region, p.heading_path),
             }
             if f.duplicates:
                 item["duplicates"] = list(f.duplicates)
@@ -240,6 +252,52 @@ class Engine:
                                    for name, (rank, score) in f.sources.items()}
             out.append(item)
         return out
+
+    # ---- stock formulations
+    def phrases(self, query: str | None = None, k: int = 20, filters: Filters = Filters(),
+                mode: str | None = None) -> dict:
+        """The formulations that recur across different reports among the passages a query matches
+        best (PHRASE_DEPTH; every passage that passes the filters, without a query), most reports first."""
+        if not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise SearchError(f"k must be a whole number from 1 to {MAX_K}")
+        index = self.phrase_index
+        order, notes = None, []
+        if query is not None and query.strip():
+            mode = mode or self.settings.mode
+            check_paging(mode, 10, 0)
+            parsed = self.keyword.parse(query)
+            notes = parsed.notes
+            ranked, _ = self._rank(parsed, mode, PHRASE_DEPTH, filters)
+            ranked = ranked[:PHRASE_DEPTH]
+            mask = self.facet_index.mask_of(f.passage_id for f in ranked)
+            position = self.facet_index.position
+            order = [position[f.passage_id] for f in ranked if f.passage_id in position]
+        elif filters.is_empty():
+            mask = np.ones(len(self.keyword.ranking.ids), dtype=bool)
+        else:
+            mask = self.facet_index.mask_of(self.keyword.filtered_ids(filters))
+        found = index.top(mask, k, exclude=query or "", order=order)
+        result = {"query": query or "", "passages": int(mask.sum()),
+                  "phrases": [{"text": p.text, "reports": p.reports, "passages": p.passages, "examples": p.examples}
+                              for p in found]}
+        if notes:
+            result["notes"] = list(notes)
+        return result
+
+    @property
+    def phrase_index(self):
+        """The build's formulations, read on first use."""
+        if self._phrases is None:
+            from .phrases import PhraseIndex
+
+            if not PhraseIndex.exists(self._build_root):
+                raise SearchError("this index has no formulations: re-run `report-search index`")
+            facets = self.facet_index
+            with self._lock:
+                if self._phrases is None:
+                    self._phrases = PhraseIndex(self._build_root, facets.doc_numbers(self.store),
+                                                self.keyword.ranking.ids)
+        return self._phrases
 
     # ---- similar passages
     def similar(self, passage_id: str, k: int = 10, offset: int = 0, filters: Filters = Filters()) -> dict:
@@ -288,7 +346,7 @@ class Engine:
 
     def _passage_dict(self, p) -> dict:
         return {"passage_id": p.passage_id, "doc_id": p.doc_id, "position": p.position,
-                "heading_path": list(p.heading_path), "text": p.text}
+                "heading_path": list(p.heading_path), "text": p.text, "section": p.section}
 
     def _doc_dict(self, doc_id: str) -> dict:
         d = self.store.document(doc_id)

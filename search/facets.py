@@ -1,4 +1,4 @@
-"""Facet counts (region, year, issuer, doc_type) over a match set, with NumPy.
+"""Facet counts (region, year, issuer, doc_type of documents; section of passages) over a match set, with NumPy.
 
 Each passage's facet values are read once from the passage store into arrays
 indexed by document number (the keyword index's order); counting a match set
@@ -7,25 +7,38 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.store import FACETS, PassageStore
+from indexer.store import FACETS, PASSAGE_FACETS, PassageStore
+
+NAMES = FACETS + PASSAGE_FACETS
 
 
 class FacetIndex:
     def __init__(self, store: PassageStore, ids: list[str]):
         position = {pid: i for i, pid in enumerate(ids)}
         self.position = position
-        self.codes = {name: np.full(len(ids), -1, dtype=np.int32) for name in FACETS}
-        seen: dict[str, dict] = {name: {} for name in FACETS}  # value -> code, in order of first sight
-        rows = store.db.execute(f"SELECT p.passage_id, {', '.join('d.' + f for f in FACETS)} "
+        self.codes = {name: np.full(len(ids), -1, dtype=np.int32) for name in NAMES}
+        seen: dict[str, dict] = {name: {} for name in NAMES}  # value -> code, in order of first sight
+        columns = [f"d.{name}" for name in FACETS] + [f"p.{name}" for name in PASSAGE_FACETS]
+        rows = store.db.execute(f"SELECT p.passage_id, {', '.join(columns)} "
                                 "FROM passages p JOIN documents d ON p.doc_id = d.doc_id")
         for row in rows:
             i = position.get(row[0])
             if i is None:
                 continue
-            for name, value in zip(FACETS, row[1:]):
+            for name, value in zip(NAMES, row[1:]):
                 if value is not None:
                     self.codes[name][i] = seen[name].setdefault(value, len(seen[name]))
-        self.labels = {name: list(seen[name]) for name in FACETS}  # code -> value
+        self.labels = {name: list(seen[name]) for name in NAMES}  # code -> value
+
+    def doc_numbers(self, store: PassageStore) -> np.ndarray:
+        """Each passage's report as a number (passages in this index's order)."""
+        out = np.zeros(len(self.position), dtype=np.int64)
+        docs: dict[str, int] = {}
+        for pid, doc_id in store.db.execute("SELECT passage_id, doc_id FROM passages"):
+            i = self.position.get(pid)
+            if i is not None:
+                out[i] = docs.setdefault(doc_id, len(docs))
+        return out
 
     def mask_of(self, passage_ids) -> np.ndarray:
         mask = np.zeros(len(self.position), dtype=bool)
@@ -35,7 +48,7 @@ class FacetIndex:
     def counts(self, mask: np.ndarray, limit: int = 30) -> dict[str, list[tuple[object, int]]]:
         """For each facet: (value, passages) pairs over the masked passages, most first."""
         out = {}
-        for name in FACETS:
+        for name in NAMES:
             codes = self.codes[name][mask]
             tally = np.bincount(codes[codes >= 0], minlength=len(self.labels[name]))
             order = sorted(np.flatnonzero(tally), key=lambda c: (-tally[c], str(self.labels[name][c])))[:limit]

@@ -20,6 +20,7 @@ class Filters:
     issuer: str | None = None
     doc_type: str | None = None
     source: str | None = None  # a source file's path (prefix match)
+    section: str | None = None  # a section role code (indexer/sections.py ROLES)
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.__dict__.values())

@@ -40,6 +40,7 @@ def schema() -> fields.Schema:
         issuer=fields.ID(),
         doc_type=fields.ID(),
         source=fields.ID(),
+        section=fields.ID(),
     )
 
 
@@ -94,6 +95,7 @@ def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int
             issuer=normalise(doc.issuer) if doc.issuer else None,
             doc_type=normalise(doc.doc_type) if doc.doc_type else None,
             source=doc.source,
+            section=passage.section,
             **({"year": doc.year} if doc.year else {}),
         )
         n += 1
@@ -249,6 +251,8 @@ def filter_query(filters: Filters | None) -> wq.Query | None:
         parts.append(wq.Term("doc_type", normalise(filters.doc_type.strip())))
     if filters.source:
         parts.append(wq.Prefix("source", filters.source.strip()))
+    if filters.section:
+        parts.append(wq.Term("section", filters.section))
     if filters.year_from is not None or filters.year_to is not None:
         parts.append(wq.NumericRange("year", filters.year_from, filters.year_to))
     return wq.And(parts)

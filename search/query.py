@@ -2,7 +2,7 @@
 
 Implicit terms are ORed and ranked by BM25F; a quoted phrase matches only
 passages whose text holds its characters in a row (punctuation ignored).
-Fields: region, year (2020 or [2018 TO 2020]), issuer, doc_type, source, title.
+Fields: region, year (2020 or [2018 TO 2020]), issuer, doc_type, source, section (a role code), title.
 """
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from whoosh import qparser, query as wq
 from .analysis import phrase_chars, word_terms
 
 MAX_QUERY_CHARS = 1000
+METADATA_FIELDS = ("region", "year", "issuer", "doc_type", "source", "section")
+_FILTER_FIELDS = METADATA_FIELDS + ("title",)
 FIELD_ALIASES = {"region": "region", "year": "year", "issuer": "issuer", "doc_type": "doc_type",
-                 "type": "doc_type", "source": "source", "title": "title",
+                 "type": "doc_type", "source": "source", "section": "section", "title": "title",
                  "地区": "region", "年份": "year", "单位": "issuer", "类型": "doc_type"}
 _FIELD_SYNTAX = re.compile(r"(?<![\w\"])([A-Za-z_\u4e00-\u9fff]{2,10}):(?=\S)")
 _OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
@@ -34,6 +36,7 @@ class ParsedQuery:
     words: list[str] = field(default_factory=list)  # positive word terms, for highlighting
     strict: bool = False  # phrases, operators or fields: the keyword match is a constraint
     expansions: list = field(default_factory=list)  # (colloquial term, official terms) the thesaurus added
+    notes: list[str] = field(default_factory=list)  # what the user should know: words searched differently, nothing to search
     scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, once computed (keyword.py)
 
 
@@ -50,7 +53,7 @@ class _ExactPhrasePlugin(qparser.PhrasePlugin):
 
     class PhraseNode(qparser.PhrasePlugin.PhraseNode):
         def query(self, parser):
-            if self.fieldname in ("region", "year", "issuer", "doc_type", "source"):
+            if self.fieldname in METADATA_FIELDS:
                 return super().query(parser)
             if self.fieldname not in (None, "content"):
                 return wq.NullQuery  # the one exact field serves every text field
@@ -91,31 +94,43 @@ def make_parser(schema, field_boosts: dict[str, float]) -> qparser.QueryParser:
 
 
 def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
-    """Parse a user query. Raises QueryError with a message for the user."""
-    if not isinstance(text, str) or not text.strip():
+    """Parse a user query. Raises QueryError for an empty or too long one; what it could not use as
+    typed goes into `notes`."""
+    if not isinstance(text, str):
         raise QueryError("empty query")
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long: {len(text)} characters, at most {MAX_QUERY_CHARS}")
     clean = re.sub(r"[\x00-\x1f\x7f]", " ", text).replace("“", '"').replace("”", '"').replace("＂", '"')
     if clean.count('"') % 2:
         clean = clean[::-1].replace('"', "", 1)[::-1]  # an unbalanced quote: drop the last one
-    clean = _FIELD_SYNTAX.sub(lambda m: _field(m.group(1)) + ":", clean)
+    notes: list[str] = []
+
+    def field(m: re.Match) -> str:
+        key = _field(m.group(1))
+        if key is None:  # `目标:全面小康` is text with a colon, not a field
+            notes.append(f"'{m.group(1)}:' is not a field (known: {', '.join(_FILTER_FIELDS)}): searched as words")
+            return m.group(1) + " "
+        return key + ":"
+
+    clean = _FIELD_SYNTAX.sub(field, clean)
     try:
         keyword = _require_constraints(parser.parse(clean))
-    except QueryError:
-        raise
-    except Exception as exc:  # Whoosh raises assorted errors on odd syntax
-        raise QueryError(f"cannot parse query: {exc}") from None
+    except Exception:  # Whoosh raises assorted errors on odd syntax: search the words alone
+        notes.append("the query's syntax was not understood: searched as plain words")
+        clean = re.sub(r"[\"()\[\]{}:^~*?!+\\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b", " ", clean)
+        try:
+            keyword = _require_constraints(parser.parse(clean))
+        except Exception:
+            keyword = wq.NullQuery
     phrases = [phrase_chars(p) for p in re.findall(r'"([^"]*)"', clean)]
     free = _free_text(clean)
     strict = bool(phrases) or bool(_OPERATORS.search(clean)) or keyword_has_fields(keyword)
     words = [] if not free else sorted({t.text for t in word_terms(free)}, key=len, reverse=True)
     if isinstance(keyword, type(wq.NullQuery)) and not free:
-        raise QueryError("query has no searchable words")
-    return ParsedQuery(text, keyword, free, [p for p in phrases if p], words, strict)
+        notes.append("the query has no searchable words")
+    return ParsedQuery(text, keyword, free, [p for p in phrases if p], words, strict, notes=notes)
 
 
-_FILTER_FIELDS = ("region", "year", "issuer", "doc_type", "source", "title")
 
 
 def _require_constraints(q: wq.Query) -> wq.Query:
@@ -150,11 +165,8 @@ def _is_constraint(q: wq.Query) -> bool:
     return isinstance(q, wq.NumericRange)
 
 
-def _field(name: str) -> str:
-    key = FIELD_ALIASES.get(name) or FIELD_ALIASES.get(name.lower())
-    if key is None:
-        raise QueryError(f"unknown field '{name}:' (known: region, year, issuer, doc_type, source, title)")
-    return key
+def _field(name: str) -> str | None:
+    return FIELD_ALIASES.get(name) or FIELD_ALIASES.get(name.lower())
 
 
 def keyword_has_fields(q: wq.Query) -> bool:
@@ -165,7 +177,7 @@ def keyword_has_fields(q: wq.Query) -> bool:
 
 def _free_text(clean: str) -> str:
     """The query without syntax: no operators, no field:value, no quotes or brackets."""
-    text = re.sub(r"\b(?:region|year|issuer|doc_type|source|title):(\"[^\"]*\"|\[[^\]]*\]|\S+)", " ", clean)
+    text = re.sub(rf"\b(?:{'|'.join(_FILTER_FIELDS)}):(\"[^\"]*\"|\[[^\]]*\]|\S+)", " ", clean)
     text = re.sub(r"\bNOT\s+(\"[^\"]*\"|\S+)", " ", text)
     text = _OPERATORS.sub(" ", text)
     text = re.sub(r"[\"()\[\]]", " ", text)

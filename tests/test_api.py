@@ -26,7 +26,7 @@ def test_search_matches_the_cli_contract_plus_facets(client, engine):
     assert r.status_code == 200
     data = r.get_json()
     validate(data, "Results")
-    assert set(data["facets"]) == {"region", "year", "issuer", "doc_type"}
+    assert set(data["facets"]) == {"region", "year", "issuer", "doc_type", "section"}
     assert data["results"] == engine.search("城管进社区", mode="keyword", k=5)["results"]
 
 
@@ -44,8 +44,9 @@ def test_every_endpoint_returns_what_the_openapi_document_says(client, engine):
     validate(client.get("/api/stats").get_json(), "Stats")
     assert client.get("/healthz").get_json() == {"status": "ok"}
     paths = set(spec()["paths"])
-    assert paths == {"/api/search", "/api/passages/{id}", "/api/passages/{id}/similar", "/api/documents/{id}",
-                     "/api/stats", "/healthz"}
+    assert paths == {"/api/search", "/api/phrases", "/api/export", "/api/passages/{id}", "/api/passages/{id}/similar",
+                     "/api/documents/{id}", "/api/stats", "/healthz"}
+    validate(client.get("/api/phrases?q=门前三包").get_json(), "Phrases")
     assert client.get("/openapi.json").get_json()["openapi"].startswith("3.")
 
 

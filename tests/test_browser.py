@@ -74,10 +74,15 @@ def test_search_filter_similar_report_and_copy(page, server):
     tags = page.locator(".result .meta").all_inner_texts()
     assert tags and all(value in t for t in tags)
 
-    # copy the first passage's text
+    # 复制 copies the passage with its source line, 复制原文 the words alone
     first_text = page.locator(".result .text").first.inner_text()
+    title = page.locator(".result a.title").first.inner_text()
     page.locator(".result button.copy").first.click()
     page.wait_for_function("document.querySelector('.result button.copy').textContent === '已复制'")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(first_text + "\n——《" + title + "》")
+    page.locator(".result button.copy-bare").first.click()
+    page.wait_for_function("document.querySelector('.result button.copy-bare').textContent === '已复制'")
     assert page.evaluate("navigator.clipboard.readText()") == first_text
 
     # similar passages
@@ -131,3 +136,30 @@ def test_page_uses_nothing_from_outside(page, server):
     page.goto(server + "/?q=" + quote("门前三包"))
     page.wait_for_selector(".result")
     assert requests and all(u.startswith(server) for u in requests)
+
+
+def test_section_filter_and_phrase_panel(page, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(server + "/")
+    page.fill("input[name=q]", "城市管理")
+    page.select_option("select[name=section]", "plans")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector(".result")
+    assert "section=plans" in page.url
+    sections = page.locator(".result .tag.section").all_inner_texts()
+    assert sections and set(sections) == {"下一步打算"}
+    assert page.locator(".facet[data-facet=section] a").all_inner_texts() == ["下一步打算"]
+    page.screenshot(path=str(ARTIFACTS / "search-section-phrases.png"), full_page=False)
+
+    # a formulation from the panel is searched as a quoted phrase, the section filter kept
+    link = page.locator(".phrases a").first
+    phrase = link.inner_text()
+    link.click()
+    page.wait_for_selector(".result")
+    assert page.locator("input[name=q]").input_value() == f'"{phrase}"' and "section=plans" in page.url
+    assert page.locator(".result:has(mark)").count() > 0  # (a phrase found in a heading is not marked)
+    assert all(t == "下一步打算" for t in page.locator(".result .tag.section").all_inner_texts())
+
+    # the export links carry the search
+    href = page.locator(".export a[data-format=csv]").get_attribute("href")
+    assert href.startswith("/api/export?") and "section=plans" in href and "format=csv" in href

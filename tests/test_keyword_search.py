@@ -127,6 +127,16 @@ def test_malformed_queries_give_a_message_not_a_traceback(engine, query):
         assert isinstance(result["results"], list)
 
 
+def test_text_the_parser_cannot_use_is_searched_as_words_with_a_note(engine):
+    colon = engine.search("目标:全面小康", mode="keyword")
+    assert colon["results"] and "not a field" in colon["notes"][0]
+    nothing = engine.search("NOT 的", mode="keyword")
+    assert nothing["results"] == [] and nothing["total"] == 0 and "no searchable words" in nothing["notes"][-1]
+    odd = engine.search("城管 AND (OR", mode="keyword")
+    assert isinstance(odd["results"], list)
+    assert "notes" not in engine.search("城管", mode="keyword")
+
+
 def test_cli_search_json_and_clean_errors(corpus_index):
     runner = CliRunner()
     ok = runner.invoke(main, ["search", '"门前三包"', "--mode", "keyword", "--json", "--index-dir", str(corpus_index)])

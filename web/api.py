@@ -1,9 +1,12 @@
 """The JSON API. Each endpoint is one engine call; errors come from one handler."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from urllib.parse import quote
 
-from search.engine import SearchError
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from search import export as exporting
+from search.engine import MAX_K, SearchError
 from search.query import QueryError
 
 from . import params
@@ -17,12 +20,12 @@ def engine():
     return current_app.extensions["engine"].get()
 
 
-def run_search(args) -> dict:
-    """The search the API and the page share."""
+def run_search(args, facets: bool = True) -> dict:
+    """The search the API, the export and the page share."""
     k, offset = params.paging(args)
     try:
         return engine().search(params.query(args), mode=params.mode(args), k=k, offset=offset,
-                               filters=params.filters(args), explain=params.flag(args, "explain"), facets=True)
+                               filters=params.filters(args), explain=params.flag(args, "explain"), facets=facets)
     except (QueryError, SearchError) as exc:
         raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
 
@@ -54,6 +57,33 @@ def get_document(doc_id: str) -> dict:
 @bp.get("/api/search")
 def search():
     return jsonify(run_search(request.args))
+
+
+def run_phrases(args) -> dict:
+    try:
+        return engine().phrases(params.optional_query(args), k=params.integer(args, "k", 20, 1, MAX_K),
+                                filters=params.filters(args), mode=params.mode(args))
+    except (QueryError, SearchError) as exc:
+        raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
+
+
+@bp.get("/api/phrases")
+def phrases():
+    return jsonify(run_phrases(request.args))
+
+
+@bp.get("/api/export")
+def export():
+    """The results of /api/search as a file: csv (UTF-8 with BOM), md or docx."""
+    fmt = params.text(request.args, "format") or "csv"
+    if fmt not in exporting.FORMATS:
+        raise BadRequest(f"parameter 'format' must be one of {', '.join(exporting.FORMATS)}")
+    result = run_search(request.args, facets=False)
+    mimetype, suffix = exporting.FORMATS[fmt]
+    name = f"report-search-{params.query(request.args).strip()[:40]}.{suffix}"
+    return Response(exporting.export(result, fmt, params.paging(request.args)[1]), content_type=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename=\"report-search.{suffix}\"; "
+                                                    f"filename*=UTF-8''{quote(name)}"})
 
 
 @bp.get("/api/passages/<passage_id>/similar")

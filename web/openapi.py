@@ -1,14 +1,18 @@
 """The OpenAPI 3 description of the JSON API (checked against real responses by the tests)."""
 from __future__ import annotations
 
+from indexer.sections import ROLES
+
 from .params import MAX_FILTER_CHARS, MAX_YEAR, MIN_YEAR
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 _YEAR = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
+_SECTION = {"type": "string", "enum": list(ROLES),
+            "description": "role of the passage's section: " + ", ".join(f"{k} {v}" for k, v in ROLES.items())}
 _RESULT = {
     "type": "object",
     "required": ["passage_id", "doc_id", "title", "heading_path", "text", "highlight", "score", "region", "year",
-                 "issuer", "doc_type", "source"],
+                 "issuer", "doc_type", "source", "section", "citation"],
     "properties": {
         "passage_id": {"type": "string"}, "doc_id": {"type": "string"}, "title": {"type": "string"},
         "heading_path": {"type": "array", "items": {"type": "string"}},
@@ -16,6 +20,8 @@ _RESULT = {
         "highlight": {"type": "string", "description": "text as escaped HTML, matches in <mark>"},
         "score": {"type": "number"}, "region": _NULLABLE_STR, "year": {"type": ["integer", "null"]},
         "issuer": _NULLABLE_STR, "doc_type": _NULLABLE_STR, "source": {"type": "string"},
+        "section": _SECTION,
+        "citation": {"type": "string", "description": "source line: ——《title》（year，issuer）heading path"},
         "duplicates": {"type": "array", "items": {"type": "string"}},
         "explain": {"type": "object", "additionalProperties": {
             "type": "object", "required": ["rank", "score"],
@@ -29,15 +35,31 @@ _RESULTS = {
     "type": "object", "required": ["query", "mode", "total", "results"],
     "properties": {
         "query": {"type": "string"}, "mode": {"type": "string"}, "total": {"type": "integer"},
+        "notes": {"type": "array", "items": {"type": "string"},
+                  "description": "what the query could not use as typed (searched as words), or that it has nothing to search"},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
-        "facets": {"type": "object", "properties": {name: _FACET for name in ("region", "year", "issuer", "doc_type")}},
+        "facets": {"type": "object", "properties": {name: _FACET for name in ("region", "year", "issuer", "doc_type", "section")}},
     },
 }
-_PASSAGE = {"type": "object", "required": ["passage_id", "doc_id", "position", "heading_path", "text"],
+_PHRASES = {
+    "type": "object", "required": ["query", "passages", "phrases"],
+    "properties": {
+        "query": {"type": "string"}, "passages": {"type": "integer", "description": "passages the query matched"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "phrases": {"type": "array", "items": {
+            "type": "object", "required": ["text", "reports", "passages", "examples"],
+            "properties": {"text": {"type": "string"},
+                           "reports": {"type": "integer", "description": "distinct reports using it"},
+                           "passages": {"type": "integer"},
+                           "examples": {"type": "array", "items": {"type": "string"},
+                                        "description": "passage ids, one per report first"}}}},
+    },
+}
+_PASSAGE = {"type": "object", "required": ["passage_id", "doc_id", "position", "heading_path", "text", "section"],
             "properties": {"passage_id": {"type": "string"}, "doc_id": {"type": "string"},
                            "position": {"type": "integer"},
                            "heading_path": {"type": "array", "items": {"type": "string"}},
-                           "text": {"type": "string"}}}
+                           "text": {"type": "string"}, "section": _SECTION}}
 _DOCUMENT = {"type": "object", "required": ["doc_id", "title", "year", "region", "issuer", "doc_type", "source"],
              "properties": {"doc_id": {"type": "string"}, "title": {"type": "string"},
                             "year": {"type": ["integer", "null"]}, "region": _NULLABLE_STR, "issuer": _NULLABLE_STR,
@@ -49,12 +71,12 @@ _ERROR = {"type": "object", "required": ["error"],
                                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
 
 
-# An empty (or blank) number in the query string means its default, as an HTML form sends it.
+# An empty (or blank) number or choice in the query string means its default, as an HTML form sends it.
 _BLANK = {"type": "string", "pattern": r"^\s*$"}
 
 
 def _param(name, schema, description, required=False, where="query"):
-    if where == "query" and schema.get("type") == "integer":
+    if where == "query" and (schema.get("type") in ("integer", "boolean") or "enum" in schema):
         schema = {"anyOf": [schema, _BLANK], **({"default": schema["default"]} if "default" in schema else {})}
     return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
 
@@ -67,9 +89,16 @@ _FILTERS = [
     _param("issuer", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "issuing body"),
     _param("doc_type", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "document type"),
     _param("source", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "source file path prefix"),
+    _param("section", _SECTION, "only passages of sections of this role"),
 ]
 _PAGING = [_param("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "results per page"),
            _param("offset", {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}, "results to skip")]
+_SEARCH_PARAMS = [_param("q", {"type": "string", "minLength": 1, "maxLength": 1000},
+                         'query: words, "phrases", AND/OR/NOT, field:value', required=True),
+                  _param("mode", {"type": "string", "enum": ["hybrid", "keyword", "semantic"]},
+                         "retrieval mode (default hybrid)"),
+                  _param("explain", {"type": "boolean"}, "per-retriever rank and score"),
+                  *_PAGING, *_FILTERS]
 _ID = _param("id", {"type": "string"}, "passage id", required=True, where="path")
 
 
@@ -82,6 +111,7 @@ _LINKS = {
     "PassageInContext": {"document": ("getDocument", "$response.body#/passage/doc_id"),
                          "similar": ("similarPassages", "$response.body#/passage/passage_id")},
     "Document": {"passage": ("getPassage", "$response.body#/passages/0/passage_id")},
+    "Phrases": {"example": ("getPassage", "$response.body#/phrases/0/examples/0")},
 }
 
 
@@ -105,13 +135,30 @@ def spec() -> dict:
             "/api/search": {"get": {
                 "operationId": "search",
                 "summary": "Search passages",
-                "parameters": [_param("q", {"type": "string", "minLength": 1, "maxLength": 1000},
-                                      'query: words, "phrases", AND/OR/NOT, field:value', required=True),
-                               _param("mode", {"type": "string", "enum": ["hybrid", "keyword", "semantic"]},
-                                      "retrieval mode (default hybrid)"),
-                               _param("explain", {"type": "boolean"}, "per-retriever rank and score"),
-                               *_PAGING, *_FILTERS],
+                "parameters": _SEARCH_PARAMS,
                 "responses": _responses("#/components/schemas/Results")}},
+            "/api/phrases": {"get": {
+                "operationId": "phrases",
+                "summary": "Stock formulations recurring across reports among the passages a query matches",
+                "parameters": [_param("q", {"type": "string", "maxLength": 1000},
+                                      "query choosing the passages (the whole corpus without one)"),
+                               _param("mode", {"type": "string", "enum": ["hybrid", "keyword", "semantic"]},
+                                      "how q picks the passages (default hybrid)"),
+                               _param("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                                      "formulations to return"),
+                               *_FILTERS],
+                "responses": _responses("#/components/schemas/Phrases")}},
+            "/api/export": {"get": {
+                "operationId": "export",
+                "summary": "The results of /api/search as a file, each passage with its source line",
+                "parameters": [_param("format", {"type": "string", "enum": ["csv", "md", "docx"], "default": "csv"},
+                                      "csv (UTF-8 with BOM), md or docx"),
+                               *[p for p in _SEARCH_PARAMS if p["name"] != "explain"]],
+                "responses": {"200": {"description": "the file", "content": {
+                    "text/csv": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}},
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                        "schema": {"type": "string", "format": "binary"}}}},
+                    "400": _responses("#/components/schemas/Results")["400"]}}},
             "/api/passages/{id}": {"get": {
                 "operationId": "getPassage",
                 "summary": "A passage with its neighbours in its report",
@@ -137,7 +184,7 @@ def spec() -> dict:
                                                 "properties": {"status": {"type": "string"}}}}}}}}},
         },
         "components": {"schemas": {
-            "Result": _RESULT, "Results": _RESULTS, "Passage": _PASSAGE, "Document": _DOCUMENT, "Error": _ERROR,
+            "Result": _RESULT, "Results": _RESULTS, "Phrases": _PHRASES, "Passage": _PASSAGE, "Document": _DOCUMENT, "Error": _ERROR,
             "PassageInContext": {"type": "object", "required": ["passage", "document", "before", "after"],
                                  "properties": {"passage": {"$ref": "#/components/schemas/Passage"},
                                                 "document": {"$ref": "#/components/schemas/Document"},

@@ -6,14 +6,22 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
 
+from indexer.sections import ROLES
+
 from . import api, params
 from .params import BadRequest
 
 bp = Blueprint("pages", __name__)
 
 MODE_LABELS = {"hybrid": "混合", "keyword": "关键词", "semantic": "语义"}
-FACET_LABELS = {"region": "地区", "year": "年份", "issuer": "发文单位", "doc_type": "文种"}
-FILTER_KEYS = ("region", "year", "issuer", "doc_type", "source")
+FACET_LABELS = {"region": "地区", "year": "年份", "issuer": "发文单位", "doc_type": "文种", "section": "部分"}
+PAGE_PHRASES = 10  # formulations in the page's panel
+FILTER_KEYS = ("region", "year", "issuer", "doc_type", "source", "section")
+
+
+def shown(name: str, value) -> str:
+    """A facet or filter value as the page shows it: section codes by their Chinese names."""
+    return ROLES.get(value, value) if name == "section" else value
 
 
 def url_with(**changes) -> str:
@@ -29,19 +37,27 @@ def url_with(**changes) -> str:
     return "/?" + urlencode(args)
 
 
+def export_url(fmt: str) -> str:
+    """/api/export with the current search's parameters."""
+    args = {k: v for k, v in request.args.items() if v}
+    return "/api/export?" + urlencode({**args, "format": fmt})
+
+
 @bp.app_context_processor
 def helpers():
-    return {"url_with": url_with, "MODE_LABELS": MODE_LABELS, "FACET_LABELS": FACET_LABELS}
+    return {"url_with": url_with, "export_url": export_url, "MODE_LABELS": MODE_LABELS, "FACET_LABELS": FACET_LABELS, "shown": shown,
+            "ROLES": ROLES}
 
 
 @bp.get("/")
 def search_page():
     q = request.args.get("q", "")
-    context = {"q": q, "mode": request.args.get("mode") or "hybrid", "result": None, "error": None,
+    context = {"q": q, "mode": request.args.get("mode") or "hybrid", "result": None, "error": None, "phrases": [],
                "active": {k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}}
     if q.strip():
         try:
             context["result"] = api.run_search(request.args)
+            context["phrases"] = api.run_phrases(request.args)["phrases"][:PAGE_PHRASES]
             context["k"], context["offset"] = params.paging(request.args)
         except BadRequest as exc:
             context["error"] = str(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from indexer.sections import ROLES
 from search.engine import MAX_K, MAX_OFFSET, MODES
 from search.hits import Filters
 from search.query import MAX_QUERY_CHARS
@@ -41,11 +42,19 @@ def text(args, name: str, limit: int = MAX_FILTER_CHARS) -> str | None:
 
 def query(args) -> str:
     q = args.get("q")
-    if q is None or not q.strip():
+    if not q:  # a blank one is searched: it has nothing to search, and the answer says so
         raise BadRequest("parameter 'q' is required")
     if len(q) > MAX_QUERY_CHARS:
         raise BadRequest(f"parameter 'q' is too long: {len(q)} characters, at most {MAX_QUERY_CHARS}")
     return q
+
+
+def optional_query(args) -> str | None:
+    """`q` where it may be left out (the whole corpus)."""
+    q = args.get("q")
+    if q is None or not q.strip():
+        return None
+    return query(args)
 
 
 def mode(args) -> str | None:
@@ -66,8 +75,18 @@ def filters(args) -> Filters:
     if year is not None:
         year_from = year_to = year
     return Filters(region=text(args, "region"), year_from=year_from, year_to=year_to, issuer=text(args, "issuer"),
-                   doc_type=text(args, "doc_type"), source=text(args, "source"))
+                   doc_type=text(args, "doc_type"), source=text(args, "source"), section=section(args))
+
+
+def section(args) -> str | None:
+    value = text(args, "section")
+    if value is not None and value not in ROLES:
+        raise BadRequest(f"parameter 'section' must be one of {', '.join(ROLES)}")
+    return value
 
 
 def flag(args, name: str) -> bool:
-    return (args.get(name) or "").lower() in ("1", "true", "yes", "on")
+    value = (args.get(name) or "").strip().lower()
+    if value not in ("", "1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise BadRequest(f"parameter '{name}' must be true or false, not '{value[:40]}'")
+    return value in ("1", "true", "yes", "on")

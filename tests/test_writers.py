@@ -1,0 +1,125 @@
+"""For writers: stock formulations (counted on hand-made reports with known wordings), export with
+the source line (csv parsed, docx opened with python-docx, md read) and the citation."""
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from search.citation import citation
+
+REPORTS = {
+    "a.txt": "甲区2021年城管工作总结\n今年以来，我局高度重视、周密部署、狠抓落实，市容环境取得了明显成效。"
+             "全局上下统一思想、提高认识，南京市，2021年。\n",
+    "b.txt": "乙县2022年城管工作总结\n一年来，县局高度重视、周密部署、狠抓落实，占道经营治理取得了明显成效。"
+             "我们要统一思想、提高认识。\n",
+    "c.txt": "丙镇2023年工作总结\n镇党委高度重视、周密部署、狠抓落实，垃圾分类取得了明显成效，南京市。\n",
+    "d.txt": "丁街道2023年工作总结\n街道高度重视这项工作，建立了台账。\n",
+}
+
+
+@pytest.fixture(scope="module")
+def small_engine(tmp_path_factory):
+    from indexer.pipeline import BuildOptions, build_index
+    from search.engine import Engine
+
+    base = tmp_path_factory.mktemp("writers")
+    for name, text in REPORTS.items():
+        (base / "corpus").mkdir(exist_ok=True)
+        (base / "corpus" / name).write_text(text, encoding="utf-8")
+    build_index([str(base / "corpus")], base / "index", BuildOptions(embed=False))
+    engine = Engine(base / "index", load_model=False)
+    yield engine
+    engine.close()
+
+
+def test_formulations_are_whole_clauses_counted_by_report(small_engine):
+    found = {p["text"]: p for p in small_engine.phrases(k=50)["phrases"]}
+    assert found["高度重视、周密部署、狠抓落实"]["reports"] == 3
+    assert found["取得了明显成效"]["reports"] == 3
+    assert found["统一思想、提高认识"]["reports"] == 2  # `要统一思想、提高认识` counts as the same
+    # the longest form wins over its fragments found as widely; no cut words; no places or dates
+    assert "周密部署" not in found and "狠抓落实" not in found
+    assert not any(t.startswith("重视、") or t.endswith("、周密部") for t in found)
+    assert "南京市" not in found and not any("2021" in t for t in found)
+    # `高度重视` alone is in a fourth report: it stands as its own, wider formulation
+    assert found["高度重视"]["reports"] == 4
+    ordered = [p["reports"] for p in small_engine.phrases(k=50)["phrases"]]
+    assert ordered == sorted(ordered, reverse=True)
+    example = found["高度重视、周密部署、狠抓落实"]["examples"]
+    assert len(example) == 3 and len({e.rsplit("-", 2)[0] for e in example}) == 3  # one per report
+
+
+def test_formulations_of_a_query_leave_out_the_query_words(small_engine):
+    result = small_engine.phrases("狠抓落实", k=20, mode="keyword")
+    texts = [p["text"] for p in result["phrases"]]
+    assert result["query"] == "狠抓落实" and result["passages"] == 3
+    assert "狠抓落实" not in texts and "高度重视、周密部署、狠抓落实" in texts
+    assert small_engine.phrases("不存在的词语", mode="keyword")["phrases"] == []
+
+
+def test_citation_names_title_year_issuer_and_headings():
+    assert (citation("2022年市区城市管理局工作报告", 2022, "市区城市管理局", None, ["二、主要工作", "(一)市容整治"])
+            == "——《2022年市区城市管理局工作报告》（2022，市区城市管理局）二、主要工作 › (一)市容整治")
+    assert citation("某报告", None, None, "宁波市", []) == "——《某报告》（宁波市）"
+    assert citation("某报告", None, None, None, []) == "——《某报告》"
+
+
+@pytest.fixture(scope="module")
+def client(corpus_index):
+    from web.app import create_app
+
+    return create_app({"INDEX_DIR": str(corpus_index), "TESTING": True}).test_client()
+
+
+def test_export_csv_opens_with_every_field_and_the_source(client, engine):
+    r = client.get("/api/export", query_string={"q": "门前三包", "k": 5, "format": "csv", "section": "measures"})
+    assert r.status_code == 200 and r.content_type.startswith("text/csv")
+    assert "attachment" in r.headers["Content-Disposition"]
+    assert r.data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
+    expected = engine.search("门前三包", k=5, filters=__import__("search.hits").hits.Filters(section="measures"))
+    assert [row["passage_id"] for row in rows] == [x["passage_id"] for x in expected["results"]]
+    assert all(row["section"] == "measures" and row["citation"].startswith("——《") for row in rows)
+    assert rows[0]["text"] == expected["results"][0]["text"] and rows[0]["rank"] == "1"
+
+
+def test_export_docx_and_markdown(client, tmp_path):
+    from docx import Document
+
+    r = client.get("/api/export", query_string={"q": "垃圾分类", "k": 4, "format": "docx"})
+    assert r.status_code == 200
+    (tmp_path / "r.docx").write_bytes(r.data)
+    paragraphs = [p.text for p in Document(str(tmp_path / "r.docx")).paragraphs]
+    assert paragraphs[0].startswith("检索：垃圾分类") and len(paragraphs) == 1 + 2 * 4
+    assert all(p.startswith("——《") for p in paragraphs[2::2])  # each passage, then its source
+    md = client.get("/api/export", query_string={"q": "垃圾分类", "k": 2, "format": "md"}).data.decode()
+    assert md.startswith("# 检索：垃圾分类") and md.count("\n——《") == 2
+    bad = client.get("/api/export", query_string={"q": "垃圾分类", "format": "pdf"})
+    assert bad.status_code == 400 and "format" in bad.get_json()["error"]["message"]
+
+
+def test_cli_writes_the_export_and_phrases(corpus_index, tmp_path):
+    out = tmp_path / "r.csv"
+    subprocess.run([sys.executable, "-m", "report_search.cli", "search", "城管", "--index-dir", str(corpus_index),
+                    "-k", "3", "--format", "csv", "-o", str(out)], cwd=ROOT, check=True, capture_output=True)
+    assert len(list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))) == 3
+    docx = subprocess.run([sys.executable, "-m", "report_search.cli", "search", "城管", "--index-dir",
+                           str(corpus_index), "--format", "docx"], cwd=ROOT, capture_output=True, text=True)
+    assert docx.returncode == 2 and "-o FILE" in docx.stderr
+    phrases = subprocess.run([sys.executable, "-m", "report_search.cli", "phrases", "--index-dir", str(corpus_index),
+                              "-k", "5"], cwd=ROOT, check=True, capture_output=True, text=True)
+    assert "reports" in phrases.stdout and len(phrases.stdout.strip().splitlines()) == 6
+
+
+def test_phrases_api(client):
+    data = client.get("/api/phrases", query_string={"q": "城市管理", "section": "measures", "k": 5}).get_json()
+    assert data["query"] == "城市管理" and 0 < len(data["phrases"]) <= 5
+    assert all(p["reports"] >= 2 and p["examples"] for p in data["phrases"])
+    whole = client.get("/api/phrases").get_json()
+    assert whole["query"] == "" and whole["passages"] > 500
+    assert client.get("/api/phrases", query_string={"k": "0"}).status_code == 400
