@@ -5,12 +5,15 @@ line) or raises `Unreadable` with a reason a person can act on.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
+
+from .text import CJK, normalise
 
 TEXT_SUFFIXES = {".txt", ".md"}
 SUPPORTED = TEXT_SUFFIXES | {".docx", ".pdf", ".html", ".htm", ".jsonl"}
@@ -111,6 +114,9 @@ def decode(data: bytes) -> tuple[str, list[str]]:
         return data.decode("utf-8"), []
     except UnicodeDecodeError:
         pass
+    chinese = _chinese_decoding(data)
+    if chinese is not None:
+        return chinese, []
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000], cp_isolation=None).best()
@@ -125,6 +131,51 @@ def decode(data: bytes) -> tuple[str, list[str]]:
     if bad <= max(16, len(text) // 100):
         return text, [f"{bad} undecodable bytes replaced with \ufffd"]
     raise Unreadable("cannot decode text: not UTF-8, GB18030 or Big5")
+
+
+# Chinese encodings first, whatever the length: detectors guess from byte statistics and read a
+# one-line Big5 file as Japanese half-width kana. Each candidate decoding is judged by the share
+# of its Han characters that are common ones (read wrongly, the bytes give rare characters).
+CHINESE_ENCODINGS = ("gb18030", "big5hkscs")
+COMMON_SHARE = 0.8
+
+
+def _chinese_decoding(data: bytes) -> str | None:
+    """The text where one Chinese encoding reads `data` strictly and reads it as common Chinese."""
+    best, best_share = None, 0.0
+    sample = data[:20_000]
+    for encoding in CHINESE_ENCODINGS:
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            try:  # the sample may end inside a character
+                text = sample[:-1].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        han = CJK.findall(normalise(text))
+        share = sum(ch in _common_han() for ch in han) / len(han) if len(han) >= 2 else 0.0
+        if share > best_share:
+            best, best_share = encoding, share
+    if best is None or best_share < COMMON_SHARE:
+        return None
+    try:
+        return data.decode(best)
+    except UnicodeDecodeError:
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _common_han() -> frozenset[str]:
+    """Han characters of the words jieba's dictionary counts as frequent (simplified script)."""
+    import jieba
+
+    chars: set[str] = set()
+    with open(jieba.get_dict_file().name, encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split(" ")
+            if len(parts) >= 2 and int(parts[1]) >= 300:
+                chars.update(parts[0])
+    return frozenset(chars)
 
 
 def read_docx(path: Path) -> str:

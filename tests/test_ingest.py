@@ -26,6 +26,27 @@ def test_decodes_gb18030_big5_and_utf8_with_bom():
     assert decode(b"\xef\xbb\xbf" + simplified.encode("utf-8"))[0] == simplified
 
 
+@pytest.mark.parametrize("text, encoding", [
+    ("區政府推動騎樓無障礙通行整治計畫。", "big5"), ("区政府推动骑楼无障碍通行整治计划。", "gbk"),
+    ("市府工作總結", "big5"), ("城管", "gbk"), ("城市管理工作总结", "gb18030")])
+def test_one_line_chinese_files_are_read_as_chinese(text, encoding):
+    assert decode(text.encode(encoding))[0] == text
+
+
+def test_a_one_line_big5_file_indexes_and_is_found(tmp_path):
+    from indexer.pipeline import BuildOptions, build_index
+    from search.engine import Engine
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "big5.txt").write_bytes("區政府推動騎樓無障礙通行整治計畫。".encode("big5"))
+    (tmp_path / "c" / "gbk.txt").write_bytes("区城管局开展占道经营整治。".encode("gbk"))
+    build_index([str(tmp_path / "c")], tmp_path / "ix", BuildOptions(embed=False))
+    engine = Engine(tmp_path / "ix", load_model=False)
+    assert engine.search("骑楼无障碍", mode="keyword")["results"][0]["text"] == "區政府推動騎樓無障礙通行整治計畫。"
+    assert engine.search("占道经营", mode="keyword")["total"] == 1
+    engine.close()
+
+
 def test_invalid_utf8_in_the_middle_keeps_the_text_and_says_so():
     data = ("城市管理精细化。" * 50).encode("utf-8") + b"\xff\xfe\xfa" + ("垃圾分类工作稳步实施。" * 50).encode()
     text, warnings = decode(data)
