@@ -13,7 +13,8 @@ Prints figures, asserts nothing. Everything runs on this machine, side by side:
    with --quality, nDCG@10 of each model on dev sets (an index per model and set);
 3. start-up: process start to first answer of `report-search search`;
 4. queries through a running server (waitress, loopback), per mode: p50/p95/p99
-   with 1 client, queries/s and p99 with 8 clients; then stock formulations (/api/phrases);
+   with 1 client, queries/s and p99 with 8 clients; then stock formulations (/api/phrases) and
+   comparisons (/api/compare);
 5. with --scale-copies: the corpus replicated with new ids, keyword index only:
    keyword latency through the server and the server's RSS.
 ANN recall and latency at scale: bench/ann_recall.py. Load test: bench/load.py.
@@ -254,6 +255,14 @@ def bench_server(index_dir: Path, n: int) -> None:
             times, statuses, _ = run_clients(urls, 1)
             p50, p95, p99 = percentiles(times)
             print(f"{label:24s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
+                  f"{sum(s != 200 for s in statuses)} errors")
+        # Comparisons (GET /api/compare): each query by region (k=3, groups=20) and by year.
+        for by in ("region", "year"):
+            urls = [f"{base}/api/compare?q={quote(QUERIES[i % len(QUERIES)])}&by={by}" for i in range(n)]
+            run_clients(urls[:len(QUERIES)], 1)
+            times, statuses, _ = run_clients(urls, 1)
+            p50, p95, p99 = percentiles(times)
+            print(f"{'compare by=' + by:24s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
                   f"{sum(s != 200 for s in statuses)} errors")
         times, statuses, _ = run_clients([f"{base}/api/phrases"] * 20, 1)
         print(f"{'phrases, whole corpus':24s} 1 client: p50 {percentiles(times)[0]:.0f} ms | "

@@ -23,7 +23,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMAT_VERSION = 4  # 2: ranking arrays beside the Whoosh index; 3: encoder description; 4: section roles
+# 2: ranking arrays beside the Whoosh index; 3: encoder description; 4: section roles, formulations;
+# 5: where each document's metadata came from
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 
 

@@ -187,19 +187,19 @@ def documents_of(source: Source, report: IndexReport | None = None) -> list[tupl
             if report is not None and part.lines:
                 report.notes.append((source.path, f"{source.key}: report {number + 1} has no passages"))
             continue
-        doc_title = part.title or (base_title if number == 0 else _opening(doc_passages[0].text))
-        found = meta.extract(part.title or title or cleaned.collection,
-                             "\n".join(p.text for p in doc_passages))
-        doc_id = f"{key_hash(source.key)}-{number}"
+        doc_title = part.title or (base_title if number == 0 else None)
         given = source.fields
+        found = meta.extract(part.title or title or cleaned.collection,
+                             "\n".join(p.text for p in doc_passages), given)
+        title_source = meta.DECLARED if doc_title else meta.INFERRED
+        doc_title = doc_title or meta.fallback_title(doc_passages[0].text, found)
+        doc_id = f"{key_hash(source.key)}-{number}"
         doc = Document(
             doc_id=doc_id, source=source.key.split("#")[0], path=source.path, title=doc_title,
-            year=_int(given.get("year")) or found.year,
-            region=given.get("region") or found.region,
-            province=given.get("region") if given.get("region") else found.province,
-            issuer=given.get("issuer") or found.issuer,
-            doc_type=given.get("doc_type") or found.doc_type,
-            url=given.get("url"), external_id=given.get("id"), n_passages=len(doc_passages))
+            year=found.year, region=found.region, province=found.province, issuer=found.issuer,
+            doc_type=found.doc_type, url=given.get("url"), external_id=given.get("id"),
+            n_passages=len(doc_passages), title_source=title_source,
+            **{f"{name}_source": found.sources.get(name) for name in meta.FIELDS})
         roles = sections.roles(doc_title, [p.heading_path for p in doc_passages], [p.text for p in doc_passages],
                                doc.year)
         out.append((doc, [_stored(doc_id, p, role) for p, role in zip(doc_passages, roles)]))
@@ -219,12 +219,6 @@ def leading_title(lines: list[str]) -> str | None:
         return m.group(1)
     first = lines[0].strip()
     return first if len(lines) > 1 and len(first) <= 40 and not re.search(r"[。，,；;]", first) else None
-
-
-def _opening(text: str, size: int = 24) -> str:
-    """An untitled report is named by its opening words."""
-    first = text.split("。")[0]
-    return first if len(first) <= size else first[:size] + "…"
 
 
 def _stored(doc_id: str, p: Passage, section: str) -> StoredPassage:

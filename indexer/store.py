@@ -25,7 +25,13 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_type TEXT,
     url TEXT,
     external_id TEXT,
-    n_passages INTEGER NOT NULL
+    n_passages INTEGER NOT NULL,
+    -- where each value came from: 'declared' (a source field, the title) or 'inferred' (the body)
+    title_source TEXT,
+    year_source TEXT,
+    region_source TEXT,
+    issuer_source TEXT,
+    doc_type_source TEXT
 );
 CREATE TABLE IF NOT EXISTS passages (
     passage_id TEXT PRIMARY KEY,
@@ -61,6 +67,11 @@ class Document:
     url: str | None
     external_id: str | None
     n_passages: int
+    title_source: str | None = None
+    year_source: str | None = None
+    region_source: str | None = None
+    issuer_source: str | None = None
+    doc_type_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,11 @@ def passage_id(doc_id: str, position: int) -> str:
     return f"{doc_id}-{position}"
 
 
+def doc_id_of(pid: str) -> str:
+    """The report a passage id belongs to (ids are `<doc_id>-<position>`)."""
+    return pid.rsplit("-", 1)[0]
+
+
 class PassageStore:
     def __init__(self, path: Path, readonly: bool = False):
         self.path = path
@@ -98,7 +114,9 @@ class PassageStore:
 
     # writing
     def add_document(self, doc: Document, passages: Iterable[StoredPassage]) -> None:
-        self.db.execute(f"INSERT INTO documents VALUES ({','.join('?' * 12)})", tuple(asdict(doc).values()))
+        values = asdict(doc)
+        self.db.execute(f"INSERT INTO documents ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                        tuple(values.values()))
         self.db.executemany(
             "INSERT INTO passages VALUES (?,?,?,?,?,?,?)",
             [(p.passage_id, p.doc_id, p.position, json.dumps(p.heading_path, ensure_ascii=False), p.text, p.norm,

@@ -162,20 +162,23 @@ def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, m
 @filter_options
 @click.option("--explain", is_flag=True,
               help="Show each result's rank and score in each retriever, and the thesaurus expansions.")
+@click.option("--diversify", is_flag=True, help="At most 2 passages of one report in the top 10 (4 in 20 …) while "
+                                                "other reports match.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON results contract.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "md", "docx"]), default=None,
               help="Write the results with their source lines as CSV (UTF-8 with BOM), Markdown or Word.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="File for --format (csv and md go to standard output without it).")
 @thesaurus_option
-def search(query, index_dir, mode, k, offset, filters, explain, as_json, fmt, output, thesaurus):
+def search(query, index_dir, mode, k, offset, filters, explain, diversify, as_json, fmt, output, thesaurus):
     """Search passages. Quote "exact phrases"; use AND / OR / NOT and field:value."""
     if fmt == "docx" and not output:
         raise click.BadParameter("a .docx needs a file: add -o FILE", param_hint="--format")
     if output and not fmt:
         raise click.BadParameter("-o writes an export: add --format csv|md|docx", param_hint="-o")
     engine = _open_engine(index_dir, thesaurus=thesaurus)
-    result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain)
+    result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain,
+                  diversify=diversify)
     if fmt:
         from search.export import export
 
@@ -218,11 +221,37 @@ def phrases(query, index_dir, k, mode, filters, as_json):
 @click.option("-k", "k", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--offset", type=click.IntRange(0, 10_000), default=0, show_default=True)
 @filter_options
+@click.option("--by", type=click.Choice(["region"]), default=None,
+              help="region: the most similar passage of each other region.")
 @click.option("--json", "as_json", is_flag=True)
-def similar(passage_id, index_dir, k, offset, filters, as_json):
+def similar(passage_id, index_dir, k, offset, filters, by, as_json):
     """Passages most like PASSAGE_ID, from other reports first."""
     engine = _open_engine(index_dir)
-    _print_results(_run(engine.similar, passage_id, k=k, offset=offset, filters=filters), as_json)
+    _print_results(_run(engine.similar, passage_id, k=k, offset=offset, filters=filters, by=by), as_json)
+
+
+@main.command()
+@click.argument("query")
+@index_dir_option
+@click.option("--by", type=click.Choice(["region", "year", "issuer"]), default="region", show_default=True)
+@click.option("-k", "k", type=click.IntRange(1, 20), default=3, show_default=True, help="Passages per group.")
+@click.option("--groups", type=click.IntRange(1, 100), default=20, show_default=True, help="Groups at most.")
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True)
+@filter_options
+@click.option("--json", "as_json", is_flag=True)
+def compare(query, index_dir, by, k, groups, mode, filters, as_json):
+    """The best passages for QUERY per region, year or issuer: how different cities (years, bodies)
+    go about the same thing. Groups in order of their best passage; unknown values last (未知)."""
+    engine = _open_engine(index_dir)
+    result = _run(engine.compare, query, by=by, k=k, groups=groups, filters=filters, mode=mode)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{query} by {by}: {len(result['groups'])} groups")
+    for g in result["groups"]:
+        click.echo(f"\n== {g['value']}  ({g['passages']} passages, {g['reports']} reports)")
+        for r in g["results"]:
+            click.echo(f"   [{r['passage_id']}] {r['title']}: {r['text'][:80]}")
 
 
 @main.command()

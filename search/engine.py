@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.layout import IndexDir, IndexUnavailable
-from indexer.store import PassageStore
+from indexer.store import PassageStore, doc_id_of
 from indexer.text import normalise
 
 from . import collapse as near_dupes
@@ -24,6 +24,10 @@ from .query import ParsedQuery, QueryError
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
 MAX_OFFSET = 10_000
+COMPARE_BY = ("region", "year", "issuer")
+COMPARE_DEPTH = 500  # best passages a comparison groups
+MAX_COMPARE_K, MAX_GROUPS = 20, 100
+UNKNOWN = "未知"
 # The passages a query's formulations are counted in: its best-ranked ones (every passage sharing
 # one word of `营商环境` would count `生态环境`).
 PHRASE_DEPTH = 200
@@ -83,6 +87,7 @@ class Engine:
         self._semantic = None
         self._facets = None
         self._phrases = None
+        self._doc_numbers = None
         self._lock = threading.Lock()
         if load_model and self.has_vectors:
             _ = self.semantic
@@ -129,16 +134,21 @@ class Engine:
 
     # ---- search
     def search(self, query: str, mode: str | None = None, k: int = 10, offset: int = 0,
-               filters: Filters = Filters(), explain: bool = False, facets: bool = False) -> dict:
+               filters: Filters = Filters(), explain: bool = False, facets: bool = False,
+               diversify: bool = False) -> dict:
         """The results contract shared by the CLI's --json and the web API.
 
         With `facets`, also counts of region, year, issuer and doc_type over the
         whole match set (keyword matches, up to 10,000, and the ranked candidates).
+        With `diversify`, no report holds more than 2 of the first 10 results (4 of 20 …) while
+        other reports match.
         """
         mode = mode or self.settings.mode
         check_paging(mode, k, offset)
         parsed = self.keyword.parse(query)
         ranked, total = self._rank(parsed, mode, offset + k, filters)
+        if diversify:
+            ranked = fusion.diversify(ranked, lambda f: doc_id_of(f.passage_id))
         page = ranked[offset:offset + k]
         result = {"query": query, "mode": mode, "total": total, "results": self._results(page, parsed, explain)}
         if parsed.notes:
@@ -242,7 +252,7 @@ class Engine:
                 "heading_path": list(p.heading_path), "text": p.text,
                 "highlight": highlight(p.text, needles), "score": round(f.score, 6),
                 "region": d.region, "year": d.year, "issuer": d.issuer, "doc_type": d.doc_type,
-                "source": d.source, "section": p.section,
+                "source": d.source, "section": p.section, **provenance(d),
                 "citation": citation(title, d.year, d.issuer, d.region, p.heading_path),
             }
             if f.duplicates:
@@ -292,34 +302,98 @@ class Engine:
 
             if not PhraseIndex.exists(self._build_root):
                 raise SearchError("this index has no formulations: re-run `report-search index`")
-            facets = self.facet_index
+            doc_numbers = self.doc_numbers
             with self._lock:
                 if self._phrases is None:
-                    self._phrases = PhraseIndex(self._build_root, facets.doc_numbers(self.store),
-                                                self.keyword.ranking.ids)
+                    self._phrases = PhraseIndex(self._build_root, doc_numbers, self.keyword.ranking.ids)
         return self._phrases
 
+    # ---- compare across cities, years, issuers
+    def compare(self, query: str, by: str = "region", k: int = 3, groups: int = 20, filters: Filters = Filters(),
+                mode: str | None = None) -> dict:
+        """The best passages for a query per region, year or issuer: each group with its k best
+        passages, its count of matching passages and reports; groups ordered by their best
+        passage's rank, reports whose value is unknown last (未知)."""
+        if by not in COMPARE_BY:
+            raise SearchError(f"by must be one of {', '.join(COMPARE_BY)}, not '{by}'")
+        if not isinstance(k, int) or not 1 <= k <= MAX_COMPARE_K:
+            raise SearchError(f"k must be a whole number from 1 to {MAX_COMPARE_K}")
+        if not isinstance(groups, int) or not 1 <= groups <= MAX_GROUPS:
+            raise SearchError(f"groups must be a whole number from 1 to {MAX_GROUPS}")
+        mode = mode or self.settings.mode
+        check_paging(mode, k, 0)
+        parsed = self.keyword.parse(query)
+        ranked, _ = self._rank(parsed, mode, COMPARE_DEPTH, filters)
+        index = self.facet_index
+        match_set = index.mask_of(f.passage_id for f in ranked)
+        if mode != "semantic":
+            match_set |= self.keyword.matching_mask(parsed, filters, limit=10_000)
+        counts = index.group_counts(match_set, by, self.doc_numbers)
+        docs = self.store.documents({doc_id_of(f.passage_id) for f in ranked})
+        members: dict = {}
+        for f in ranked:
+            value = getattr(docs[doc_id_of(f.passage_id)], by) if doc_id_of(f.passage_id) in docs else None
+            members.setdefault(value, []).append(f)
+        order = [v for v in members if v is not None][:groups] + ([None] if None in members else [])
+        out = []
+        for value in order[:groups]:
+            passages, reports = counts.get(value, (len(members[value]), len({doc_id_of(f.passage_id)
+                                                                               for f in members[value]})))
+            out.append({"value": value if value is not None else UNKNOWN, "known": value is not None,
+                        "passages": passages, "reports": reports,
+                        "results": self._results(members[value][:k], parsed, False)})
+        result = {"query": query, "by": by, "mode": mode, "groups": out}
+        if parsed.notes:
+            result["notes"] = list(parsed.notes)
+        return result
+
+    @property
+    def doc_numbers(self):
+        """Each passage's report as a number, in the keyword index's order (read on first use)."""
+        if self._doc_numbers is None:
+            self._doc_numbers = self.facet_index.doc_numbers(self.store)
+        return self._doc_numbers
+
     # ---- similar passages
-    def similar(self, passage_id: str, k: int = 10, offset: int = 0, filters: Filters = Filters()) -> dict:
-        """Passages most like a given one; passages from other reports first."""
+    def similar(self, passage_id: str, k: int = 10, offset: int = 0, filters: Filters = Filters(),
+                by: str | None = None) -> dict:
+        """Passages most like a given one; passages from other reports first. With `by="region"`, the
+        most similar passage of each other region (city or province), best first."""
         check_paging("semantic", k, offset)
         source = self.store.passage(passage_id)
         if source is None:
             raise KeyError(passage_id)
         vector = self.semantic.vector_of(passage_id)
         allowed = None if filters.is_empty() else self.keyword.filtered_ids(filters)
-        depth = max(self.settings.candidates, (offset + k) * 3)
+        depth = max(self.settings.candidates, (offset + k) * 3, 1000 if by else 0)
+        if by not in (None, "region"):
+            raise SearchError(f"by must be region, not '{by}'")
         ranked = self.semantic.search_vector(vector, depth, allowed, exclude={passage_id})
         same_doc = {p.passage_id for p in self.store.document_passages(source.doc_id)}
         others = [h for h in ranked.hits if h.passage_id not in same_doc]
         own = [h for h in ranked.hits if h.passage_id in same_doc]
         fused = [fusion.Fused(h.passage_id, h.score, {"semantic": (i, h.score)})
                  for i, h in enumerate(others + own, 1)]
+        if by is not None:
+            fused = self._one_per_region(fused, source.doc_id, offset + k)
         if self.settings.collapse:
             fused = near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
                                         self.settings.collapse_threshold)
         return {"query": passage_id, "mode": "similar", "total": len(fused),
                 "results": self._results(fused[offset:offset + k], None, False)}
+
+    def _one_per_region(self, fused: list, doc_id: str, want: int) -> list:
+        """The best of each region other than the given report's own; reports of unknown region left out."""
+        own = self.store.document(doc_id)
+        docs = self.store.documents({doc_id_of(f.passage_id) for f in fused})
+        seen = {own.region} if own and own.region else set()
+        out = []
+        for f in fused:
+            region = docs[doc_id_of(f.passage_id)].region
+            if region and region not in seen:
+                seen.add(region)
+                out.append(f)
+        return out
 
     # ---- reading
     def passage(self, passage_id: str, context: int = 1) -> dict:
@@ -353,7 +427,14 @@ class Engine:
         if d is None:
             raise KeyError(doc_id)
         return {"doc_id": d.doc_id, "title": display_title(d), "year": d.year, "region": d.region, "issuer": d.issuer,
-                "doc_type": d.doc_type, "source": d.source, "url": d.url, "n_passages": d.n_passages}
+                "doc_type": d.doc_type, "source": d.source, "url": d.url, "n_passages": d.n_passages,
+                "title_source": d.title_source, **provenance(d)}
+
+
+def provenance(doc) -> dict:
+    """`region_source` etc.: 'declared' (a source field or the title), 'inferred' (the body), or None
+    where the value is unknown."""
+    return {f"{name}_source": getattr(doc, f"{name}_source") for name in ("year", "region", "issuer", "doc_type")}
 
 
 def display_title(doc) -> str:

@@ -40,6 +40,18 @@ class FacetIndex:
                 out[i] = docs.setdefault(doc_id, len(docs))
         return out
 
+    def group_counts(self, mask: np.ndarray, name: str, doc_numbers: np.ndarray) -> dict:
+        """value -> (passages, distinct reports) among the masked passages; None for unknown."""
+        codes = self.codes[name][mask]
+        docs = doc_numbers[mask]
+        n = len(self.labels[name]) + 1  # the last code: unknown
+        codes = np.where(codes < 0, n - 1, codes)
+        passages = np.bincount(codes, minlength=n)
+        pairs = np.unique(codes.astype(np.int64) * (int(doc_numbers.max(initial=0)) + 1) + docs)
+        reports = np.bincount(pairs // (int(doc_numbers.max(initial=0)) + 1), minlength=n)
+        labels = self.labels[name] + [None]
+        return {labels[c]: (int(passages[c]), int(reports[c])) for c in np.flatnonzero(passages)}
+
     def mask_of(self, passage_ids) -> np.ndarray:
         mask = np.zeros(len(self.position), dtype=bool)
         mask[[self.position[p] for p in passage_ids if p in self.position]] = True

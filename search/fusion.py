@@ -57,3 +57,25 @@ def _ordered(scores: dict[str, float], sources: dict[str, dict[str, tuple[int, f
     # Ties break on the passage id so the order is deterministic.
     order = sorted(scores, key=lambda pid: (-scores[pid], pid))
     return [Fused(pid, scores[pid], sources[pid]) for pid in order]
+
+
+def diversify(ranked: list, report_of, per_report: int = 2, window: int = 10) -> list:
+    """The same items, no report holding more than `per_report` of any `window` ranks in a row from
+    the top (2 of the first 10, 4 of the first 20 …) while other reports' items remain; the
+    passages held back keep their order and fill in where nothing else is left."""
+    out, held, counts = [], [], {}
+    for item in ranked:
+        report = report_of(item)
+        if counts.get(report, 0) < per_report * (1 + len(out) // window):
+            out.append(item)
+            counts[report] = counts.get(report, 0) + 1
+        else:
+            held.append(item)
+        # A held item may go in as soon as its report's allowance grows with the list.
+        for waiting in list(held):
+            report = report_of(waiting)
+            if counts.get(report, 0) < per_report * (1 + len(out) // window):
+                out.append(waiting)
+                counts[report] = counts.get(report, 0) + 1
+                held.remove(waiting)
+    return out + held

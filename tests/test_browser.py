@@ -163,3 +163,26 @@ def test_section_filter_and_phrase_panel(page, server):
     # the export links carry the search
     href = page.locator(".export a[data-format=csv]").get_attribute("href")
     assert href.startswith("/api/export?") and "section=plans" in href and "format=csv" in href
+
+
+def test_compare_view(page, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(server + "/?q=" + quote("垃圾分类"))
+    page.wait_for_selector(".result")
+    page.locator(".compare-links a[data-by=year]").click()
+    page.wait_for_selector(".compare .group")
+    assert "/compare?" in page.url and "by=year" in page.url
+    groups = page.locator(".compare .group")
+    values = [groups.nth(i).get_attribute("data-value") for i in range(groups.count())]
+    assert len(values) >= 3 and values[-1] == "未知" and all(v.isdigit() for v in values[:-1])
+    first = groups.first
+    assert first.locator(".result").count() >= 1 and "段" in first.locator("h3 .count").inner_text()
+    years = set(first.locator(".result .tag[data-field=year]").all_inner_texts())
+    assert years == {values[0]}
+    page.screenshot(path=str(ARTIFACTS / "compare-desktop.png"), full_page=False)
+    # a group expands into the search filtered to its value
+    expand = first.locator("a.expand")
+    if expand.count():
+        expand.click()
+        page.wait_for_selector(".result")
+        assert f"year={values[0]}" in page.url

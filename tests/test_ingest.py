@@ -162,7 +162,7 @@ def test_hostile_files_are_reported_by_name_and_the_rest_indexes(tmp_path):
 
 def test_index_dir_carries_a_manifest(corpus_index):
     manifest = json.loads((corpus_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 4
+    assert manifest["format_version"] == 5
     assert manifest["counts"]["passages"] > 400 and manifest["counts"]["documents"] == 18
     assert manifest["model"] == "e5-small" and manifest["dimension"] == 384
     spec = manifest["encoder_spec"]

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search import export as exporting
-from search.engine import MAX_K, SearchError
+from search.engine import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS, MAX_K, SearchError
 from search.query import QueryError
 
 from . import params
@@ -14,18 +14,22 @@ from .openapi import spec
 from .params import BadRequest
 
 bp = Blueprint("api", __name__)
+DIVERSIFY = ("report", "off")  # off: as ranked; report: at most 2 passages of a report in the top 10
 
 
 def engine():
     return current_app.extensions["engine"].get()
 
 
-def run_search(args, facets: bool = True) -> dict:
-    """The search the API, the export and the page share."""
+def run_search(args, facets: bool = True, diversify: str | None = None) -> dict:
+    """The search the API, the export and the page share (`diversify`: the default where the
+    request names none)."""
     k, offset = params.paging(args)
+    spread = params.choice(args, "diversify", DIVERSIFY, diversify)
     try:
         return engine().search(params.query(args), mode=params.mode(args), k=k, offset=offset,
-                               filters=params.filters(args), explain=params.flag(args, "explain"), facets=facets)
+                               filters=params.filters(args), explain=params.flag(args, "explain"), facets=facets,
+                               diversify=spread == "report")
     except (QueryError, SearchError) as exc:
         raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
 
@@ -33,7 +37,8 @@ def run_search(args, facets: bool = True) -> dict:
 def run_similar(passage_id: str, args) -> dict:
     k, offset = params.paging(args)
     try:
-        return engine().similar(passage_id, k=k, offset=offset, filters=params.filters(args))
+        return engine().similar(passage_id, k=k, offset=offset, filters=params.filters(args),
+                                by=params.choice(args, "by", ("region",)))
     except KeyError:
         raise BadRequest(f"no passage with id '{passage_id}'", 404) from None
     except SearchError as exc:
@@ -57,6 +62,21 @@ def get_document(doc_id: str) -> dict:
 @bp.get("/api/search")
 def search():
     return jsonify(run_search(request.args))
+
+
+def run_compare(args) -> dict:
+    try:
+        return engine().compare(params.query(args), by=params.choice(args, "by", COMPARE_BY, "region"),
+                                k=params.integer(args, "k", 3, 1, MAX_COMPARE_K),
+                                groups=params.integer(args, "groups", 20, 1, MAX_GROUPS),
+                                filters=params.filters(args), mode=params.mode(args))
+    except (QueryError, SearchError) as exc:
+        raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
+
+
+@bp.get("/api/compare")
+def compare():
+    return jsonify(run_compare(request.args))
 
 
 def run_phrases(args) -> dict:

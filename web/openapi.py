@@ -7,6 +7,9 @@ from .params import MAX_FILTER_CHARS, MAX_YEAR, MIN_YEAR
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 _YEAR = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
+_SOURCE = {"type": ["string", "null"], "enum": ["declared", "inferred", None],
+           "description": "declared: a field of the source or the title; inferred: read from the body"}
+_SOURCES = {f"{name}_source": _SOURCE for name in ("year", "region", "issuer", "doc_type")}
 _SECTION = {"type": "string", "enum": list(ROLES),
             "description": "role of the passage's section: " + ", ".join(f"{k} {v}" for k, v in ROLES.items())}
 _RESULT = {
@@ -21,6 +24,7 @@ _RESULT = {
         "score": {"type": "number"}, "region": _NULLABLE_STR, "year": {"type": ["integer", "null"]},
         "issuer": _NULLABLE_STR, "doc_type": _NULLABLE_STR, "source": {"type": "string"},
         "section": _SECTION,
+        **_SOURCES,
         "citation": {"type": "string", "description": "source line: ——《title》（year，issuer）heading path"},
         "duplicates": {"type": "array", "items": {"type": "string"}},
         "explain": {"type": "object", "additionalProperties": {
@@ -39,6 +43,20 @@ _RESULTS = {
                   "description": "what the query could not use as typed (searched as words), or that it has nothing to search"},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
         "facets": {"type": "object", "properties": {name: _FACET for name in ("region", "year", "issuer", "doc_type", "section")}},
+    },
+}
+_COMPARE = {
+    "type": "object", "required": ["query", "by", "mode", "groups"],
+    "properties": {
+        "query": {"type": "string"}, "by": {"type": "string"}, "mode": {"type": "string"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "groups": {"type": "array", "items": {
+            "type": "object", "required": ["value", "known", "passages", "reports", "results"],
+            "properties": {"value": {"type": ["string", "integer"], "description": "未知 for reports whose value is not known"},
+                           "known": {"type": "boolean"},
+                           "passages": {"type": "integer", "description": "matching passages in the group"},
+                           "reports": {"type": "integer"},
+                           "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}}},
     },
 }
 _PHRASES = {
@@ -64,7 +82,7 @@ _DOCUMENT = {"type": "object", "required": ["doc_id", "title", "year", "region",
              "properties": {"doc_id": {"type": "string"}, "title": {"type": "string"},
                             "year": {"type": ["integer", "null"]}, "region": _NULLABLE_STR, "issuer": _NULLABLE_STR,
                             "doc_type": _NULLABLE_STR, "source": {"type": "string"}, "url": _NULLABLE_STR,
-                            "n_passages": {"type": "integer"},
+                            "n_passages": {"type": "integer"}, "title_source": _SOURCE, **_SOURCES,
                             "passages": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}}}}
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "object", "required": ["code", "message"],
@@ -93,11 +111,12 @@ _FILTERS = [
 ]
 _PAGING = [_param("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "results per page"),
            _param("offset", {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}, "results to skip")]
-_SEARCH_PARAMS = [_param("q", {"type": "string", "minLength": 1, "maxLength": 1000},
-                         'query: words, "phrases", AND/OR/NOT, field:value', required=True),
-                  _param("mode", {"type": "string", "enum": ["hybrid", "keyword", "semantic"]},
-                         "retrieval mode (default hybrid)"),
-                  _param("explain", {"type": "boolean"}, "per-retriever rank and score"),
+_Q = _param("q", {"type": "string", "minLength": 1, "maxLength": 1000},
+             'query: words, "phrases", AND/OR/NOT, field:value', required=True)
+_MODE = _param("mode", {"type": "string", "enum": ["hybrid", "keyword", "semantic"]}, "retrieval mode (default hybrid)")
+_SEARCH_PARAMS = [_Q, _MODE, _param("explain", {"type": "boolean"}, "per-retriever rank and score"),
+                  _param("diversify", {"type": "string", "enum": ["report", "off"]},
+                         "report: at most 2 passages of one report in the top 10 (4 in 20 …) while others match"),
                   *_PAGING, *_FILTERS]
 _ID = _param("id", {"type": "string"}, "passage id", required=True, where="path")
 
@@ -112,6 +131,7 @@ _LINKS = {
                          "similar": ("similarPassages", "$response.body#/passage/passage_id")},
     "Document": {"passage": ("getPassage", "$response.body#/passages/0/passage_id")},
     "Phrases": {"example": ("getPassage", "$response.body#/phrases/0/examples/0")},
+    "Compare": {"passage": ("getPassage", "$response.body#/groups/0/results/0/passage_id")},
 }
 
 
@@ -137,6 +157,18 @@ def spec() -> dict:
                 "summary": "Search passages",
                 "parameters": _SEARCH_PARAMS,
                 "responses": _responses("#/components/schemas/Results")}},
+            "/api/compare": {"get": {
+                "operationId": "compare",
+                "summary": "The best passages for a query per region, year or issuer",
+                "parameters": [_Q, _MODE,
+                               _param("by", {"type": "string", "enum": ["region", "year", "issuer"],
+                                             "default": "region"}, "what to group by"),
+                               _param("k", {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
+                                      "passages per group"),
+                               _param("groups", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                                      "groups at most (the unknown group counts)"),
+                               *_FILTERS],
+                "responses": _responses("#/components/schemas/Compare")}},
             "/api/phrases": {"get": {
                 "operationId": "phrases",
                 "summary": "Stock formulations recurring across reports among the passages a query matches",
@@ -168,7 +200,9 @@ def spec() -> dict:
             "/api/passages/{id}/similar": {"get": {
                 "operationId": "similarPassages",
                 "summary": "Passages most like this one, other reports first",
-                "parameters": [_ID, *_PAGING, *_FILTERS],
+                "parameters": [_ID, _param("by", {"type": "string", "enum": ["region"]},
+                                           "region: the most similar passage of each other region"),
+                               *_PAGING, *_FILTERS],
                 "responses": _responses("#/components/schemas/Results", not_found=True)}},
             "/api/documents/{id}": {"get": {
                 "operationId": "getDocument",
@@ -184,7 +218,7 @@ def spec() -> dict:
                                                 "properties": {"status": {"type": "string"}}}}}}}}},
         },
         "components": {"schemas": {
-            "Result": _RESULT, "Results": _RESULTS, "Phrases": _PHRASES, "Passage": _PASSAGE, "Document": _DOCUMENT, "Error": _ERROR,
+            "Result": _RESULT, "Results": _RESULTS, "Phrases": _PHRASES, "Compare": _COMPARE, "Passage": _PASSAGE, "Document": _DOCUMENT, "Error": _ERROR,
             "PassageInContext": {"type": "object", "required": ["passage", "document", "before", "after"],
                                  "properties": {"passage": {"$ref": "#/components/schemas/Passage"},
                                                 "document": {"$ref": "#/components/schemas/Document"},

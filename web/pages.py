@@ -46,7 +46,7 @@ def export_url(fmt: str) -> str:
 @bp.app_context_processor
 def helpers():
     return {"url_with": url_with, "export_url": export_url, "MODE_LABELS": MODE_LABELS, "FACET_LABELS": FACET_LABELS, "shown": shown,
-            "ROLES": ROLES}
+            "ROLES": ROLES, "COMPARE_LABELS": COMPARE_LABELS}
 
 
 @bp.get("/")
@@ -56,13 +56,29 @@ def search_page():
                "active": {k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}}
     if q.strip():
         try:
-            context["result"] = api.run_search(request.args)
+            context["result"] = api.run_search(request.args, diversify="report")
             context["phrases"] = api.run_phrases(request.args)["phrases"][:PAGE_PHRASES]
             context["k"], context["offset"] = params.paging(request.args)
         except BadRequest as exc:
             context["error"] = str(exc)
             return render_template("search.html", **context), exc.status
     return render_template("search.html", **context)
+
+
+COMPARE_LABELS = {"region": "地区", "year": "年份", "issuer": "发文单位"}
+
+
+@bp.get("/compare")
+def compare_page():
+    q = request.args.get("q", "")
+    context = {"q": q, "by": request.args.get("by") or "region", "result": None, "error": None}
+    if q.strip():
+        try:
+            context["result"] = api.run_compare(request.args)
+        except BadRequest as exc:
+            context["error"] = str(exc)
+            return render_template("compare.html", **context), exc.status
+    return render_template("compare.html", **context)
 
 
 @bp.get("/similar/<passage_id>")
@@ -73,7 +89,8 @@ def similar_page(passage_id: str):
         k, offset = params.paging(request.args)
     except BadRequest as exc:
         return render_template("message.html", message=str(exc)), exc.status
-    return render_template("similar.html", source=source, result=result, k=k, offset=offset)
+    return render_template("similar.html", source=source, result=result, k=k, offset=offset,
+                           by=request.args.get("by") or "")
 
 
 @bp.get("/documents/<doc_id>")

@@ -85,6 +85,15 @@ def section(args) -> str | None:
     return value
 
 
+def choice(args, name: str, allowed, default: str | None = None) -> str | None:
+    value = text(args, name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise BadRequest(f"parameter '{name}' must be one of {', '.join(allowed)}")
+    return value
+
+
 def flag(args, name: str) -> bool:
     value = (args.get(name) or "").strip().lower()
     if value not in ("", "1", "0", "true", "false", "yes", "no", "on", "off"):
