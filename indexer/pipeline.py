@@ -255,7 +255,9 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
     ids, texts, pieces, owners = [], [], [], []
     for p, doc in store.iter_passages():
         ids.append(p.passage_id)
-        texts.append(normalise(passage_input(doc.title, p.heading_path, p.text)))
+        # A title made up for an untitled report (metadata.fallback_title) is no context to embed.
+        title = doc.title if doc.title_source == meta.DECLARED else None
+        texts.append(normalise(passage_input(title, p.heading_path, p.text)))
         if options.sentences:  # bare sentences, one for a passage of one sentence (its text alone)
             found = sentence_pieces(p.norm)
             pieces += found

@@ -61,8 +61,8 @@ def collapse(ranked: list[Fused], norm_texts: dict[str, str], threshold: float =
         window = by_size[bisect.bisect_left(by_size, (math.ceil(threshold * size), -1)):
                          bisect.bisect_right(by_size, (math.floor(size / threshold), len(kept)))]
         match = next((i for i in sorted(i for _, i in window)
-                      if sum(t in kept_shingles[i] for t in sample) >= len(sample) - 2
-                      and sum(t in sh for t in kept_samples[i]) >= len(kept_samples[i]) - 2
+                      if len(kept_shingles[i].intersection(sample)) >= len(sample) - 2
+                      and len(sh.intersection(kept_samples[i])) >= len(kept_samples[i]) - 2
                       and jaccard(sh, kept_shingles[i]) >= threshold), None)
         if match is not None:
             folded[match].append(item.passage_id)

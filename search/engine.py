@@ -25,7 +25,7 @@ MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
 MAX_OFFSET = 10_000
 COMPARE_BY = ("region", "year", "issuer")
-COMPARE_DEPTH = 500  # best passages a comparison groups
+COMPARE_DEPTH = 200  # best passages a comparison groups (its counts cover every match)
 MAX_COMPARE_K, MAX_GROUPS = 20, 100
 UNKNOWN = "未知"
 # The passages a query's formulations are counted in: its best-ranked ones (every passage sharing
