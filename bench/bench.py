@@ -247,22 +247,15 @@ def bench_server(index_dir: Path, n: int) -> None:
             print(f"{mode:8s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
                   f"8 clients: {len(many) / elapsed:.1f} queries/s, p99 {percentiles(many)[2]:.0f} ms | "
                   f"{errors} errors")
-        # Stock formulations (GET /api/phrases): of each query's matches (hybrid), of a section's
-        # matches, and of the whole corpus.
-        for label, suffix in (("phrases", ""), ("phrases section=problems", "&section=problems")):
-            urls = [f"{base}/api/phrases?q={quote(QUERIES[i % len(QUERIES)])}{suffix}" for i in range(n)]
+        # Stock formulations (of each query's best passages, of a section's) and comparisons (by
+        # region and by year, k=3, 20 groups).
+        for label, path in (("phrases", "/api/phrases?"), ("phrases section=problems", "/api/phrases?section=problems&"),
+                            ("compare by=region", "/api/compare?by=region&"), ("compare by=year", "/api/compare?by=year&")):
+            urls = [f"{base}{path}q={quote(QUERIES[i % len(QUERIES)])}" for i in range(n)]
             run_clients(urls[:len(QUERIES)], 1)
             times, statuses, _ = run_clients(urls, 1)
             p50, p95, p99 = percentiles(times)
             print(f"{label:24s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
-                  f"{sum(s != 200 for s in statuses)} errors")
-        # Comparisons (GET /api/compare): each query by region (k=3, groups=20) and by year.
-        for by in ("region", "year"):
-            urls = [f"{base}/api/compare?q={quote(QUERIES[i % len(QUERIES)])}&by={by}" for i in range(n)]
-            run_clients(urls[:len(QUERIES)], 1)
-            times, statuses, _ = run_clients(urls, 1)
-            p50, p95, p99 = percentiles(times)
-            print(f"{'compare by=' + by:24s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
                   f"{sum(s != 200 for s in statuses)} errors")
         times, statuses, _ = run_clients([f"{base}/api/phrases"] * 20, 1)
         print(f"{'phrases, whole corpus':24s} 1 client: p50 {percentiles(times)[0]:.0f} ms | "

@@ -21,17 +21,22 @@ def engine():
     return current_app.extensions["engine"].get()
 
 
+def answer(call, *args, **kwargs) -> dict:
+    """An engine call; a bad query or parameter becomes a 400 naming it."""
+    try:
+        return call(*args, **kwargs)
+    except (QueryError, SearchError) as exc:
+        raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
+
+
 def run_search(args, facets: bool = True, diversify: str | None = None) -> dict:
     """The search the API, the export and the page share (`diversify`: the default where the
     request names none)."""
     k, offset = params.paging(args)
     spread = params.choice(args, "diversify", DIVERSIFY, diversify)
-    try:
-        return engine().search(params.query(args), mode=params.mode(args), k=k, offset=offset,
-                               filters=params.filters(args), explain=params.flag(args, "explain"), facets=facets,
-                               diversify=spread == "report")
-    except (QueryError, SearchError) as exc:
-        raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
+    return answer(engine().search, params.query(args), mode=params.mode(args), k=k, offset=offset,
+                  filters=params.filters(args), explain=params.flag(args, "explain"), facets=facets,
+                  diversify=spread == "report")
 
 
 def run_similar(passage_id: str, args) -> dict:
@@ -65,13 +70,10 @@ def search():
 
 
 def run_compare(args) -> dict:
-    try:
-        return engine().compare(params.query(args), by=params.choice(args, "by", COMPARE_BY, "region"),
-                                k=params.integer(args, "k", 3, 1, MAX_COMPARE_K),
-                                groups=params.integer(args, "groups", 20, 1, MAX_GROUPS),
-                                filters=params.filters(args), mode=params.mode(args))
-    except (QueryError, SearchError) as exc:
-        raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
+    return answer(engine().compare, params.query(args), by=params.choice(args, "by", COMPARE_BY, "region"),
+                  k=params.integer(args, "k", 3, 1, MAX_COMPARE_K),
+                  groups=params.integer(args, "groups", 20, 1, MAX_GROUPS),
+                  filters=params.filters(args), mode=params.mode(args))
 
 
 @bp.get("/api/compare")
@@ -80,11 +82,8 @@ def compare():
 
 
 def run_phrases(args) -> dict:
-    try:
-        return engine().phrases(params.optional_query(args), k=params.integer(args, "k", 20, 1, MAX_K),
-                                filters=params.filters(args), mode=params.mode(args))
-    except (QueryError, SearchError) as exc:
-        raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
+    return answer(engine().phrases, params.optional_query(args), k=params.integer(args, "k", 20, 1, MAX_K),
+                  filters=params.filters(args), mode=params.mode(args))
 
 
 @bp.get("/api/phrases")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from indexer.sections import ROLES
+from search.engine import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS, MAX_K
 
 from .params import MAX_FILTER_CHARS, MAX_YEAR, MIN_YEAR
 
@@ -161,12 +162,12 @@ def spec() -> dict:
                 "operationId": "compare",
                 "summary": "The best passages for a query per region, year or issuer",
                 "parameters": [_Q, _MODE,
-                               _param("by", {"type": "string", "enum": ["region", "year", "issuer"],
-                                             "default": "region"}, "what to group by"),
-                               _param("k", {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
+                               _param("by", {"type": "string", "enum": list(COMPARE_BY), "default": "region"},
+                                      "what to group by"),
+                               _param("k", {"type": "integer", "minimum": 1, "maximum": MAX_COMPARE_K, "default": 3},
                                       "passages per group"),
-                               _param("groups", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-                                      "groups at most (the unknown group counts)"),
+                               _param("groups", {"type": "integer", "minimum": 1, "maximum": MAX_GROUPS,
+                                                 "default": 20}, "groups at most (the unknown group counts)"),
                                *_FILTERS],
                 "responses": _responses("#/components/schemas/Compare")}},
             "/api/phrases": {"get": {
@@ -174,9 +175,8 @@ def spec() -> dict:
                 "summary": "Stock formulations recurring across reports among the passages a query matches",
                 "parameters": [_param("q", {"type": "string", "maxLength": 1000},
                                       "query choosing the passages (the whole corpus without one)"),
-                               _param("mode", {"type": "string", "enum": ["hybrid", "keyword", "semantic"]},
-                                      "how q picks the passages (default hybrid)"),
-                               _param("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                               _MODE,
+                               _param("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 20},
                                       "formulations to return"),
                                *_FILTERS],
                 "responses": _responses("#/components/schemas/Phrases")}},
