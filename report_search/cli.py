@@ -109,11 +109,14 @@ def main():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Rebuild even if no file and no option changed.")
 @click.option("--int8", is_flag=True, help="Embed with 8-bit quantised weights (faster, vectors slightly different).")
+@click.option("--second-model", default=None,
+              help="A second model whose passage vectors join the first's on the semantic side (default "
+                   "m3e-small; `none` for one model).")
 @click.option("--max-tokens", type=click.IntRange(16, 8192), default=None,
               help="Tokens of a passage the model reads; longer ones are truncated (default: e5 512, others 256).")
-def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, max_tokens):
+def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, max_tokens, second_model):
     """Index folders and files of reports (default: corpus/)."""
-    from indexer.encoders import DEFAULT_MODEL
+    from indexer.encoders import DEFAULT_MODEL, SECOND_MODEL
     from indexer.pipeline import BuildOptions, build_index
 
     paths = list(paths) or ["corpus"]
@@ -133,7 +136,9 @@ def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, m
         bar.n = done
         bar.refresh()
 
+    second = SECOND_MODEL if second_model is None else (None if second_model.lower() == "none" else second_model)
     options = BuildOptions(model=model or DEFAULT_MODEL, embed=not no_embed, sentences=not no_sentences, force=force,
+                           second_model=second,
                            int8=int8,
                            **({"max_seq_length": max_tokens} if max_tokens else {}))
     report = _run(build_index, paths, index_dir, options, progress)
@@ -266,7 +271,8 @@ def stats(index_dir, as_json):
     c = info["counts"]
     click.echo(f"{c['documents']} reports, {c['passages']} passages from {c['files']} files "
                f"({c['skipped_files']} skipped); built {info['built_at']}")
-    click.echo(f"embeddings: {info['model'] or 'none'} ({info['dimension']}-dim, {info['vector_index']} index, "
+    click.echo(f"embeddings: {info['model'] or 'none'}{' + ' + info['second_model'] if info.get('second_model') else ''} "
+               f"({info['dimension']}-dim, {info['vector_index']} index, "
                f"{info['sentence_vectors']:,} sentence vectors)")
     for f in info["skipped_files"]:
         click.echo(f"  skipped: {f['path']}: {f['reason']}")

@@ -51,6 +51,12 @@ class SearchSettings:
     # index holds sentence vectors (indexer BuildOptions.sentences). bench/passage_views.py: 0.5
     # beat the passage alone on all five dev sets in semantic mode (by 0.01 to 0.2).
     sentence_weight: float = 0.5
+    # Weight of the second model's list (an index built with BuildOptions.second_model: passage
+    # vectors, no sentences), joined to the first model's by interpolation on the semantic side.
+    # bench/two_models.py and bench/tune.py (e5-small + m3e-small), mean nDCG@10 of ncp, stard,
+    # seeds-dev, seeds-more and gov, hybrid / semantic mode: alone 0.7603 / 0.6641, at 0.5
+    # 0.7672 / 0.6801, at 1.0 0.7703 / 0.6593 (semantic mode below e5 alone). 0 turns it off.
+    second_weight: float = 0.5
     candidates: int = 100  # passages each retriever contributes before fusion
     collapse: bool = True  # return near-identical passages once
     collapse_threshold: float = 0.9  # character-trigram Jaccard that counts as a near duplicate
@@ -83,6 +89,8 @@ class Engine:
                                        thesaurus=thesaurus.load(settings.thesaurus_file),
                                        expansion_weight=settings.expansion_weight)
         self._vectors_path = build.vectors
+        self._second_path = build.second_vectors
+        self._second = None
         self._build_root = build.root
         self._semantic = None
         self._facets = None
@@ -91,6 +99,7 @@ class Engine:
         self._lock = threading.Lock()
         if load_model and self.has_vectors:
             _ = self.semantic
+            _ = self.second
 
     @property
     def has_vectors(self) -> bool:
@@ -110,13 +119,25 @@ class Engine:
                                                       sentence_weight=self.settings.sentence_weight)
         return self._semantic
 
-    def _query_encoder(self):
+    @property
+    def second(self):
+        """The second model's vector searcher (None where the index has none), loaded on first use."""
+        if self._second is None and "second_encoder_spec" in self.manifest and self._second_path.exists():
+            with self._lock:
+                if self._second is None:
+                    from .semantic import SemanticSearcher
+
+                    self._second = SemanticSearcher(self._second_path, self._query_encoder("second_encoder_spec"),
+                                                    sentence_weight=0.0)
+        return self._second
+
+    def _query_encoder(self, key: str = "encoder_spec"):
         """The encoder the index was built with, on one thread; refused (IndexUnavailable,
         saying to re-index) where this installation's weights differ from the index's."""
         from indexer import encoders
         from indexer.pipeline import BuildOptions, open_build_encoder
 
-        built = encoders.spec_of(self.manifest)
+        built = encoders.spec_of(self.manifest, key)
         if built is None:  # an index of version 0.2: m3e-small, no description
             raise IndexUnavailable(f"index in {self.directory.path} predates model descriptions: "
                                    f"re-run `report-search index`")
@@ -230,7 +251,14 @@ class Engine:
             allowed = self.keyword.matching_ids(parsed, filters)
         elif not filters.is_empty():
             allowed = self.keyword.filtered_ids(filters)
-        return self.semantic.search(normalise(parsed.free_text), depth, allowed)
+        text = normalise(parsed.free_text)
+        first = self.semantic.search(text, depth, allowed)
+        if self.settings.second_weight <= 0 or self.second is None:
+            return first
+        other = self.second.search(text, depth, allowed)
+        both = fusion.interpolate({"first": first.hits, "second": other.hits},
+                                  {"first": 1.0, "second": self.settings.second_weight})
+        return Ranked([Hit(f.passage_id, f.score) for f in both[:depth]], max(first.total, other.total))
 
     def _norm_texts(self, ids: list[str]) -> dict[str, str]:
         return {pid: p.norm for pid, p in self.store.passages(ids).items()}
@@ -414,6 +442,7 @@ class Engine:
     def stats(self) -> dict:
         m = self.manifest
         return {"counts": self.store.counts(), "model": m.get("model"), "dimension": m.get("dimension"),
+                "second_model": (m.get("second_encoder_spec") or {}).get("model"),
                 "vector_index": m.get("vector_index"), "sentence_vectors": m.get("sentence_vectors", 0),
                 "built_at": m.get("built_at"), "build": m.get("build"),
                 "skipped_files": [f for f in self.store.files() if f["status"] == "skipped"]}

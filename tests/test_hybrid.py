@@ -226,3 +226,25 @@ def test_sentence_pieces_and_the_sentence_vectors_of_a_build(tmp_path):
                                     "--no-sentences", "--quiet"])
     assert run.exit_code == 0, run.output
     assert json.loads((tmp_path / "ix2" / "manifest.json").read_text(encoding="utf-8"))["sentence_vectors"] == 0
+
+
+def test_a_second_model_joins_the_semantic_side(engine, corpus_index, tmp_path):
+    from dataclasses import replace
+
+    manifest = json.loads((corpus_index / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["second_encoder_spec"]["model"] == "m3e-small" and engine.second is not None
+    assert engine.stats()["second_model"] == "m3e-small"
+    both = engine.search("给困难职工送温暖", mode="semantic", k=20)["results"]
+    engine.settings = replace(engine.settings, second_weight=0.0)
+    try:
+        alone = engine.search("给困难职工送温暖", mode="semantic", k=20)["results"]
+    finally:
+        engine.settings = replace(engine.settings, second_weight=0.5)
+    assert [r["passage_id"] for r in both] != [r["passage_id"] for r in alone]
+    # one model only, on request
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text(seed_text("003")[:2000], encoding="utf-8")
+    build_index([str(tmp_path / "c")], tmp_path / "ix", BuildOptions(second_model=None))
+    single = Engine(tmp_path / "ix")
+    assert single.second is None and single.search("城管", mode="hybrid")["results"]
+    single.close()
