@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from search import fusion  # noqa: E402
-from search.engine import Engine  # noqa: E402
+from search.engine import Engine, SearchSettings  # noqa: E402
 from search.hits import Hit, Ranked  # noqa: E402
 
 from tune import load_sets, per_query_ndcg, set_figures  # noqa: E402
@@ -44,6 +45,8 @@ def main() -> None:
     ap.add_argument("sets", nargs="+", help="NAME=E5_INDEX:DATASET:SECOND_INDEX")
     ap.add_argument("--weights", default="0,0.3,0.6,1")
     ap.add_argument("--kinds", action="store_true")
+    ap.add_argument("--semantic-weights", default=None, metavar="LIST",
+                    help="also vary SearchSettings.semantic_weight (hybrid fusion), e.g. 1,1.5,2")
     ap.add_argument("--second-sentences", type=float, default=None, metavar="W",
                     help="sentence weight of the second index (0: its passage vectors alone, as the indexer's "
                          "second model builds it; default: the index's own)")
@@ -57,14 +60,17 @@ def main() -> None:
         if args.second_sentences is not None:
             seconds[name].semantic.sentence_weight = args.second_sentences
     sets = load_sets(specs)
-    for w in [float(x) for x in args.weights.split(",")]:
-        for mode in ("hybrid", "semantic"):
+    semantic_weights = [float(x) for x in args.semantic_weights.split(",")] if args.semantic_weights else [None]
+    for w, sw in [(w, sw) for w in [float(x) for x in args.weights.split(",")] for sw in semantic_weights]:
+        for mode in ("hybrid", "semantic") if sw is None else ("hybrid",):
             figures = {}
             for name, engine, queries, judge in sets:
+                if sw is not None:
+                    engine.settings = replace(SearchSettings(), semantic_weight=sw)
                 with_second(engine, seconds[name], w)
                 figures.update(set_figures(name, per_query_ndcg(engine, queries, judge, mode), queries, args.kinds))
             mean = statistics.mean(figures[name] for name, *_ in sets)
-            print(f"w={w:.1f} {mode:8s} mean {mean:.4f}  " + "  ".join(f"{k} {v:.4f}" for k, v in figures.items()),
+            print(f"w={w:.1f}{'' if sw is None else f' semantic_weight={sw}'} {mode:8s} mean {mean:.4f}  " + "  ".join(f"{k} {v:.4f}" for k, v in figures.items()),
                   flush=True)
 
 
