@@ -68,9 +68,7 @@ def extract(title: str | None, text: str, given: dict | None = None) -> ReportMe
         if value not in (None, "") and name not in values:
             values[name], sources[name] = value, source
 
-    year = given.get("year")
-    put("year", int(year) if isinstance(year, int) or (isinstance(year, str) and year.isdigit()) else None,
-        DECLARED)
+    put("year", _int(given.get("year")), DECLARED)
     if given.get("region"):
         put("region", given["region"], DECLARED)
         values["province"] = given["region"]
@@ -94,6 +92,14 @@ def extract(title: str | None, text: str, given: dict | None = None) -> ReportMe
     return ReportMeta(title=title, year=values.get("year"), region=values.get("region"),
                       province=values.get("province"), issuer=values.get("issuer"),
                       doc_type=values.get("doc_type"), sources=sources)
+
+
+def _int(value) -> int | None:
+    """A source field's whole number (2021, "2021", 2021.0), None where it is none."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def find_year(norm_title: str, norm_text: str) -> int | None:

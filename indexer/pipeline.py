@@ -82,8 +82,7 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
         from search import keyword, phrases
 
         keyword.build(build.keyword, store.iter_passages())
-        ids = [p.passage_id for p, _ in store.iter_passages()]  # the keyword index's order
-        n_phrases = phrases.build(build.root, store.iter_passages(), ids)
+        n_phrases = phrases.build(build.root, store.iter_passages())  # numbered in the same order
         manifest = {
             "build": build_id,
             "package_version": __version__,
@@ -228,13 +227,6 @@ def leading_title(lines: list[str]) -> str | None:
 def _stored(doc_id: str, p: Passage, section: str) -> StoredPassage:
     return StoredPassage(passage_id(doc_id, p.position), doc_id, p.position, p.heading_path, p.text,
                          normalise(p.text), section)
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def open_build_encoder(directory: IndexDir, options: BuildOptions, threads: int | None = None):

@@ -170,9 +170,9 @@ def _common_han() -> frozenset[str]:
     import jieba
 
     chars: set[str] = set()
-    with open(jieba.get_dict_file().name, encoding="utf-8") as handle:
+    with jieba.get_dict_file() as handle:
         for line in handle:
-            parts = line.split(" ")
+            parts = line.decode("utf-8").split(" ")
             if len(parts) >= 2 and int(parts[1]) >= 300:
                 chars.update(parts[0])
     return frozenset(chars)

@@ -2,6 +2,7 @@
 passages and read passages and documents. The CLI and the web app call only this."""
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,6 @@ class Engine:
         self._semantic = None
         self._facets = None
         self._phrases = None
-        self._doc_numbers = None
         self._lock = threading.Lock()
         if load_model and self.has_vectors:
             _ = self.semantic
@@ -296,13 +296,12 @@ class Engine:
                 mode: str | None = None) -> dict:
         """The formulations that recur across different reports among the passages a query matches
         best (PHRASE_DEPTH; every passage that passes the filters, without a query), most reports first."""
-        if not isinstance(k, int) or not 1 <= k <= MAX_K:
-            raise SearchError(f"k must be a whole number from 1 to {MAX_K}")
+        check_whole("k", k, 1, MAX_K)
         index = self.phrase_index
         order, notes = None, []
         if query is not None and query.strip():
             mode = mode or self.settings.mode
-            check_paging(mode, 10, 0)
+            check_mode(mode)
             parsed = self.keyword.parse(query)
             notes = parsed.notes
             ranked, _ = self._rank(parsed, mode, PHRASE_DEPTH, filters)
@@ -330,7 +329,7 @@ class Engine:
 
             if not PhraseIndex.exists(self._build_root):
                 raise SearchError("this index has no formulations: re-run `report-search index`")
-            doc_numbers = self.doc_numbers
+            doc_numbers = self.facet_index.doc_numbers
             with self._lock:
                 if self._phrases is None:
                     self._phrases = PhraseIndex(self._build_root, doc_numbers, self.keyword.ranking.ids)
@@ -344,29 +343,24 @@ class Engine:
         passage's rank, reports whose value is unknown last (未知)."""
         if by not in COMPARE_BY:
             raise SearchError(f"by must be one of {', '.join(COMPARE_BY)}, not '{by}'")
-        if not isinstance(k, int) or not 1 <= k <= MAX_COMPARE_K:
-            raise SearchError(f"k must be a whole number from 1 to {MAX_COMPARE_K}")
-        if not isinstance(groups, int) or not 1 <= groups <= MAX_GROUPS:
-            raise SearchError(f"groups must be a whole number from 1 to {MAX_GROUPS}")
+        check_whole("k", k, 1, MAX_COMPARE_K)
+        check_whole("groups", groups, 1, MAX_GROUPS)
         mode = mode or self.settings.mode
-        check_paging(mode, k, 0)
+        check_mode(mode)
         parsed = self.keyword.parse(query)
         ranked, _ = self._rank(parsed, mode, COMPARE_DEPTH, filters)
         index = self.facet_index
         match_set = index.mask_of(f.passage_id for f in ranked)
         if mode != "semantic":
             match_set |= self.keyword.matching_mask(parsed, filters, limit=10_000)
-        counts = index.group_counts(match_set, by, self.doc_numbers)
-        docs = self.store.documents({doc_id_of(f.passage_id) for f in ranked})
+        counts = index.group_counts(match_set, by)
         members: dict = {}
         for f in ranked:
-            value = getattr(docs[doc_id_of(f.passage_id)], by) if doc_id_of(f.passage_id) in docs else None
-            members.setdefault(value, []).append(f)
-        order = [v for v in members if v is not None][:groups] + ([None] if None in members else [])
+            members.setdefault(index.value_of(by, f.passage_id), []).append(f)
+        order = ([v for v in members if v is not None] + ([None] if None in members else []))[:groups]
         out = []
-        for value in order[:groups]:
-            passages, reports = counts.get(value, (len(members[value]), len({doc_id_of(f.passage_id)
-                                                                               for f in members[value]})))
+        for value in order:
+            passages, reports = counts[value]
             out.append({"value": value if value is not None else UNKNOWN, "known": value is not None,
                         "passages": passages, "reports": reports,
                         "results": self._results(members[value][:k], parsed, False)})
@@ -374,13 +368,6 @@ class Engine:
         if parsed.notes:
             result["notes"] = list(parsed.notes)
         return result
-
-    @property
-    def doc_numbers(self):
-        """Each passage's report as a number, in the keyword index's order (read on first use)."""
-        if self._doc_numbers is None:
-            self._doc_numbers = self.facet_index.doc_numbers(self.store)
-        return self._doc_numbers
 
     # ---- similar passages
     def similar(self, passage_id: str, k: int = 10, offset: int = 0, filters: Filters = Filters(),
@@ -403,21 +390,20 @@ class Engine:
         fused = [fusion.Fused(h.passage_id, h.score, {"semantic": (i, h.score)})
                  for i, h in enumerate(others + own, 1)]
         if by is not None:
-            fused = self._one_per_region(fused, source.doc_id, offset + k)
+            fused = self._one_per_region(fused, passage_id)
         if self.settings.collapse:
             fused = near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
                                         self.settings.collapse_threshold)
         return {"query": passage_id, "mode": "similar", "total": len(fused),
                 "results": self._results(fused[offset:offset + k], None, False)}
 
-    def _one_per_region(self, fused: list, doc_id: str, want: int) -> list:
-        """The best of each region other than the given report's own; reports of unknown region left out."""
-        own = self.store.document(doc_id)
-        docs = self.store.documents({doc_id_of(f.passage_id) for f in fused})
-        seen = {own.region} if own and own.region else set()
+    def _one_per_region(self, fused: list, passage_id: str) -> list:
+        """The best of each region other than the given passage's own; reports of unknown region left out."""
+        region_of = functools.partial(self.facet_index.value_of, "region")
+        seen = {region_of(passage_id)} - {None}
         out = []
         for f in fused:
-            region = docs[doc_id_of(f.passage_id)].region
+            region = region_of(f.passage_id)
             if region and region not in seen:
                 seen.add(region)
                 out.append(f)
@@ -472,12 +458,19 @@ def display_title(doc) -> str:
 
 
 def check_paging(mode: str, k: int, offset: int) -> None:
+    check_mode(mode)
+    check_whole("k", k, 1, MAX_K)
+    check_whole("offset", offset, 0, MAX_OFFSET)
+
+
+def check_mode(mode: str) -> None:
     if mode not in MODES:
         raise SearchError(f"mode must be one of {', '.join(MODES)}, not '{mode}'")
-    if not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise SearchError(f"k must be a whole number from 1 to {MAX_K}")
-    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
-        raise SearchError(f"offset must be a whole number from 0 to {MAX_OFFSET}")
+
+
+def check_whole(name: str, value, lo: int, hi: int) -> None:
+    if not isinstance(value, int) or not lo <= value <= hi:
+        raise SearchError(f"{name} must be a whole number from {lo} to {hi}")
 
 
 __all__ = ["Engine", "SearchSettings", "SearchError", "QueryError", "IndexUnavailable", "Filters"]

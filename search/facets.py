@@ -19,36 +19,33 @@ class FacetIndex:
         self.codes = {name: np.full(len(ids), -1, dtype=np.int32) for name in NAMES}
         seen: dict[str, dict] = {name: {} for name in NAMES}  # value -> code, in order of first sight
         columns = [f"d.{name}" for name in FACETS] + [f"p.{name}" for name in PASSAGE_FACETS]
-        rows = store.db.execute(f"SELECT p.passage_id, {', '.join(columns)} "
+        # Each passage's report as a number, for counting distinct reports.
+        self.doc_numbers = np.zeros(len(ids), dtype=np.int64)
+        docs: dict[str, int] = {}
+        rows = store.db.execute(f"SELECT p.passage_id, p.doc_id, {', '.join(columns)} "
                                 "FROM passages p JOIN documents d ON p.doc_id = d.doc_id")
         for row in rows:
             i = position.get(row[0])
             if i is None:
                 continue
-            for name, value in zip(NAMES, row[1:]):
+            self.doc_numbers[i] = docs.setdefault(row[1], len(docs))
+            for name, value in zip(NAMES, row[2:]):
                 if value is not None:
                     self.codes[name][i] = seen[name].setdefault(value, len(seen[name]))
         self.labels = {name: list(seen[name]) for name in NAMES}  # code -> value
 
-    def doc_numbers(self, store: PassageStore) -> np.ndarray:
-        """Each passage's report as a number (passages in this index's order)."""
-        out = np.zeros(len(self.position), dtype=np.int64)
-        docs: dict[str, int] = {}
-        for pid, doc_id in store.db.execute("SELECT passage_id, doc_id FROM passages"):
-            i = self.position.get(pid)
-            if i is not None:
-                out[i] = docs.setdefault(doc_id, len(docs))
-        return out
+    def value_of(self, name: str, passage_id: str):
+        """A passage's value of a facet (None where unknown)."""
+        code = self.codes[name][self.position[passage_id]]
+        return self.labels[name][code] if code >= 0 else None
 
-    def group_counts(self, mask: np.ndarray, name: str, doc_numbers: np.ndarray) -> dict:
+    def group_counts(self, mask: np.ndarray, name: str) -> dict:
         """value -> (passages, distinct reports) among the masked passages; None for unknown."""
         codes = self.codes[name][mask]
-        docs = doc_numbers[mask]
         n = len(self.labels[name]) + 1  # the last code: unknown
         codes = np.where(codes < 0, n - 1, codes)
         passages = np.bincount(codes, minlength=n)
-        pairs = np.unique(codes.astype(np.int64) * (int(doc_numbers.max(initial=0)) + 1) + docs)
-        reports = np.bincount(pairs // (int(doc_numbers.max(initial=0)) + 1), minlength=n)
+        reports = distinct_reports(codes, self.doc_numbers[mask], n)
         labels = self.labels[name] + [None]
         return {labels[c]: (int(passages[c]), int(reports[c])) for c in np.flatnonzero(passages)}
 
@@ -66,3 +63,10 @@ class FacetIndex:
             order = sorted(np.flatnonzero(tally), key=lambda c: (-tally[c], str(self.labels[name][c])))[:limit]
             out[name] = [(self.labels[name][c], int(tally[c])) for c in order]
         return out
+
+
+def distinct_reports(groups: np.ndarray, reports: np.ndarray, n: int) -> np.ndarray:
+    """For each of n groups, the number of distinct reports among (group, report) pairs."""
+    span = int(reports.max(initial=0)) + 1
+    pairs = np.unique(groups.astype(np.int64) * span + reports)
+    return np.bincount(pairs // span, minlength=n)

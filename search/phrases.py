@@ -1,16 +1,17 @@
 """Stock formulations (常用表述): wordings that recur across different reports.
 
-A formulation is a whole clause, the stretch between two punctuation marks (`，` `。` `；` …),
-so it starts and ends where a writer would cut it: `高度重视、周密部署、狠抓落实`,
-`取得了明显成效`. Leading particles and adverbs that vary from report to report (`要`, `进一步`,
-`我们`) are trimmed, so `要统一思想、提高认识` and `统一思想、提高认识` count as one. The parts of a
-`、` list of four characters or more (`狠抓落实`) count too.
+A formulation is a stretch of a clause (the text between two punctuation marks) that starts and
+ends on word boundaries, a `、` list kept whole inside it, so it is cut where a writer would cut
+it: `高度重视、周密部署、狠抓落实`, `取得了明显成效`, never `重视、周密部`. Leading particles and
+adverbs that vary from report to report (`要`, `进一步`, `我们`) are trimmed, so
+`要统一思想、提高认识` and `统一思想、提高认识` count as one. A single dictionary word counts only
+where jieba tags it a set phrase (高度重视), a four-character one only where it ends in a verb.
 
-At build time every clause of every passage is counted by distinct reports; those found in two
+At build time every candidate of every passage is counted by distinct reports; those found in two
 reports or more are kept with the passages they occur in (`phrases.npz` and `phrases.json` in
 the build, owned by this module). At query time the occurrences in a set of passages (the
-passages a search matches) are counted by report with NumPy, fragments give way to their longer
-forms, and query words, numbers, dates and place names are left out.
+passages a search matches best) are counted by report with NumPy, fragments give way to their
+longer forms, and query words, numbers, dates and place names are left out.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ import numpy as np
 
 from indexer.store import Document, StoredPassage
 from indexer.text import CJK, compact, normalise
+
+from .facets import distinct_reports
 
 MIN_CHARS, MAX_CHARS = 4, 24  # characters of a formulation
 MIN_REPORTS = 2
@@ -78,23 +81,12 @@ def clauses(norm: str) -> Iterable[tuple[int, int]]:
     return sorted(span for span in found if _is_candidate(norm[span[0]:span[1]]))
 
 
-@functools.lru_cache(maxsize=1)
-def _idioms() -> frozenset[str]:
-    """Words of four characters or more that jieba's dictionary tags as set phrases (成语 i,
-    习用语 l, 状态词 z): 高度重视, 狠抓落实, 以点带面, 门前三包."""
-    from .analysis import _jieba
-
-    out = set()
-    with _jieba().get_dict_file() as handle:
-        for line in handle:
-            parts = line.decode("utf-8").split()
-            if len(parts) == 3 and len(parts[0]) >= MIN_CHARS and parts[2] in ("i", "l", "z"):
-                out.add(parts[0])
-    return frozenset(out)
+_SET_PHRASE = ("i", "l", "z")  # jieba's tags of 成语, 习用语, 状态词: 高度重视, 以点带面, 狠抓落实
 
 
 def _idiom(word: str) -> bool:
-    return word in _idioms()
+    """Whether jieba's dictionary tags a word as a set phrase."""
+    return _pos().word_tag_tab.get(word) in _SET_PHRASE
 
 
 def _formulation(key: str) -> bool:
@@ -104,7 +96,7 @@ def _formulation(key: str) -> bool:
         return True
     words = list(_pos().cut(key, HMM=False))
     if len(words) == 1:
-        return words[0].flag in ("i", "l", "z", "v")
+        return words[0].flag in _SET_PHRASE + ("v",)
     return len(words) > 2 or words[-1].flag in ("v", "vd")
 
 
@@ -151,16 +143,13 @@ def _is_candidate(text: str) -> bool:
     return not _PLACE.match(text) and not _TIME.match(text)
 
 
-def build(root: Path, passages: Iterable[tuple[StoredPassage, Document]], ids: list[str]) -> int:
-    """Count every passage's clauses by report; write those of MIN_REPORTS reports or more with
-    their occurrences (passage numbers in `ids` order, the keyword index's). Returns their number."""
-    position = {pid: i for i, pid in enumerate(ids)}
+def build(root: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int:
+    """Count every passage's candidates by report; write those of MIN_REPORTS reports or more with
+    their occurrences (passages numbered in the order given: the keyword index's, as both read
+    PassageStore.iter_passages). Returns their number."""
     reports: dict[str, set[str]] = {}
     found: list[tuple[int, str]] = []
-    for passage, doc in passages:
-        i = position.get(passage.passage_id)
-        if i is None:
-            continue
+    for i, (passage, doc) in enumerate(passages):
         for start, end in clauses(passage.norm):
             key = passage.norm[start:end]
             reports.setdefault(key, set()).add(doc.doc_id)
@@ -233,25 +222,23 @@ class PhraseIndex:
             elif len(out) < k and not any(key in self.keys[o] and wide(o, c) for o in out):
                 out.append(c)
         out.sort(key=lambda c: (-n_reports[c], -len(self.keys[c]), self.keys[c]))
+        rank = None if order is None else {p: r for r, p in enumerate(order)}
         return [Phrase(self.keys[c], int(n_reports[c]), int(n_passages[c]),
-                       self._examples(c, passage, phrase, order, examples)) for c in out]
+                       self._examples(c, passage, phrase, rank, examples)) for c in out]
 
     def _counts(self, passage: np.ndarray, phrase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Passages and distinct reports of every formulation among these occurrences."""
         n = len(self.keys)
-        span = int(self.doc_of.max()) + 1 if len(self.doc_of) else 1
-        pairs = np.unique(phrase.astype(np.int64) * span + self.doc_of[passage])
-        return np.bincount(phrase, minlength=n), np.bincount(pairs // span, minlength=n)
+        return np.bincount(phrase, minlength=n), distinct_reports(phrase, self.doc_of[passage], n)
 
     @functools.cached_property
     def _whole(self) -> tuple[np.ndarray, np.ndarray]:
         return self._counts(self.passage, self.phrase)
 
-    def _examples(self, c: int, passage: np.ndarray, phrase: np.ndarray, order: list[int] | None,
+    def _examples(self, c: int, passage: np.ndarray, phrase: np.ndarray, rank: dict[int, int] | None,
                   limit: int) -> list[str]:
         where = passage[phrase == c]
-        if order is not None:
-            rank = {p: r for r, p in enumerate(order)}
+        if rank is not None:  # passage number -> its rank in the search
             where = sorted(where, key=lambda p: rank.get(int(p), len(rank) + int(p)))
         picked, docs = [], set()
         for p in where:  # one example per report first

@@ -94,9 +94,7 @@ def phrases():
 @bp.get("/api/export")
 def export():
     """The results of /api/search as a file: csv (UTF-8 with BOM), md or docx."""
-    fmt = params.text(request.args, "format") or "csv"
-    if fmt not in exporting.FORMATS:
-        raise BadRequest(f"parameter 'format' must be one of {', '.join(exporting.FORMATS)}")
+    fmt = params.choice(request.args, "format", exporting.FORMATS, "csv")
     result = run_search(request.args, facets=False)
     mimetype, suffix = exporting.FORMATS[fmt]
     name = f"report-search-{params.query(request.args).strip()[:40]}.{suffix}"

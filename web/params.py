@@ -58,10 +58,7 @@ def optional_query(args) -> str | None:
 
 
 def mode(args) -> str | None:
-    value = text(args, "mode")
-    if value is not None and value not in MODES:
-        raise BadRequest(f"parameter 'mode' must be one of {', '.join(MODES)}")
-    return value
+    return choice(args, "mode", MODES)
 
 
 def paging(args) -> tuple[int, int]:
@@ -75,17 +72,12 @@ def filters(args) -> Filters:
     if year is not None:
         year_from = year_to = year
     return Filters(region=text(args, "region"), year_from=year_from, year_to=year_to, issuer=text(args, "issuer"),
-                   doc_type=text(args, "doc_type"), source=text(args, "source"), section=section(args))
-
-
-def section(args) -> str | None:
-    value = text(args, "section")
-    if value is not None and value not in ROLES:
-        raise BadRequest(f"parameter 'section' must be one of {', '.join(ROLES)}")
-    return value
+                   doc_type=text(args, "doc_type"), source=text(args, "source"),
+                   section=choice(args, "section", ROLES))
 
 
 def choice(args, name: str, allowed, default: str | None = None) -> str | None:
+    """A parameter with a closed set of values (a blank one means `default`)."""
     value = text(args, name)
     if value is None:
         return default
