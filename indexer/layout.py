@@ -136,6 +136,11 @@ class IndexDir:
         for tmp in self.path.glob(f".{MANIFEST}.*.tmp"):
             tmp.unlink(missing_ok=True)
 
+    def build_ids(self) -> set[str]:
+        """The builds on disk (the active one, the one before it and recent leftovers)."""
+        builds = self.path / "builds"
+        return {entry.name for entry in builds.iterdir()} if builds.exists() else set()
+
     def lock(self) -> "_Lock":
         self.path.mkdir(parents=True, exist_ok=True)
         return _Lock(self.path / "index.lock")

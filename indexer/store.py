@@ -161,6 +161,10 @@ class PassageStore:
         for row in self.db.execute("SELECT * FROM passages ORDER BY doc_id, position"):
             yield _passage(row), docs[row["doc_id"]]
 
+    def passage_ids(self) -> list[str]:
+        """Every passage id, in the order of `iter_passages`."""
+        return [row[0] for row in self.db.execute("SELECT passage_id FROM passages ORDER BY doc_id, position")]
+
     def files(self) -> list[dict]:
         return [dict(row) for row in self.db.execute("SELECT * FROM files ORDER BY path")]
 

@@ -104,29 +104,58 @@ def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int
     return n
 
 
-class KeywordSearcher:
-    """Keyword search: Whoosh matches, the ranking arrays score (BM25F)."""
+def ranking_arrays(path: Path) -> bm25.Postings:
+    """The ranking arrays written beside a keyword index."""
+    return bm25.Postings(path / RANKING)
 
-    def __init__(self, path: Path, k1: float = 1.2, b: float = 0.75, thesaurus: Thesaurus = Thesaurus(),
-                 expansion_weight: float = 0.3):
-        self.ix = index.open_dir(str(path))
-        self.k1, self.b = k1, b
+
+class QueryReader:
+    """Parses queries for the keyword fields (both backends), and adds the thesaurus's official
+    terms to the ranking at a lower weight than the user's words."""
+
+    def __init__(self, thesaurus: Thesaurus = Thesaurus(), expansion_weight: float = 0.3):
+        self.parser = make_parser(schema(), FIELD_BOOSTS)
         self.thesaurus, self.expansion_weight = thesaurus, expansion_weight
-        self.parser = make_parser(self.ix.schema, FIELD_BOOSTS)
-        self.searcher = self.ix.searcher(weighting=scoring.BM25F(B=b, K1=k1))
-        self.ranking = bm25.Postings(path / RANKING)
-        if self.ranking.doc_count != self.searcher.doc_count_all():
-            raise ValueError(f"{path}: ranking arrays and Whoosh index disagree; re-run `report-search index`")
-        self._filter_masks: dict[Filters, np.ndarray] = {}
-
-    def close(self) -> None:
-        self.searcher.close()
 
     def parse(self, text: str) -> ParsedQuery:
         parsed = parse(text, self.parser)
         if parsed.free_text and self.expansion_weight > 0:
             parsed.expansions = self.thesaurus.expansions(parsed.free_text)
         return parsed
+
+    def expansion_terms(self, parsed: ParsedQuery) -> list[tuple[str, str, float]]:
+        """The (field, term, boost) triples of the official terms the thesaurus added."""
+        officials = [o for _, found in parsed.expansions for o in found]
+        return [t for o in officials for t in scoring_terms(self.parser.parse(o), self.expansion_weight)]
+
+
+class KeywordSearcher:
+    """Keyword search: Whoosh matches, the ranking arrays score (BM25F)."""
+
+    def __init__(self, path: Path, k1: float = 1.2, b: float = 0.75, reader: QueryReader | None = None):
+        self.ix = index.open_dir(str(path))
+        self.k1, self.b = k1, b
+        self.reader = reader or QueryReader()
+        self.parser = self.reader.parser
+        self.searcher = self.ix.searcher(weighting=scoring.BM25F(B=b, K1=k1))
+        self.ranking = ranking_arrays(path)
+        if self.ranking.doc_count != self.searcher.doc_count_all():
+            raise ValueError(f"{path}: ranking arrays and Whoosh index disagree; re-run `report-search index`")
+        self._filter_masks: dict[Filters, np.ndarray] = {}
+
+    @property
+    def expansion_weight(self) -> float:
+        return self.reader.expansion_weight
+
+    @expansion_weight.setter
+    def expansion_weight(self, value: float) -> None:
+        self.reader.expansion_weight = value
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    def parse(self, text: str) -> ParsedQuery:
+        return self.reader.parse(text)
 
     def search(self, q: ParsedQuery | str, k: int = 10, filters: Filters | None = None) -> Ranked:
         """The top k passages for a query, and the number that matched."""
@@ -143,7 +172,7 @@ class KeywordSearcher:
         if key not in parsed.scored:
             terms = scoring_terms(parsed.keyword)
             officials = [o for _, found in parsed.expansions for o in found]
-            expanded = [t for o in officials for t in scoring_terms(self.parser.parse(o), self.expansion_weight)]
+            expanded = self.reader.expansion_terms(parsed)
             scores, matched = self.ranking.score(terms, self.k1, self.b)  # matched: by the user's words
             if expanded:
                 scores = scores + self.ranking.score(expanded, self.k1, self.b)[0]
