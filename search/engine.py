@@ -19,7 +19,8 @@ from .analysis import passage_phrase_chars, phrase_chars
 from .citation import citation
 from .highlight import highlight
 from .hits import Filters, Hit, Ranked
-from .keyword import KeywordSearcher
+from .backend import BACKENDS, EmbeddedRetrieval
+from .keyword import KeywordSearcher, QueryReader
 from .query import ParsedQuery, QueryError
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -78,58 +79,69 @@ class SearchError(ValueError):
 
 
 class Engine:
-    def __init__(self, index_dir: str | Path, settings: SearchSettings = SearchSettings(), load_model: bool = True):
+    def __init__(self, index_dir: str | Path, settings: SearchSettings = SearchSettings(), load_model: bool = True,
+                 backend: str | None = None, milvus_uri: str | None = None):
+        """Open an index directory's active build; `backend` 'embedded' or 'milvus' (default: the one
+        the build was written for), `milvus_uri` where its Milvus is reached from here."""
         self.directory = IndexDir(index_dir)
         self.settings = settings
         self.manifest = self.directory.read_manifest()
         build = self.directory.active_build(self.manifest)
         self.store = PassageStore(build.passages, readonly=True)
+        self.backend = backend or ("milvus" if "milvus" in self.manifest else "embedded")
+        if self.backend not in BACKENDS:
+            raise SearchError(f"backend must be one of {', '.join(BACKENDS)}, not '{self.backend}'")
         from . import thesaurus
 
-        self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b,
-                                       thesaurus=thesaurus.load(settings.thesaurus_file),
-                                       expansion_weight=settings.expansion_weight)
-        self._vectors_path = build.vectors
-        self._second_path = build.second_vectors
-        self._second = None
+        reader = QueryReader(thesaurus.load(settings.thesaurus_file), settings.expansion_weight)
+        has_second = "second_encoder_spec" in self.manifest
+        self.has_vectors = "model" in self.manifest
+        if self.backend == "milvus":
+            if "milvus" not in self.manifest:
+                raise IndexUnavailable(f"index in {self.directory.path} was not written to Milvus: "
+                                       f"re-run `report-search index --backend milvus`")
+            from .milvus import MilvusRetrieval
+
+            self.keyword = None
+            self.retrieval = MilvusRetrieval(
+                self.manifest["milvus"], self.store.passage_ids(), reader.parse, reader.expansion_terms,
+                {"dense": self._query_encoder, "dense2": lambda: self._query_encoder("second_encoder_spec")},
+                uri=milvus_uri, sentence_weight=settings.sentence_weight)
+        else:
+            self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b, reader=reader)
+            self.has_vectors = self.has_vectors and build.vectors.exists()
+            self.retrieval = EmbeddedRetrieval(
+                build, self.keyword, {"first": self._query_encoder,
+                                      "second": lambda: self._query_encoder("second_encoder_spec")},
+                self.has_vectors, has_second and build.second_vectors.exists(), settings.sentence_weight)
         self._build_root = build.root
-        self._semantic = None
         self._facets = None
         self._phrases = None
         self._lock = threading.Lock()
         if load_model and self.has_vectors:
+            self._load_encoders()
+
+    def _load_encoders(self) -> None:
+        if self.backend == "milvus":
+            self.retrieval.load_encoders()
+        else:
             _ = self.semantic
             _ = self.second
 
-    @property
-    def has_vectors(self) -> bool:
-        return "model" in self.manifest and self._vectors_path.exists()
+    def _require_vectors(self) -> None:
+        if not self.has_vectors:
+            raise SearchError("this index has no embeddings: re-run `report-search index` without --no-embed")
 
     @property
     def semantic(self):
-        """The vector searcher, loaded on first use."""
-        if self._semantic is None:
-            if not self.has_vectors:
-                raise SearchError("this index has no embeddings: re-run `report-search index` without --no-embed")
-            with self._lock:
-                if self._semantic is None:
-                    from .semantic import SemanticSearcher
-
-                    self._semantic = SemanticSearcher(self._vectors_path, self._query_encoder(),
-                                                      sentence_weight=self.settings.sentence_weight)
-        return self._semantic
+        """The embedded backend's vector searcher, loaded on first use."""
+        self._require_vectors()
+        return self.retrieval.searcher("first")
 
     @property
     def second(self):
-        """The second model's vector searcher (None where the index has none), loaded on first use."""
-        if self._second is None and "second_encoder_spec" in self.manifest and self._second_path.exists():
-            with self._lock:
-                if self._second is None:
-                    from .semantic import SemanticSearcher
-
-                    self._second = SemanticSearcher(self._second_path, self._query_encoder("second_encoder_spec"),
-                                                    sentence_weight=0.0)
-        return self._second
+        """The embedded backend's second vector searcher (None where the index has none)."""
+        return self.retrieval.searcher("second") if self.retrieval.has_second else None
 
     def _query_encoder(self, key: str = "encoder_spec"):
         """The encoder the index was built with, on one thread; refused (IndexUnavailable,
@@ -150,7 +162,7 @@ class Engine:
         return encoder
 
     def close(self) -> None:
-        self.keyword.close()
+        self.retrieval.close()
         self.store.close()
 
     # ---- search
@@ -166,7 +178,7 @@ class Engine:
         """
         mode = mode or self.settings.mode
         check_paging(mode, k, offset)
-        parsed = self.keyword.parse(query)
+        parsed = self.retrieval.parse(query)
         ranked, total = self._rank(parsed, mode, offset + k, filters)
         if diversify:
             ranked = fusion.diversify(ranked, lambda f: doc_id_of(f.passage_id))
@@ -179,9 +191,7 @@ class Engine:
                                     if mode != "semantic"]
         if facets:
             index = self.facet_index
-            match_set = index.mask_of(f.passage_id for f in ranked)
-            if mode != "semantic":
-                match_set |= self.keyword.matching_mask(parsed, filters, limit=10_000)
+            match_set = self._match_set(parsed, mode, ranked, filters)
             result["facets"] = {name: [{"value": v, "count": c} for v, c in pairs]
                                 for name, pairs in index.counts(match_set).items()}
         return result
@@ -194,8 +204,16 @@ class Engine:
 
             with self._lock:
                 if self._facets is None:
-                    self._facets = FacetIndex(self.store, self.keyword.ranking.ids)
+                    self._facets = FacetIndex(self.store, self.retrieval.ids)
         return self._facets
+
+    def _match_set(self, parsed: ParsedQuery, mode: str, ranked: list, filters: Filters) -> np.ndarray:
+        """The passages a query matched, as a mask for counting: the ranked ones and, but in semantic
+        mode, up to 10,000 keyword matches."""
+        ids = [f.passage_id for f in ranked]
+        if mode != "semantic":
+            ids += self.retrieval.matching_ids(parsed, filters, limit=10_000)
+        return self.facet_index.mask_of(ids)
 
     def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters) -> tuple[list, int]:
         s = self.settings
@@ -203,7 +221,7 @@ class Engine:
         lists: dict[str, list[Hit]] = {}
         totals: dict[str, int] = {}
         if mode in ("keyword", "hybrid"):
-            kw = self.keyword.search(parsed, depth, filters)
+            kw = self.retrieval.keyword(parsed, depth, filters)
             lists["keyword"], totals["keyword"] = kw.hits, kw.total
         if mode in ("semantic", "hybrid") and parsed.free_text:
             sem = self._semantic_search(parsed, depth, filters)
@@ -236,7 +254,7 @@ class Engine:
         head = fused[:depth]
         if not parsed.strict and len(chars) <= self.settings.wording_max_chars:
             known = {f.passage_id for f in fused}
-            head += [fusion.Fused(pid, 0.0, {}) for pid in self.keyword.phrase_ids(chars, filters, depth)
+            head += [fusion.Fused(pid, 0.0, {}) for pid in self.retrieval.phrase_ids(chars, filters, depth)
                      if pid not in known]
         texts = self._norm_texts([f.passage_id for f in head])
         parts = wording.query_parts(parsed.free_text)
@@ -245,17 +263,11 @@ class Engine:
         return wording.boost(head, scores, self.settings.wording_weight) + fused[depth:]
 
     def _semantic_search(self, parsed: ParsedQuery, depth: int, filters: Filters) -> Ranked:
-        allowed = None
-        if parsed.strict:
-            # Phrases, operators and fields are constraints: rank only what satisfies them.
-            allowed = self.keyword.matching_ids(parsed, filters)
-        elif not filters.is_empty():
-            allowed = self.keyword.filtered_ids(filters)
-        text = normalise(parsed.free_text)
-        first = self.semantic.search(text, depth, allowed)
-        if self.settings.second_weight <= 0 or self.second is None:
+        self._require_vectors()
+        first = self.retrieval.semantic(parsed, depth, filters)
+        if self.settings.second_weight <= 0 or not self.retrieval.has_second:
             return first
-        other = self.second.search(text, depth, allowed)
+        other = self.retrieval.semantic(parsed, depth, filters, second=True)
         both = fusion.interpolate({"first": first.hits, "second": other.hits},
                                   {"first": 1.0, "second": self.settings.second_weight})
         return Ranked([Hit(f.passage_id, f.score) for f in both[:depth]], max(first.total, other.total))
@@ -302,7 +314,7 @@ class Engine:
         if query is not None and query.strip():
             mode = mode or self.settings.mode
             check_mode(mode)
-            parsed = self.keyword.parse(query)
+            parsed = self.retrieval.parse(query)
             notes = parsed.notes
             ranked, _ = self._rank(parsed, mode, PHRASE_DEPTH, filters)
             ranked = ranked[:PHRASE_DEPTH]
@@ -310,9 +322,9 @@ class Engine:
             position = self.facet_index.position
             order = [position[f.passage_id] for f in ranked if f.passage_id in position]
         elif filters.is_empty():
-            mask = np.ones(len(self.keyword.ranking.ids), dtype=bool)
+            mask = np.ones(len(self.retrieval.ids), dtype=bool)
         else:
-            mask = self.facet_index.mask_of(self.keyword.filtered_ids(filters))
+            mask = self.facet_index.mask_of(self.retrieval.filtered_ids(filters))
         found = index.top(mask, k, exclude=query or "", order=order)
         result = {"query": query or "", "passages": int(mask.sum()),
                   "phrases": [{"text": p.text, "reports": p.reports, "passages": p.passages, "examples": p.examples}
@@ -332,7 +344,7 @@ class Engine:
             doc_numbers = self.facet_index.doc_numbers
             with self._lock:
                 if self._phrases is None:
-                    self._phrases = PhraseIndex(self._build_root, doc_numbers, self.keyword.ranking.ids)
+                    self._phrases = PhraseIndex(self._build_root, doc_numbers, self.retrieval.ids)
         return self._phrases
 
     # ---- compare across cities, years, issuers
@@ -347,12 +359,10 @@ class Engine:
         check_whole("groups", groups, 1, MAX_GROUPS)
         mode = mode or self.settings.mode
         check_mode(mode)
-        parsed = self.keyword.parse(query)
+        parsed = self.retrieval.parse(query)
         ranked, _ = self._rank(parsed, mode, COMPARE_DEPTH, filters)
         index = self.facet_index
-        match_set = index.mask_of(f.passage_id for f in ranked)
-        if mode != "semantic":
-            match_set |= self.keyword.matching_mask(parsed, filters, limit=10_000)
+        match_set = self._match_set(parsed, mode, ranked, filters)
         counts = index.group_counts(match_set, by)
         members: dict = {}
         for f in ranked:
@@ -378,12 +388,13 @@ class Engine:
         source = self.store.passage(passage_id)
         if source is None:
             raise KeyError(passage_id)
-        vector = self.semantic.vector_of(passage_id)
-        allowed = None if filters.is_empty() else self.keyword.filtered_ids(filters)
+        self._require_vectors()
         depth = max(self.settings.candidates, (offset + k) * 3, 1000 if by else 0)
         if by not in (None, "region"):
             raise SearchError(f"by must be region, not '{by}'")
-        ranked = self.semantic.search_vector(vector, depth, allowed, exclude={passage_id})
+        ranked = self.retrieval.similar(passage_id, depth, filters)
+        if ranked is None:
+            raise KeyError(passage_id)
         same_doc = {p.passage_id for p in self.store.document_passages(source.doc_id)}
         others = [h for h in ranked.hits if h.passage_id not in same_doc]
         own = [h for h in ranked.hits if h.passage_id in same_doc]
@@ -429,7 +440,7 @@ class Engine:
         m = self.manifest
         return {"counts": self.store.counts(), "model": m.get("model"), "dimension": m.get("dimension"),
                 "second_model": (m.get("second_encoder_spec") or {}).get("model"),
-                "vector_index": m.get("vector_index"), "sentence_vectors": m.get("sentence_vectors", 0),
+                "vector_index": m.get("vector_index"), "backend": self.backend, "sentence_vectors": m.get("sentence_vectors", 0),
                 "built_at": m.get("built_at"), "build": m.get("build"),
                 "skipped_files": [f for f in self.store.files() if f["status"] == "skipped"]}
 

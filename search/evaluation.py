@@ -38,13 +38,16 @@ def recall(gains: list[int], n_relevant: int, k: int) -> float:
 
 
 def run(dataset: str, modes: list[str], index_dir: str | None = None, limit: int | None = None,
-        settings: SearchSettings = SearchSettings()) -> dict:
+        settings: SearchSettings = SearchSettings(), engine_options: dict | None = None) -> dict:
+    """Score each mode on a labelled set. `engine_options`: Engine's backend and milvus_uri (a BEIR set
+    built here is written to that Milvus too)."""
     path = Path(dataset)
+    options = engine_options or {}
     if path.is_dir():
-        return _run_beir(path, modes, index_dir, limit, settings)
+        return _run_beir(path, modes, index_dir, limit, settings, options)
     if index_dir is None:
         raise ValueError("a seeds-style query file runs against an existing index: give --index-dir")
-    return _score_all(path, path.stem, modes, index_dir, limit, settings)
+    return _score_all(path, path.stem, modes, index_dir, limit, settings, options)
 
 
 def _summarise(name: str, n: int, rows: dict[str, list[dict]], kinds: list[str] | None = None) -> dict:
@@ -112,8 +115,8 @@ def judged_queries(dataset: Path, engine: Engine, limit: int | None = None
 
 
 def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int | None,
-              settings: SearchSettings) -> dict:
-    from indexer.pipeline import build_index
+              settings: SearchSettings, options: dict) -> dict:
+    from indexer.pipeline import BuildOptions, build_index
 
     with tempfile.TemporaryDirectory() as tmp:
         target = index_dir or str(Path(tmp) / "index")
@@ -124,13 +127,16 @@ def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int 
                     doc = json.loads(line)
                     out.write(json.dumps({"id": doc["_id"], "title": doc.get("title") or None,
                                           "text": doc.get("text", "")}, ensure_ascii=False) + "\n")
-            build_index([str(corpus)], target)
-        return _score_all(folder, folder.name, modes, target, limit, settings)
+            build = BuildOptions()
+            if options.get("backend") == "milvus":
+                build = BuildOptions(backend="milvus", milvus_uri=options.get("milvus_uri"))
+            build_index([str(corpus)], target, build)
+        return _score_all(folder, folder.name, modes, target, limit, settings, options)
 
 
 def _score_all(dataset: Path, name: str, modes: list[str], index_dir: str, limit: int | None,
-               settings: SearchSettings = SearchSettings()) -> dict:
-    engine = Engine(index_dir, settings)
+               settings: SearchSettings = SearchSettings(), options: dict | None = None) -> dict:
+    engine = Engine(index_dir, settings, **(options or {}))
     queries, judge = judged_queries(dataset, engine, limit)
     rows: dict[str, list[dict]] = {m: [] for m in modes}
     for q in queries:

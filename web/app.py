@@ -15,7 +15,8 @@ MAX_REQUEST_BYTES = 64 * 1024
 def create_app(config: dict | None = None) -> Flask:
     """App factory. config: INDEX_DIR (required), LOAD_MODEL (default True),
     RELOAD_SECONDS (how often to look for a newly published index; default 1),
-    THESAURUS (a user's thesaurus file, added to the packaged one)."""
+    THESAURUS (a user's thesaurus file, added to the packaged one),
+    ENGINE_OPTIONS (search.engine.Engine's backend and milvus_uri)."""
     app = Flask(__name__)
     app.config.update({"MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES, **(config or {})})
     app.json.ensure_ascii = False
@@ -23,7 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     settings = SearchSettings(thesaurus_file=app.config.get("THESAURUS"))
     app.extensions["engine"] = EngineHolder(app.config["INDEX_DIR"], load_model=app.config.get("LOAD_MODEL", True),
-                                            interval=app.config.get("RELOAD_SECONDS", 1.0), settings=settings)
+                                            interval=app.config.get("RELOAD_SECONDS", 1.0), settings=settings,
+                                            options=app.config.get("ENGINE_OPTIONS") or {})
 
     from . import api, pages
 
@@ -60,6 +62,13 @@ def _error_handlers(app: Flask) -> None:
         if getattr(exc, "valid_methods", None):  # a 405 says which methods the URL takes (RFC 9110)
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response, status
+
+    from indexer.layout import IndexUnavailable
+
+    @app.errorhandler(IndexUnavailable)
+    def unavailable(exc: IndexUnavailable):  # e.g. the Milvus backend's server is down
+        log.warning("index unavailable: %s", exc)
+        return error("unavailable", str(exc), 503)
 
     @app.errorhandler(Exception)
     def internal(exc: Exception):

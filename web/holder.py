@@ -17,12 +17,13 @@ class EngineHolder:
     switches. Requests in flight keep the engine they started with."""
 
     def __init__(self, index_dir: str, load_model: bool = True, interval: float = 1.0,
-                 settings: SearchSettings = SearchSettings()):
+                 settings: SearchSettings = SearchSettings(), options: dict | None = None):
         self.directory = IndexDir(index_dir)
         self.load_model = load_model
         self.interval = interval
         self._stamp = self.directory.manifest_stamp()
-        self._engine = Engine(index_dir, settings=settings, load_model=load_model)
+        self.options = options or {}  # Engine's backend and milvus_uri
+        self._engine = Engine(index_dir, settings=settings, load_model=load_model, **self.options)
         self._checked = time.monotonic()
         self._lock = threading.Lock()
 
@@ -41,7 +42,8 @@ class EngineHolder:
         if stamp is None or stamp == self._stamp:
             return
         try:
-            fresh = Engine(self.directory.path, settings=self._engine.settings, load_model=self.load_model)
+            fresh = Engine(self.directory.path, settings=self._engine.settings, load_model=self.load_model,
+                           **self.options)
         except (IndexUnavailable, OSError) as exc:
             log.warning("new index version not loaded yet: %s", exc)
             return
