@@ -60,6 +60,11 @@ class BuildOptions:
     # (search/engine.py second_weight). bench/two_models.py: m3e-small beside e5-small raised
     # hybrid nDCG@10 on ncp, stard, seeds and seeds-more (paraphrases most). None: one model.
     second_model: str | None = SECOND_MODEL
+    # Where searches run: "embedded" (the build folder's own indexes) or "milvus" (search/milvus.py:
+    # also written to Milvus at milvus_uri, a Milvus Lite file or a server, under the alias milvus_alias).
+    backend: str = "embedded"
+    milvus_uri: str | None = None
+    milvus_alias: str = "report_search"
 
 
 def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions = BuildOptions(),
@@ -92,20 +97,47 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
             "fingerprint": stamp,
             "phrases": n_phrases,
         }
+        arrays: dict = {}
         if options.embed:
-            manifest.update(_embed(store, build, directory, options, report, progress))
+            described, arrays = _embed(store, build, directory, options, report, progress)
+            manifest.update(described)
+        if options.backend == "milvus":
+            manifest["milvus"] = _write_milvus(store, build, build_id, directory, options, arrays, progress)
         store.close()
         report.seconds = round(time.time() - started, 2)
         manifest["build_seconds"] = report.seconds
         directory.publish(manifest)
+        if options.backend == "milvus":
+            from search import milvus
+
+            milvus.drop_stale(manifest["milvus"]["uri"], options.milvus_alias, milvus.owner_token(directory.path),
+                              directory.build_ids())
     return report
+
+
+def _write_milvus(store: PassageStore, build, build_id: str, directory: IndexDir, options: BuildOptions, arrays: dict,
+                  progress) -> dict:
+    """The build's passages, ranking weights and vectors written to Milvus (search/milvus.py)."""
+    from search import milvus
+    from search.engine import SearchSettings
+    from search.keyword import ranking_arrays
+
+    if not options.milvus_uri:
+        raise IndexUnavailable("the Milvus backend needs a URI: --milvus-uri FILE.db or http://host:19530")
+    step = (lambda done, total: progress("milvus", done, total)) if progress else None
+    return milvus.write(milvus.resolve_uri(options.milvus_uri), options.milvus_alias,
+                        milvus.owner_token(directory.path), build_id,
+                        store.iter_passages(), ranking_arrays(build.keyword), arrays.get("vectors"),
+                        second=arrays.get("second"), sentences=arrays.get("sentences"),
+                        k1=SearchSettings.bm25_k1, b=SearchSettings.bm25_b, progress=step)
 
 
 def fingerprint(paths: list[str], options: BuildOptions) -> str:
     """A digest of everything a build depends on: each file's name and content,
     the build options and this package's version."""
     digest = hashlib.sha1(json.dumps([__version__, options.model, options.max_seq_length, options.int8, options.embed,
-                                      options.ann_threshold, options.sentences, options.second_model]).encode())
+                                      options.ann_threshold, options.sentences, options.second_model,
+                                      options.backend, options.milvus_uri, options.milvus_alias]).encode())
     for path, key in discover(paths):
         digest.update(key.encode("utf-8") + b"\0")
         try:
@@ -243,7 +275,9 @@ def open_build_encoder(directory: IndexDir, options: BuildOptions, threads: int 
 
 
 def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOptions, report: IndexReport,
-           progress) -> dict:
+           progress) -> tuple[dict, dict]:
+    """Embed the passages (and sentences) and write the vector indexes; returns what the manifest
+    records and the vectors themselves (for another backend)."""
     from search import semantic
 
     from . import encoders
@@ -281,6 +315,7 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
            "encoder_spec": encoders.spec_dict(spec), "vector_index": kind, "embedded": report.embedded,
            "sentence_vectors": len(pieces)}
     _export_query_model(encoder, texts, directory, report, out, "query_encoder")
+    arrays = {"vectors": vectors[:len(texts)], "sentences": (vectors[len(texts):], np.array(owners, dtype=np.int64))}
     if second:
         second_options = replace(options, model=second, max_seq_length=None, int8=False, sentences=False)
         encoder = open_build_encoder(directory, second_options)
@@ -293,7 +328,8 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
         semantic.build(build.second_vectors, ids, vectors, ann_threshold=threshold)
         out["second_encoder_spec"] = encoders.spec_dict(encoder.spec)
         _export_query_model(encoder, texts, directory, report, out, "second_query_encoder")
-    return out
+        arrays["second"] = vectors
+    return out, arrays
 
 
 def _export_query_model(encoder, texts: list[str], directory: IndexDir, report: IndexReport, out: dict,

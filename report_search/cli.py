@@ -6,6 +6,7 @@ import html
 import json
 import logging
 import os
+import re
 import sys
 
 import click
@@ -60,16 +61,32 @@ thesaurus_option = click.option("--thesaurus", type=click.Path(exists=True, dir_
                                      "packaged one.")
 
 
+def backend_options(fn):
+    """--backend and --milvus-uri: the command receives them as one `engine_options` dict."""
+
+    @functools.wraps(fn)
+    def command(**kwargs):
+        options = {"backend": kwargs.pop("backend"), "milvus_uri": kwargs.pop("milvus_uri")}
+        return fn(engine_options={k: v for k, v in options.items() if v}, **kwargs)
+
+    command = click.option("--milvus-uri", envvar="MILVUS_URI", default=None,
+                           help="Where the index's Milvus is reached from here (default: the URI it was indexed "
+                                "with); a token comes from $MILVUS_TOKEN.")(command)
+    return click.option("--backend", type=click.Choice(["embedded", "milvus"]), default=None,
+                        help="Search the build folder's own indexes or Milvus (default: what the index was "
+                             "built for).")(command)
+
+
 def _settings(thesaurus: str | None = None):
     from search.engine import SearchSettings
 
     return SearchSettings(thesaurus_file=thesaurus)
 
 
-def _open_engine(index_dir: str, load_model: bool = False, thesaurus: str | None = None):
+def _open_engine(index_dir: str, engine_options: dict, load_model: bool = False, thesaurus: str | None = None):
     from search.engine import Engine
 
-    return _run(Engine, index_dir, settings=_settings(thesaurus), load_model=load_model)
+    return _run(Engine, index_dir, settings=_settings(thesaurus), load_model=load_model, **engine_options)
 
 
 def _run(fn, *args, **kwargs):
@@ -114,7 +131,14 @@ def main():
                    "m3e-small; `none` for one model).")
 @click.option("--max-tokens", type=click.IntRange(16, 8192), default=None,
               help="Tokens of a passage the model reads; longer ones are truncated (default: e5 512, others 256).")
-def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, max_tokens, second_model):
+@click.option("--backend", type=click.Choice(["embedded", "milvus"]), default="embedded", show_default=True,
+              help="Where searches will run: the index directory's own indexes, or also Milvus (--milvus-uri).")
+@click.option("--milvus-uri", envvar="MILVUS_URI", default=None,
+              help="Milvus Lite file (e.g. reports.db) or server (http://host:19530); a token comes from $MILVUS_TOKEN.")
+@click.option("--milvus-alias", default="report_search", show_default=True,
+              help="The alias searches use; each build is a collection named after it.")
+def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, max_tokens, second_model, backend,
+          milvus_uri, milvus_alias):
     """Index folders and files of reports (default: corpus/)."""
     from indexer.encoders import DEFAULT_MODEL, SECOND_MODEL
     from indexer.pipeline import BuildOptions, build_index
@@ -129,16 +153,24 @@ def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, m
         nonlocal bar
         if quiet:
             return
-        if bar is None:
+        if bar is None or bar.desc != stage:
             from tqdm import tqdm
 
+            if bar is not None:
+                bar.close()
             bar = tqdm(total=total, desc=stage, unit="text", file=sys.stderr)
         bar.n = done
         bar.refresh()
 
+    if backend == "milvus" and not milvus_uri:
+        raise click.BadParameter("the Milvus backend needs a URI: a Milvus Lite file such as reports.db, or "
+                                 "http://host:19530", param_hint="--milvus-uri")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,100}", milvus_alias):
+        raise click.BadParameter("letters, digits and underscores, not starting with a digit",
+                                 param_hint="--milvus-alias")
     second = SECOND_MODEL if second_model is None else (None if second_model.lower() == "none" else second_model)
     options = BuildOptions(model=model or DEFAULT_MODEL, embed=not no_embed, sentences=not no_sentences, force=force,
-                           second_model=second,
+                           second_model=second, backend=backend, milvus_uri=milvus_uri, milvus_alias=milvus_alias,
                            int8=int8,
                            **({"max_seq_length": max_tokens} if max_tokens else {}))
     report = _run(build_index, paths, index_dir, options, progress)
@@ -175,13 +207,14 @@ def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, m
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="File for --format (csv and md go to standard output without it).")
 @thesaurus_option
-def search(query, index_dir, mode, k, offset, filters, explain, diversify, as_json, fmt, output, thesaurus):
+@backend_options
+def search(query, index_dir, engine_options, mode, k, offset, filters, explain, diversify, as_json, fmt, output, thesaurus):
     """Search passages. Quote "exact phrases"; use AND / OR / NOT and field:value."""
     if fmt == "docx" and not output:
         raise click.BadParameter("a .docx needs a file: add -o FILE", param_hint="--format")
     if output and not fmt:
         raise click.BadParameter("-o writes an export: add --format csv|md|docx", param_hint="-o")
-    engine = _open_engine(index_dir, thesaurus=thesaurus)
+    engine = _open_engine(index_dir, engine_options, thesaurus=thesaurus)
     result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain,
                   diversify=diversify)
     if fmt:
@@ -206,10 +239,11 @@ def search(query, index_dir, mode, k, offset, filters, explain, diversify, as_js
               help="How QUERY picks the passages.")
 @filter_options
 @click.option("--json", "as_json", is_flag=True)
-def phrases(query, index_dir, k, mode, filters, as_json):
+@backend_options
+def phrases(query, index_dir, engine_options, k, mode, filters, as_json):
     """Stock formulations (常用表述) that recur across different reports, among the passages QUERY
     matches (the whole corpus without one), most reports first."""
-    engine = _open_engine(index_dir)
+    engine = _open_engine(index_dir, engine_options)
     result = _run(engine.phrases, query, k=k, filters=filters, mode=mode)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -229,9 +263,10 @@ def phrases(query, index_dir, k, mode, filters, as_json):
 @click.option("--by", type=click.Choice(["region"]), default=None,
               help="region: the most similar passage of each other region.")
 @click.option("--json", "as_json", is_flag=True)
-def similar(passage_id, index_dir, k, offset, filters, by, as_json):
+@backend_options
+def similar(passage_id, index_dir, engine_options, k, offset, filters, by, as_json):
     """Passages most like PASSAGE_ID, from other reports first."""
-    engine = _open_engine(index_dir)
+    engine = _open_engine(index_dir, engine_options)
     _print_results(_run(engine.similar, passage_id, k=k, offset=offset, filters=filters, by=by), as_json)
 
 
@@ -244,10 +279,11 @@ def similar(passage_id, index_dir, k, offset, filters, by, as_json):
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True)
 @filter_options
 @click.option("--json", "as_json", is_flag=True)
-def compare(query, index_dir, by, k, groups, mode, filters, as_json):
+@backend_options
+def compare(query, index_dir, engine_options, by, k, groups, mode, filters, as_json):
     """The best passages for QUERY per region, year or issuer: how different cities (years, bodies)
     go about the same thing. Groups in order of their best passage; unknown values last (未知)."""
-    engine = _open_engine(index_dir)
+    engine = _open_engine(index_dir, engine_options)
     result = _run(engine.compare, query, by=by, k=k, groups=groups, filters=filters, mode=mode)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -262,9 +298,10 @@ def compare(query, index_dir, by, k, groups, mode, filters, as_json):
 @main.command()
 @index_dir_option
 @click.option("--json", "as_json", is_flag=True)
-def stats(index_dir, as_json):
+@backend_options
+def stats(index_dir, engine_options, as_json):
     """What the index holds."""
-    info = _open_engine(index_dir).stats()
+    info = _open_engine(index_dir, engine_options).stats()
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -285,7 +322,8 @@ def stats(index_dir, as_json):
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", type=int, default=None, help="Evaluate only the first N queries.")
 @thesaurus_option
-def evaluate(dataset, index_dir, modes, as_json, limit, thesaurus):
+@backend_options
+def evaluate(dataset, index_dir, engine_options, modes, as_json, limit, thesaurus):
     """Score the engine on a labelled query set (BEIR folder or seeds-style JSONL)."""
     from search import evaluation
 
@@ -295,7 +333,7 @@ def evaluate(dataset, index_dir, modes, as_json, limit, thesaurus):
         raise click.BadParameter(f"unknown mode(s): {', '.join(bad)}", param_hint="--modes")
     explicit = click.get_current_context().get_parameter_source("index_dir").name != "DEFAULT"
     result = _run(evaluation.run, dataset, mode_list, index_dir if explicit or dataset.endswith(".jsonl") else None,
-                  limit=limit, settings=_settings(thesaurus))
+                  limit=limit, settings=_settings(thesaurus), engine_options=engine_options)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -314,13 +352,14 @@ def evaluate(dataset, index_dir, modes, as_json, limit, thesaurus):
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
 @thesaurus_option
-def serve(index_dir, host, port, threads, thesaurus):
+@backend_options
+def serve(index_dir, engine_options, host, port, threads, thesaurus):
     """Serve the JSON API with a production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
     from web.app import create_app
 
-    app = _run(create_app, {"INDEX_DIR": index_dir, "THESAURUS": thesaurus})
+    app = _run(create_app, {"INDEX_DIR": index_dir, "THESAURUS": thesaurus, "ENGINE_OPTIONS": engine_options})
     click.echo(f"serving {index_dir} on http://{host}:{port}/  (Ctrl-C to stop)")
     from web.app import MAX_REQUEST_BYTES
 
