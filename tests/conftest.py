@@ -22,20 +22,62 @@ SEEDS = {p.name[:3]: p for p in CORPUS.glob("*.txt")}
 
 
 @pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory) -> Path:
-    """The bundled corpus, indexed with embeddings (built once)."""
-    from indexer.pipeline import build_index
+def milvus_uri(tmp_path_factory) -> str:
+    """Milvus Lite as a server of its own on a free loopback port (several processes reach it, as
+    they would a Milvus server; a `.db` file is for one process)."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("milvus") / "data"
+    proc = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data), "--host",
+                             "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(120):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if proc.poll() is not None:
+                raise RuntimeError("milvus-lite server exited: " + proc.stderr.read().decode()[-2000:])
+            time.sleep(0.25)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
-    index_dir = tmp_path_factory.mktemp("index")
-    build_index([str(CORPUS)], index_dir)
-    return index_dir
+
+def build_both(paths: list[str], index_dir, milvus_uri: str, **options):
+    """One build searchable by both backends: the embedded indexes and its Milvus collections."""
+    from indexer.pipeline import BuildOptions, build_index
+
+    return build_index(paths, index_dir, BuildOptions(backend="milvus", milvus_uri=milvus_uri, **options))
 
 
 @pytest.fixture(scope="session")
-def engine(corpus_index):
+def corpus_index(tmp_path_factory, milvus_uri) -> Path:
+    """The bundled corpus, indexed with embeddings for both backends (built once)."""
+    index_dir = tmp_path_factory.mktemp("index")
+    build_both([str(CORPUS)], index_dir, milvus_uri)
+    return index_dir
+
+
+@pytest.fixture(scope="session", params=["embedded", "milvus"])
+def backend(request) -> str:
+    """Every search test runs against the embedded indexes and against Milvus (Lite)."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def engine(corpus_index, backend):
     from search.engine import Engine
 
-    eng = Engine(corpus_index)
+    eng = Engine(corpus_index, backend=backend)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="session")
+def embedded_engine(corpus_index):
+    """The corpus index through its embedded files, for tests of those files themselves."""
+    from search.engine import Engine
+
+    eng = Engine(corpus_index, backend="embedded")
     yield eng
     eng.close()
 
@@ -59,11 +101,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(index_dir):
+def running_server(index_dir, backend: str | None = None):
     """`report-search serve` on a free loopback port; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "report_search.cli", "serve", "--index-dir", str(index_dir),
-                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             "--port", str(port)] + (["--backend", backend] if backend else []), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
     url = f"http://127.0.0.1:{port}"
     try:

@@ -11,8 +11,8 @@ from web.openapi import spec
 
 
 @pytest.fixture(scope="module")
-def client(corpus_index):
-    app = create_app({"INDEX_DIR": str(corpus_index), "TESTING": True})
+def client(corpus_index, backend):
+    app = create_app({"INDEX_DIR": str(corpus_index), "TESTING": True, "ENGINE_OPTIONS": {"backend": backend}})
     return app.test_client()
 
 

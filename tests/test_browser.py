@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import CORPUS, ROOT, running_server
+from conftest import CORPUS, ROOT, build_both, running_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -17,15 +17,18 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debia
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from indexer.pipeline import build_index
-
+def web_index(tmp_path_factory, milvus_uri):
     base = tmp_path_factory.mktemp("web")
     corpus = base / "corpus"
     shutil.copytree(CORPUS, corpus)
     (corpus / "xss.txt").write_text(XSS_FILE, encoding="utf-8")
-    build_index([str(corpus)], base / "index")
-    with running_server(base / "index") as url:
+    build_both([str(corpus)], base / "index", milvus_uri)
+    return base / "index"
+
+
+@pytest.fixture(scope="module")
+def server(web_index, backend):
+    with running_server(web_index, backend) as url:
         yield url
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, build_both
 from search.fusion import diversify
 
 CITIES = {
@@ -20,8 +20,7 @@ CITIES = {
 
 
 @pytest.fixture(scope="module")
-def cities_engine(tmp_path_factory):
-    from indexer.pipeline import build_index
+def cities_engine(tmp_path_factory, milvus_uri, backend):
     from search.engine import Engine
 
     base = tmp_path_factory.mktemp("cities")
@@ -34,8 +33,8 @@ def cities_engine(tmp_path_factory):
                                      ensure_ascii=False) + "\n")
         out.write(json.dumps({"id": "none", "title": "某单位工作总结", "text": "垃圾分类宣传进社区。"},
                              ensure_ascii=False) + "\n")
-    build_index([str(base / "reports.jsonl")], base / "index")
-    engine = Engine(base / "index")
+    build_both([str(base / "reports.jsonl")], base / "index", milvus_uri)
+    engine = Engine(base / "index", backend=backend)
     yield engine
     engine.close()
 
@@ -90,15 +89,16 @@ def test_similar_by_region_gives_the_best_passage_of_each_other_city(cities_engi
     assert sorted(regions) == ["成都市", "杭州市"]
 
 
-def test_compare_in_the_api_and_the_cli(corpus_index, cities_engine):
+def test_compare_in_the_api_and_the_cli(corpus_index, backend):
     from web.app import create_app
 
-    client = create_app({"INDEX_DIR": str(corpus_index), "TESTING": True}).test_client()
+    client = create_app({"INDEX_DIR": str(corpus_index), "TESTING": True,
+                         "ENGINE_OPTIONS": {"backend": backend}}).test_client()
     data = client.get("/api/compare", query_string={"q": "垃圾分类", "by": "year", "k": 2}).get_json()
     assert data["by"] == "year" and data["groups"] and data["groups"][-1]["value"] == "未知"
     assert client.get("/api/compare", query_string={"q": "垃圾分类", "by": "city"}).status_code == 400
     assert client.get("/api/search", query_string={"q": "城管", "diversify": "report"}).status_code == 200
     out = subprocess.run([sys.executable, "-m", "report_search.cli", "compare", "垃圾分类", "--index-dir",
-                          str(corpus_index), "--by", "year", "--json"], cwd=ROOT, capture_output=True, text=True,
+                          str(corpus_index), "--by", "year", "--json", "--backend", backend], cwd=ROOT, capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout)["groups"]

@@ -16,7 +16,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS, ROOT, seed_text
+from conftest import CORPUS, ROOT, build_both, seed_text
 
 from indexer.pipeline import build_index
 from report_search.cli import main
@@ -108,10 +108,11 @@ def test_sigkill_at_any_stage_leaves_the_served_index_whole_and_a_rerun_finishes
     assert extra_found(engine)
 
 
-def test_reindex_adds_updates_and_removes_files_embedding_only_what_changed(index_copy, tmp_path):
+def test_reindex_adds_updates_and_removes_files_embedding_only_what_changed(index_copy, tmp_path, milvus_uri):
+    """With the session index's options (both backends): the re-index is searched through Milvus."""
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    first = build_index([str(corpus)], index_copy)
+    first = build_both([str(corpus)], index_copy, milvus_uri)
     assert first.up_to_date and first.embedded == 0  # nothing changed since the session index
 
     removed = next(corpus.glob("002_*.txt"))
@@ -120,8 +121,9 @@ def test_reindex_adds_updates_and_removes_files_embedding_only_what_changed(inde
     changed.write_text(changed.read_text(encoding="utf-8").replace("城管进小区", "城管进社区"), encoding="utf-8")
     (corpus / "new.txt").write_text("某县2023年河长制工作总结\n一、主要做法\n今年我县推行“河湖长+检察长”协作机制。\n",
                                     encoding="utf-8")
-    report = build_index([str(corpus)], index_copy)
+    report = build_both([str(corpus)], index_copy, milvus_uri)
     engine = Engine(index_copy)
+    assert engine.backend == "milvus"
     sources = {r[0] for r in engine.store.db.execute("SELECT source FROM documents")}
     assert not any("002_" in s for s in sources)
     for mode in ("keyword", "semantic", "hybrid"):

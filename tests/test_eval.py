@@ -39,16 +39,18 @@ def test_eval_on_a_tiny_beir_dataset(tmp_path):
         assert set(m) == {"ndcg@10", "mrr@10", "recall@10", "recall@100", "latency_ms"}
 
 
-def test_seeds_style_eval_prints_figures_per_kind(corpus_index):
+def test_seeds_style_eval_prints_figures_per_kind(corpus_index, backend):
     """The dev queries written for the bundled corpus run in the eval, with a line per query kind."""
     from conftest import ROOT
 
     queries = ROOT / "bench" / "devqueries" / "seeds-more.jsonl"
-    result = CliRunner().invoke(main, ["eval", str(queries), "--index-dir", str(corpus_index), "--json"])
+    result = CliRunner().invoke(main, ["eval", str(queries), "--index-dir", str(corpus_index), "--json",
+                                       "--backend", backend])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output.strip().splitlines()[-1])
     kinds = {json.loads(line)["kind"] for line in queries.read_text(encoding="utf-8").splitlines() if line.strip()}
     assert data["queries"] >= 24 and set(data["kinds"]) == kinds >= {"initiative", "semantic", "phrase"}
     assert data["modes"]["hybrid"]["ndcg@10"] > data["modes"]["semantic"]["ndcg@10"] * 0.9
-    text = CliRunner().invoke(main, ["eval", str(queries), "--index-dir", str(corpus_index), "--modes", "hybrid"])
+    text = CliRunner().invoke(main, ["eval", str(queries), "--index-dir", str(corpus_index), "--modes", "hybrid",
+                                     "--backend", backend])
     assert "kind phrase" in text.output and "kind semantic" in text.output

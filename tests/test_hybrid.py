@@ -232,7 +232,7 @@ def test_a_second_model_joins_the_semantic_side(engine, corpus_index, tmp_path):
     from dataclasses import replace
 
     manifest = json.loads((corpus_index / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["second_encoder_spec"]["model"] == "m3e-small" and engine.second is not None
+    assert manifest["second_encoder_spec"]["model"] == "m3e-small" and engine.retrieval.has_second
     assert engine.stats()["second_model"] == "m3e-small"
     both = engine.search("给困难职工送温暖", mode="semantic", k=20)["results"]
     engine.settings = replace(engine.settings, second_weight=0.0)

@@ -35,10 +35,10 @@ def test_quoted_phrase_returns_exactly_the_passages_that_contain_it(engine, phra
 
 @pytest.mark.parametrize("query", ["城市管理 工作总结", "存在问题 下一步打算", "垃圾分类", "强化组织领导 党建",
                                    '"门前三包" 整治', "环境 NOT 卫生", "region:宁波 执法"])
-def test_ranking_arrays_score_as_whoosh_bm25f_does(engine, query):
+def test_ranking_arrays_score_as_whoosh_bm25f_does(embedded_engine, query):
     """The NumPy ranking gives every matching passage the score Whoosh's BM25F gives it
     (Whoosh adds 1 for a matched metadata field, the same for every match)."""
-    kw = engine.keyword
+    kw = embedded_engine.keyword
     parsed = kw.parse(query)
     whoosh = {r["passage_id"]: r.score for r in kw.searcher.search(parsed.keyword, limit=None)}
     ours = kw.search(parsed, k=len(whoosh) or 1)
@@ -111,7 +111,7 @@ def test_pagination_with_offset(engine):
 
 
 def test_same_results_after_save_and_load(corpus_index, engine):
-    reopened = Engine(corpus_index, load_model=False)
+    reopened = Engine(corpus_index, load_model=False, backend=engine.backend)
     for q in ['"门前三包"', "垃圾分类 NOT 农村", "城區河道綜合整治"]:
         assert reopened.search(q, mode="keyword") == engine.search(q, mode="keyword")
 

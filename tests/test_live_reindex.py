@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from conftest import CORPUS, running_server
 
-from indexer.pipeline import build_index
+from indexer.pipeline import BuildOptions, build_index
 
 NEW_REPORT = "某县2023年河长制工作总结\n一、主要做法\n今年我县全面推行“河湖长+检察长”协作机制，清理河道垃圾1200余吨。\n"
 
@@ -40,10 +40,11 @@ def _within_seconds(check, seconds: float = 10.0) -> bool:
     return False
 
 
-def test_queries_keep_working_during_reindex_and_new_text_becomes_findable(index_copy, tmp_path):
+def test_queries_keep_working_during_reindex_and_new_text_becomes_findable(index_copy, tmp_path, backend, milvus_uri):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    with running_server(index_copy) as base:
+    options = BuildOptions(backend=backend, milvus_uri=milvus_uri if backend == "milvus" else None)
+    with running_server(index_copy, backend) as base:
         statuses: list[int] = []
         stop = threading.Event()
 
@@ -60,10 +61,10 @@ def test_queries_keep_working_during_reindex_and_new_text_becomes_findable(index
         for w in workers:
             w.start()
         (corpus / "new.txt").write_text(NEW_REPORT, encoding="utf-8")
-        build_index([str(corpus)], index_copy)
+        build_index([str(corpus)], index_copy, options)
         found = _within_seconds(lambda: bool(_hits(base)))
         (corpus / "new.txt").unlink()
-        build_index([str(corpus)], index_copy)  # a second switch: the first old build is removed
+        build_index([str(corpus)], index_copy, options)  # a second switch: the first old build is removed
         gone = _within_seconds(lambda: not _hits(base))
         _within_seconds(lambda: len(statuses) > 20, 60)  # the first queries on each new build load it
         stop.set()

@@ -12,8 +12,8 @@ from conftest import running_server
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"  # a test dependency (pyproject.toml)
 
 
-def test_the_api_holds_to_its_openapi_document(corpus_index, tmp_path):
-    with running_server(corpus_index) as url:
+def test_the_api_holds_to_its_openapi_document(corpus_index, backend, tmp_path):
+    with running_server(corpus_index, backend) as url:
         run = subprocess.run([str(SCHEMATHESIS), "run",
                               f"{url}/openapi.json", "--checks", "all", "--max-examples", "40", "--seed", "7",
                               "--report-dir", str(tmp_path)],

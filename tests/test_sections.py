@@ -74,16 +74,17 @@ def test_stored_sections_of_the_corpus_agree_with_the_labels(engine):
     assert right / len(rows) >= 0.90
 
 
-def test_section_filter_in_the_cli_and_the_api(corpus_index):
+def test_section_filter_in_the_cli_and_the_api(corpus_index, backend):
     from web.app import create_app
 
-    client = create_app({"INDEX_DIR": str(corpus_index), "TESTING": True}).test_client()
+    client = create_app({"INDEX_DIR": str(corpus_index), "TESTING": True,
+                         "ENGINE_OPTIONS": {"backend": backend}}).test_client()
     data = client.get("/api/search", query_string={"q": "存在问题", "section": "problems"}).get_json()
     assert data["results"] and {r["section"] for r in data["results"]} == {"problems"}
     bad = client.get("/api/search", query_string={"q": "存在问题", "section": "issues"})
     assert bad.status_code == 400 and "section" in bad.get_json()["error"]["message"]
     out = subprocess.run([sys.executable, "-m", "report_search.cli", "search", "下一步", "--index-dir", str(corpus_index),
-                          "--section", "plans", "--mode", "keyword", "--json"], cwd=ROOT, capture_output=True,
+                          "--section", "plans", "--mode", "keyword", "--json", "--backend", backend], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     results = json.loads(out.stdout)["results"]
     assert results and {r["section"] for r in results} == {"plans"}

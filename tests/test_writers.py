@@ -70,10 +70,11 @@ def test_citation_names_title_year_issuer_and_headings():
 
 
 @pytest.fixture(scope="module")
-def client(corpus_index):
+def client(corpus_index, backend):
     from web.app import create_app
 
-    return create_app({"INDEX_DIR": str(corpus_index), "TESTING": True}).test_client()
+    return create_app({"INDEX_DIR": str(corpus_index), "TESTING": True,
+                       "ENGINE_OPTIONS": {"backend": backend}}).test_client()
 
 
 def test_export_csv_opens_with_every_field_and_the_source(client, engine):
@@ -103,16 +104,16 @@ def test_export_docx_and_markdown(client, tmp_path):
     assert bad.status_code == 400 and "format" in bad.get_json()["error"]["message"]
 
 
-def test_cli_writes_the_export_and_phrases(corpus_index, tmp_path):
+def test_cli_writes_the_export_and_phrases(corpus_index, backend, tmp_path):
     out = tmp_path / "r.csv"
     subprocess.run([sys.executable, "-m", "report_search.cli", "search", "城管", "--index-dir", str(corpus_index),
-                    "-k", "3", "--format", "csv", "-o", str(out)], cwd=ROOT, check=True, capture_output=True)
+                    "--backend", backend, "-k", "3", "--format", "csv", "-o", str(out)], cwd=ROOT, check=True, capture_output=True)
     assert len(list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))) == 3
     docx = subprocess.run([sys.executable, "-m", "report_search.cli", "search", "城管", "--index-dir",
                            str(corpus_index), "--format", "docx"], cwd=ROOT, capture_output=True, text=True)
     assert docx.returncode == 2 and "-o FILE" in docx.stderr
     phrases = subprocess.run([sys.executable, "-m", "report_search.cli", "phrases", "--index-dir", str(corpus_index),
-                              "-k", "5"], cwd=ROOT, check=True, capture_output=True, text=True)
+                              "--backend", backend, "-k", "5"], cwd=ROOT, check=True, capture_output=True, text=True)
     assert "reports" in phrases.stdout and len(phrases.stdout.strip().splitlines()) == 6
 
 

@@ -1,0 +1,99 @@
+"""The Milvus backend's own parts: the BM25F rows it writes score as the ranking arrays do, queries
+become the filter expressions that match what Whoosh matches, a build moves the alias and drops
+the collections of builds gone, and bad set-ups are refused with one clear line. (The search
+suites run against both backends through the `backend` fixture.)"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from report_search.cli import main
+from search import milvus
+from search.hits import Filters
+from search.keyword import QueryReader, ranking_arrays, scoring_terms
+
+
+def test_sparse_rows_score_every_passage_as_the_ranking_arrays_do(corpus_index):
+    from indexer.layout import IndexDir
+
+    build = IndexDir(corpus_index).active_build()
+    postings = ranking_arrays(build.keyword)
+    rows = milvus.sparse_rows(postings, k1=0.9, b=0.75)
+    reader = QueryReader()
+    for text in ["城市管理 工作总结", "垃圾分类", '"门前三包" 整治', "巾帼建功"]:
+        terms = scoring_terms(reader.parse(text).keyword)
+        want = postings.score(terms, 0.9, 0.75)[0]
+        query = milvus.query_vector(terms)
+        got = np.array([sum(w * row.get(key, 0.0) for key, w in query.items()) for row in rows])
+        assert want.max() > 0
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('"门前三包"', 'chars like "%门前三包%"'),
+    ("region:宁波 执法", 'array_contains(regions, "宁波")'),
+    ("year:[2019 TO 2021] 城管", "(year >= 2019) and (year <= 2021)"),
+    ("section:problems", 'section == "problems"'),
+    ("垃圾 NOT 分类", "not ("),
+])
+def test_queries_become_milvus_expressions(text, expected):
+    expr = milvus.expression(QueryReader().parse(text).keyword)
+    assert expected in expr
+
+
+def test_filters_become_milvus_expressions():
+    expr = milvus.filter_expression(Filters(region="浙江省", year_from=2020, issuer="市城管局", source="corpus/0"))
+    assert 'array_contains(regions, "浙江省")' in expr and "year >= 2020" in expr
+    assert 'issuer == "市城管局"' in expr and 'source like "corpus/0%"' in expr
+    assert milvus.filter_expression(Filters()) is None
+    # a quote in a value stays inside its string
+    assert milvus.filter_expression(Filters(issuer='a" or pid != "')) == 'issuer == "a\\" or pid != \\""'
+
+
+def test_a_milvus_lite_file_indexes_searches_and_keeps_only_live_collections(tmp_path):
+    """The two commands of the README, with a Milvus Lite file; a second build moves the alias and
+    the build before last's collections are dropped."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("某区2022年城管工作总结\n一、主要做法\n推行“城管进社区”，整治占道经营300余处。\n",
+                                  encoding="utf-8")
+    db = tmp_path / "reports.db"
+    args = ["index", str(corpus), "--index-dir", str(tmp_path / "ix"), "--backend", "milvus", "--milvus-uri", str(db),
+            "--quiet", "--second-model", "none", "--no-sentences"]
+    names = []
+    for extra in ["", "二、下一步打算\n深化垃圾分类。\n"]:
+        if extra:
+            (corpus / "a.txt").write_text((corpus / "a.txt").read_text(encoding="utf-8") + extra, encoding="utf-8")
+        run = CliRunner().invoke(main, args)
+        assert run.exit_code == 0, run.output
+        names.append(json.loads((tmp_path / "ix" / "manifest.json").read_text(encoding="utf-8"))["milvus"]["collection"])
+    found = CliRunner().invoke(main, ["search", "垃圾分类", "--index-dir", str(tmp_path / "ix"), "--json"])
+    assert found.exit_code == 0, found.output
+    result = json.loads(found.output)
+    assert result["results"] and "垃圾分类" in result["results"][0]["text"]
+    client = milvus.connect(str(db))
+    try:
+        live = set(client.list_collections())
+        assert names[1] in live and names[0] in live  # the build before is kept for servers still on it
+        assert client.describe_alias("report_search")["collection_name"] == names[1]
+    finally:
+        client.close()
+
+
+def test_bad_milvus_set_ups_are_refused_with_one_line(tmp_path, corpus_index):
+    (tmp_path / "r.txt").write_text("某区2022年城管工作总结\n整治占道经营。\n", encoding="utf-8")
+    base = ["index", str(tmp_path / "r.txt"), "--index-dir", str(tmp_path / "ix"), "--no-embed", "--backend", "milvus"]
+    no_uri = CliRunner().invoke(main, base)
+    assert no_uri.exit_code == 2 and "--milvus-uri" in no_uri.output
+    bad_alias = CliRunner().invoke(main, base + ["--milvus-uri", str(tmp_path / "m.db"), "--milvus-alias", "1-x"])
+    assert bad_alias.exit_code == 2 and "--milvus-alias" in bad_alias.output
+    unreachable = CliRunner().invoke(main, base + ["--milvus-uri", "http://127.0.0.1:9"])
+    assert unreachable.exit_code == 1 and "Milvus" in unreachable.output and "Traceback" not in unreachable.output
+    embedded_only = tmp_path / "plain"
+    assert CliRunner().invoke(main, ["index", str(tmp_path / "r.txt"), "--index-dir", str(embedded_only),
+                                     "--no-embed", "--quiet"]).exit_code == 0
+    refused = CliRunner().invoke(main, ["search", "城管", "--index-dir", str(embedded_only), "--backend", "milvus"])
+    assert refused.exit_code == 1 and "--backend milvus" in refused.output
