@@ -1,7 +1,8 @@
 """Build an index directory from folders and files of reports.
 
 read → clean → split into reports → passages with heading paths and metadata →
-passage store → keyword index → embeddings (cached) → vector index → publish.
+passage store → the backends' text indexes (search/backend.py writers) → formulations →
+embeddings (cached) → the backends' vector indexes → publish.
 One unreadable file is reported and skipped; the rest always indexes.
 """
 from __future__ import annotations
@@ -79,15 +80,15 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
             report.up_to_date = True
             report.seconds = round(time.time() - started, 2)
             return report
+        from search import backend, phrases
+
+        writers = backend.writers(options.backend, directory.path, options.ann_threshold, options.milvus_uri,
+                                  options.milvus_alias)
         build_id, build = directory.new_build()
         store = PassageStore(build.passages)
         for path, key in discover(paths):
             _index_file(path, key, store, report)
         store.commit()
-        from search import keyword, phrases
-
-        keyword.build(build.keyword, store.iter_passages())
-        n_phrases = phrases.build(build.root, store.iter_passages())  # numbered in the same order
         manifest = {
             "build": build_id,
             "package_version": __version__,
@@ -95,41 +96,26 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
             "counts": store.counts(),
             "sources": [str(p) for p in paths],
             "fingerprint": stamp,
-            "phrases": n_phrases,
         }
-        arrays: dict = {}
+        for writer in writers:
+            manifest.update(writer.write_text(build, build_id, store))
+        manifest["phrases"] = phrases.build(build.root, store.iter_passages())  # numbered in the same order
+        vectors = backend.Vectors(store.passage_ids())
         if options.embed:
-            described, arrays = _embed(store, build, directory, options, report, progress)
+            described, vectors = _embed(store, directory, options, report, progress)
             manifest.update(described)
-        if options.backend == "milvus":
-            manifest["milvus"] = _write_milvus(store, build, build_id, directory, options, arrays, progress)
+        for writer in writers:
+            manifest.update(writer.write_vectors(build, build_id, store, vectors,
+                                                 (lambda done, total: progress("milvus", done, total))
+                                                 if progress else None))
         store.close()
         report.seconds = round(time.time() - started, 2)
         manifest["build_seconds"] = report.seconds
         directory.publish(manifest)
-        if options.backend == "milvus":
-            from search import milvus
-
-            milvus.drop_stale(manifest["milvus"]["uri"], options.milvus_alias, milvus.owner_token(directory.path),
-                              directory.build_ids())
+        for writer in writers:
+            if hasattr(writer, "drop_stale"):
+                writer.drop_stale(directory.build_ids())
     return report
-
-
-def _write_milvus(store: PassageStore, build, build_id: str, directory: IndexDir, options: BuildOptions, arrays: dict,
-                  progress) -> dict:
-    """The build's passages, ranking weights and vectors written to Milvus (search/milvus.py)."""
-    from search import milvus
-    from search.engine import SearchSettings
-    from search.keyword import ranking_arrays
-
-    if not options.milvus_uri:
-        raise IndexUnavailable("the Milvus backend needs a URI: --milvus-uri FILE.db or http://host:19530")
-    step = (lambda done, total: progress("milvus", done, total)) if progress else None
-    return milvus.write(milvus.resolve_uri(options.milvus_uri), options.milvus_alias,
-                        milvus.owner_token(directory.path), build_id,
-                        store.iter_passages(), ranking_arrays(build.keyword), arrays.get("vectors"),
-                        second=arrays.get("second"), sentences=arrays.get("sentences"),
-                        k1=SearchSettings.bm25_k1, b=SearchSettings.bm25_b, progress=step)
 
 
 def fingerprint(paths: list[str], options: BuildOptions) -> str:
@@ -274,11 +260,10 @@ def open_build_encoder(directory: IndexDir, options: BuildOptions, threads: int 
                                  threads)
 
 
-def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOptions, report: IndexReport,
-           progress) -> tuple[dict, dict]:
-    """Embed the passages (and sentences) and write the vector indexes; returns what the manifest
-    records and the vectors themselves (for another backend)."""
-    from search import semantic
+def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, report: IndexReport, progress):
+    """Embed the passages (and sentences) with the first model, the passages with the second; returns
+    what the manifest records and the vectors (search.backend.Vectors) for the backends to write."""
+    from search.backend import Vectors
 
     from . import encoders
 
@@ -294,42 +279,38 @@ def _embed(store: PassageStore, build, directory: IndexDir, options: BuildOption
             found = sentence_pieces(p.norm)
             pieces += found
             owners += [len(ids) - 1] * len(found)
+    done = [0]
+
+    def step(n: int) -> None:
+        done[0] += n
+        if progress:
+            progress("embedding", done[0], len(texts) * (2 if second else 1) + len(pieces))
+
+    encoder, vectors = _embed_texts(directory, options, texts + pieces, report, step)
+    spec = encoder.spec
+    out = {"model": spec.model, "max_seq_length": spec.max_tokens, "int8": spec.int8, "dimension": spec.dimension,
+           "encoder_spec": encoders.spec_dict(spec), "embedded": report.embedded, "sentence_vectors": len(pieces)}
+    _export_query_model(encoder, texts, directory, report, out, "query_encoder")
+    second_vectors = None
+    if second:
+        second_options = replace(options, model=second, max_seq_length=None, int8=False, sentences=False)
+        encoder, second_vectors = _embed_texts(directory, second_options, texts, report, step)
+        out["second_encoder_spec"] = encoders.spec_dict(encoder.spec)
+        _export_query_model(encoder, texts, directory, report, out, "second_query_encoder")
+    return out, Vectors(ids, vectors[:len(texts)], (vectors[len(texts):], np.array(owners, dtype=np.int64)),
+                        second_vectors)
+
+
+def _embed_texts(directory: IndexDir, options: BuildOptions, texts: list[str], report: IndexReport, step):
+    """One model's vectors of the texts, through the embedding cache; counts what it computed."""
     encoder = open_build_encoder(directory, options)
     cache = EmbeddingCache(directory.embedding_cache)
     try:
-        done = [0]
-
-        def step(n: int) -> None:
-            done[0] += n
-            if progress:
-                progress("embedding", done[0], len(texts) * (2 if second else 1) + len(pieces))
-
-        vectors, report.embedded = embed_with_cache(encoder, texts + pieces, cache, progress=step)
+        vectors, embedded = embed_with_cache(encoder, texts, cache, progress=step)
     finally:
         cache.close()
-    spec = encoder.spec
-    threshold = options.ann_threshold or semantic.ANN_THRESHOLD
-    kind = semantic.build(build.vectors, ids, vectors[:len(texts)], ann_threshold=threshold,
-                          sentences=(vectors[len(texts):], np.array(owners, dtype=np.int64)))
-    out = {"model": spec.model, "max_seq_length": spec.max_tokens, "int8": spec.int8, "dimension": spec.dimension,
-           "encoder_spec": encoders.spec_dict(spec), "vector_index": kind, "embedded": report.embedded,
-           "sentence_vectors": len(pieces)}
-    _export_query_model(encoder, texts, directory, report, out, "query_encoder")
-    arrays = {"vectors": vectors[:len(texts)], "sentences": (vectors[len(texts):], np.array(owners, dtype=np.int64))}
-    if second:
-        second_options = replace(options, model=second, max_seq_length=None, int8=False, sentences=False)
-        encoder = open_build_encoder(directory, second_options)
-        cache = EmbeddingCache(directory.embedding_cache)
-        try:
-            vectors, embedded = embed_with_cache(encoder, texts, cache, progress=step)
-        finally:
-            cache.close()
-        report.embedded += embedded
-        semantic.build(build.second_vectors, ids, vectors, ann_threshold=threshold)
-        out["second_encoder_spec"] = encoders.spec_dict(encoder.spec)
-        _export_query_model(encoder, texts, directory, report, out, "second_query_encoder")
-        arrays["second"] = vectors
-    return out, arrays
+    report.embedded += embedded
+    return encoder, vectors
 
 
 def _export_query_model(encoder, texts: list[str], directory: IndexDir, report: IndexReport, out: dict,

@@ -110,6 +110,11 @@ def _run(fn, *args, **kwargs):
 def main():
     """Search Chinese work reports by keyword, phrase and meaning."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    # The Milvus client logs every refused call with a traceback, and Milvus Lite's in-process server
+    # each call it does not implement; search/milvus.py reports what matters in one line.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: record.levelno >= logging.CRITICAL
+                          or not record.name.startswith(("pymilvus", "grpc", "milvus_lite")))
 
 
 @main.command()

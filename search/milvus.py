@@ -27,6 +27,7 @@ import base64
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import threading
@@ -96,11 +97,18 @@ def connect(uri: str):
     except ImportError:
         raise MilvusUnavailable("the Milvus backend needs pymilvus and milvus-lite: "
                                 "pip install 'report-search[milvus]'") from None
+    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer"):
+        # pymilvus configures these on import (its own handlers, no propagation): hand them back to
+        # the application's logging configuration, as a library's loggers should be.
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
     try:
         return MilvusClient(uri=uri, token=os.environ.get(TOKEN_ENV, ""), timeout=CONNECT_SECONDS,
                             grpc_options=GRPC_OPTIONS)
     except Exception as exc:  # noqa: BLE001 - pymilvus raises several kinds; all mean the same here
-        raise MilvusUnavailable(f"cannot open Milvus at {uri}: {exc}") from None
+        raise MilvusUnavailable(f"cannot open Milvus at {uri}: {getattr(exc, 'message', None) or exc}") from None
 
 
 def resolve_uri(uri: str) -> str:
