@@ -35,7 +35,6 @@ import time
 from typing import Callable, Iterable
 
 import numpy as np
-from whoosh import query as wq
 
 from indexer.layout import IndexUnavailable
 from indexer.store import Document, StoredPassage
@@ -44,8 +43,9 @@ from indexer.text import normalise
 from . import bm25
 from .analysis import phrase_chars
 from .hits import Filters, Hit, Ranked
-from .keyword import FIELD_BOOSTS, region_terms, scoring_terms, is_plain_or
-from .query import ExactPhrase, ExactTerm, ParsedQuery, QueryError
+from .keyword import is_plain_or, region_terms, scoring_terms
+from .milvus_query import NOTHING, all_of, expression, filter_expression, like, literal, query_vector, term_key
+from .query import ParsedQuery
 
 DEFAULT_ALIAS = "report_search"
 BATCH = 500  # rows per insert
@@ -63,7 +63,6 @@ CONNECT_SECONDS = 10
 # pymilvus pings every 10 s even when idle; a gRPC server by default allows that once in 5 minutes and
 # then drops the connection ("too many pings": Milvus Lite's server does). Ping only while a call runs.
 GRPC_OPTIONS = {"grpc.keepalive_time_ms": 60_000, "grpc.keepalive_permit_without_calls": 0}
-QUERY_FIELDS = ("content", "heading", "title", "doctitle", "exact")
 SCALAR_INDEXES = ("doc_id", "terms", "regions", "year", "issuer", "doc_type", "section")
 
 
@@ -114,12 +113,6 @@ def connect(uri: str):
 def resolve_uri(uri: str) -> str:
     """A Milvus Lite file as an absolute path (servers and the indexer may run elsewhere); a server URI as given."""
     return uri if re.match(r"^[a-z]+://", uri) else os.path.abspath(uri)
-
-
-def term_key(field: str, text: str) -> int:
-    """The sparse dimension of a field's term: 32 bits of BLAKE2b (a collision costs a negligible score error)."""
-    digest = hashlib.blake2b(f"{field}\x00{text}".encode("utf-8"), digest_size=4).digest()
-    return int.from_bytes(digest, "little") % 0xFFFFFFFF  # Milvus reserves the largest index
 
 
 def owner_token(index_dir: str | os.PathLike) -> str:
@@ -341,114 +334,6 @@ def drop_stale(uri: str, alias: str, owner: str, keep_builds: set[str]) -> list[
 
 
 # ---- searching
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _literal(value) -> str:
-    """A value in a Milvus expression. Milvus knows no escape for other control characters: they become
-    U+FFFD, so that such a value matches nothing, as in the embedded backend."""
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    text = _CONTROL.sub("\ufffd", str(value))
-    return '"' + "".join(_ESCAPES.get(c, c) for c in text) + '"'
-
-
-def _like(chars: str) -> str:
-    parts = [p for p in re.split(r"[%_\\]", chars) if p]  # LIKE's own characters never stand in a phrase's
-    return " and ".join(f"chars like {_literal('%' + p + '%')}" for p in parts) or None
-
-
-def _all(parts: Iterable[str | None]) -> str | None:
-    """The conjunction of expressions; None (everything) where none restricts."""
-    found = [p for p in parts if p is not None]
-    if not found:
-        return None
-    return found[0] if len(found) == 1 else " and ".join(f"({p})" for p in found)
-
-
-NOTHING = 'pid == ""'  # no passage has an empty id
-
-
-def expression(q: wq.Query) -> str | None:
-    """A parsed keyword query as a Milvus filter expression (None: every passage), matching the
-    passages Whoosh matches in the embedded backend."""
-    if isinstance(q, (ExactPhrase, wq.Phrase)) and q.fieldname == "exact":
-        return _like(q.words[0] + "".join(w[1:] for w in q.words[1:]))
-    if isinstance(q, ExactTerm) or (isinstance(q, wq.Prefix) and q.fieldname == "exact"):
-        return _like(q.text)
-    if isinstance(q, wq.Phrase):  # a quoted value of a word field: its words together
-        return _all(expression(wq.Term(q.fieldname, w)) for w in q.words)
-    if isinstance(q, wq.NumericRange):
-        return _all([None if q.start is None else f"{q.fieldname} >= {int(q.start)}",
-                     None if q.end is None else f"{q.fieldname} <= {int(q.end)}"]) or f"{q.fieldname} >= 0"
-    if isinstance(q, (wq.Term, wq.Prefix)):
-        return _term(q)
-    if isinstance(q, wq.Not):
-        inner = expression(q.query)
-        return NOTHING if inner is None else f"not ({inner})"
-    if isinstance(q, wq.AndNot):
-        inner = expression(q.b)
-        return _all([expression(q.a), None if inner is None else f"not ({inner})"])
-    if isinstance(q, wq.AndMaybe):  # the optional part only ranks
-        return expression(q.a)
-    if isinstance(q, (wq.And, wq.Require)):
-        subs = q.subqueries if isinstance(q, wq.And) else [q.a, q.b]
-        return _all(expression(s) for s in subs)
-    if isinstance(q, wq.Or):
-        subs = [expression(s) for s in q.subqueries]
-        if not subs:
-            return NOTHING
-        return None if None in subs else " or ".join(f"({s})" for s in subs)
-    if isinstance(q, wq.Every):
-        return None
-    if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
-        return NOTHING
-    raise QueryError(f"this kind of query is not supported on the Milvus backend: {q}")
-
-
-def _term(q: wq.Term | wq.Prefix) -> str:
-    field, text = q.fieldname, q.text
-    if field == "source":
-        return f"source like {_literal(text + '%')}" if isinstance(q, wq.Prefix) else f"source == {_literal(text)}"
-    if isinstance(q, wq.Prefix):
-        raise QueryError(f"prefix queries on {field} are not supported on the Milvus backend")
-    if field == "region":
-        return f"array_contains(regions, {_literal(text)})"
-    if field in ("issuer", "doc_type", "section"):
-        return f"{field} == {_literal(text)}"
-    if field == "year":
-        return f"year == {int(text)}"
-    if field in QUERY_FIELDS:
-        return f"array_contains(terms, {term_key('doctitle' if field == 'title' else field, text)})"
-    raise QueryError(f"unknown field {field}")
-
-
-def filter_expression(filters: Filters | None) -> str | None:
-    """The filters as a Milvus expression (the embedded backend's keyword.filter_query)."""
-    if filters is None or filters.is_empty():
-        return None
-    return _all([
-        filters.region and f"array_contains(regions, {_literal(normalise(filters.region.strip()).lower())})",
-        filters.issuer and f"issuer == {_literal(normalise(filters.issuer.strip()))}",
-        filters.doc_type and f"doc_type == {_literal(normalise(filters.doc_type.strip()))}",
-        filters.source and f"source like {_literal(filters.source.strip() + '%')}",
-        filters.section and f"section == {_literal(filters.section)}",
-        None if filters.year_from is None else f"year >= {int(filters.year_from)}",
-        None if filters.year_to is None else f"year <= {int(filters.year_to)}",
-    ])
-
-
-def query_vector(terms: Iterable[tuple[str, str, float]]) -> dict[int, float]:
-    """(field, term, boost) triples as a sparse query: its inner product with a passage's row is BM25F."""
-    vector: dict[int, float] = {}
-    for field, text, boost in terms:
-        if field in FIELD_BOOSTS:  # the fields with ranking arrays (`title:` only matches)
-            key = term_key(field, text)
-            vector[key] = vector.get(key, 0.0) + boost
-    return vector
-
-
 def _hnsw(limit: int) -> dict:
     """Search parameters of a dense field: HNSW's ef at least EF_SEARCH (Milvus's default ef gave the
     second model's list a recall@100 of 0.86 against exact search on gov-reports; 512, 0.994)."""
@@ -509,7 +394,7 @@ class MilvusRetrieval:
         keys = sorted(query_vector(scoring_terms(parsed.keyword)))
         if not keys:
             return NOTHING
-        officials = [_like(phrase_chars(o)) for _, found in parsed.expansions for o in found]
+        officials = [like(phrase_chars(o)) for _, found in parsed.expansions for o in found]
         return " or ".join([f"array_contains_any(terms, {keys})"] + [f"({o})" for o in officials if o])
 
     # ---- the interface
@@ -523,7 +408,7 @@ class MilvusRetrieval:
         if key not in parsed.scored:
             vector = query_vector(scoring_terms(parsed.keyword) + self.expansion_terms(parsed))
             plain = is_plain_or(parsed.keyword) and not parsed.expansions
-            expr = _all([None if plain else self.match_expression(parsed), filter_expression(filters)])
+            expr = all_of([None if plain else self.match_expression(parsed), filter_expression(filters)])
             hits: list[Hit] = []
             if vector:
                 found = self.client.search(self.name, data=[vector], anns_field="sparse", filter=expr or "",
@@ -564,12 +449,12 @@ class MilvusRetrieval:
     def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False) -> Ranked:
         field = "dense2" if second else "dense"
         vector = self.embed_query(normalise(parsed.free_text), field)
-        expr = _all([expression(parsed.keyword) if parsed.strict else None, filter_expression(filters)])
+        expr = all_of([expression(parsed.keyword) if parsed.strict else None, filter_expression(filters)])
         return self.search_vector(vector, k, expr, field)
 
     @_milvus_errors
     def similar(self, passage_id: str, k: int, filters: Filters) -> Ranked | None:
-        rows = self.client.query(self.name, filter=f"pid == {_literal(passage_id)}", output_fields=["dense"])
+        rows = self.client.query(self.name, filter=f"pid == {literal(passage_id)}", output_fields=["dense"])
         if not rows:
             return None
         vector = np.asarray(rows[0]["dense"], dtype=np.float32)  # full precision, as the embedded backend's
@@ -581,7 +466,7 @@ class MilvusRetrieval:
         """Top k by cosine; the first model's passages scored with their best sentence as in the embedded
         backend (candidates: the best passages, and the owners of the best sentences where no filter applies)."""
         total = self._count(expr) - (exclude is not None)
-        searched = _all([expr, None if exclude is None else f"pid != {_literal(exclude)}"])
+        searched = all_of([expr, None if exclude is None else f"pid != {literal(exclude)}"])
         blend = field == "dense" and self.sentence_weight > 0
         limit = min(k * PASSAGE_CANDIDATES if blend else k, SEARCH_LIMIT)
         found = self.client.search(self.name, data=[vector.tolist()], anns_field=field, filter=searched or "",
@@ -608,7 +493,7 @@ class MilvusRetrieval:
 
     @_milvus_errors
     def phrase_ids(self, chars: str, filters: Filters | None = None, limit: int = 1000) -> list[str]:
-        return self._ids(_all([_like(chars) or NOTHING, filter_expression(filters)]), limit)
+        return self._ids(all_of([like(chars) or NOTHING, filter_expression(filters)]), limit)
 
     @_milvus_errors
     def matching_ids(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = 100_000

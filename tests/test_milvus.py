@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from report_search.cli import main
-from search import milvus
+from search import milvus, milvus_query
 from search.hits import Filters
 from search.keyword import QueryReader, ranking_arrays, scoring_terms
 
@@ -26,7 +26,7 @@ def test_sparse_rows_score_every_passage_as_the_ranking_arrays_do(corpus_index):
     for text in ["城市管理 工作总结", "垃圾分类", '"门前三包" 整治', "巾帼建功"]:
         terms = scoring_terms(reader.parse(text).keyword)
         want = postings.score(terms, 0.9, 0.75)[0]
-        query = milvus.query_vector(terms)
+        query = milvus_query.query_vector(terms)
         got = np.array([sum(w * row.get(key, 0.0) for key, w in query.items()) for row in rows])
         assert want.max() > 0
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9)
@@ -40,17 +40,17 @@ def test_sparse_rows_score_every_passage_as_the_ranking_arrays_do(corpus_index):
     ("垃圾 NOT 分类", "not ("),
 ])
 def test_queries_become_milvus_expressions(text, expected):
-    expr = milvus.expression(QueryReader().parse(text).keyword)
+    expr = milvus_query.expression(QueryReader().parse(text).keyword)
     assert expected in expr
 
 
 def test_filters_become_milvus_expressions():
-    expr = milvus.filter_expression(Filters(region="浙江省", year_from=2020, issuer="市城管局", source="corpus/0"))
+    expr = milvus_query.filter_expression(Filters(region="浙江省", year_from=2020, issuer="市城管局", source="corpus/0"))
     assert 'array_contains(regions, "浙江省")' in expr and "year >= 2020" in expr
     assert 'issuer == "市城管局"' in expr and 'source like "corpus/0%"' in expr
-    assert milvus.filter_expression(Filters()) is None
+    assert milvus_query.filter_expression(Filters()) is None
     # a quote in a value stays inside its string
-    assert milvus.filter_expression(Filters(issuer='a" or pid != "')) == 'issuer == "a\\" or pid != \\""'
+    assert milvus_query.filter_expression(Filters(issuer='a" or pid != "')) == 'issuer == "a\\" or pid != \\""'
 
 
 def test_a_milvus_lite_file_indexes_searches_and_keeps_only_live_collections(tmp_path):
