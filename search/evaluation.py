@@ -118,6 +118,8 @@ def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int 
               settings: SearchSettings, options: dict) -> dict:
     from indexer.pipeline import BuildOptions, build_index
 
+    from .backend import writers
+
     with tempfile.TemporaryDirectory() as tmp:
         target = index_dir or str(Path(tmp) / "index")
         if index_dir is None or not (Path(target) / "manifest.json").exists():
@@ -131,7 +133,12 @@ def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int 
             if options.get("backend") == "milvus":
                 build = BuildOptions(backend="milvus", milvus_uri=options.get("milvus_uri"))
             build_index([str(corpus)], target, build)
-        return _score_all(folder, folder.name, modes, target, limit, settings, options)
+        result = _score_all(folder, folder.name, modes, target, limit, settings, options)
+        if index_dir is None:  # a temporary build: nothing of it stays behind in Milvus either
+            for writer in writers(build.backend, target, milvus_uri=build.milvus_uri):
+                if hasattr(writer, "drop_stale"):
+                    writer.drop_stale(set())
+        return result
 
 
 def _score_all(dataset: Path, name: str, modes: list[str], index_dir: str, limit: int | None,

@@ -17,7 +17,8 @@ def test_metric_functions_on_hand_computed_cases():
     assert recall([1, 0, 1], 4, 10) == 0.5
 
 
-def test_eval_on_a_tiny_beir_dataset(tmp_path):
+def test_eval_on_a_tiny_beir_dataset(tmp_path, backend, milvus_uri):
+    """A BEIR folder indexed in a temporary directory (and, for Milvus, collections it drops after)."""
     folder = tmp_path / "tiny"
     folder.mkdir()
     docs = {"d1": "市城管局开展农贸市场专项整治，规范摊位经营秩序。",
@@ -29,8 +30,15 @@ def test_eval_on_a_tiny_beir_dataset(tmp_path):
     (folder / "queries.jsonl").write_text("\n".join(json.dumps({"_id": k, "text": v}, ensure_ascii=False)
                                                     for k, v in queries.items()))
     (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n")
-    result = CliRunner().invoke(main, ["eval", str(folder), "--json", "--modes", "keyword,hybrid"])
+    from search import milvus
+
+    client = milvus.connect(milvus_uri)
+    before = set(client.list_collections())
+    result = CliRunner().invoke(main, ["eval", str(folder), "--json", "--modes", "keyword,hybrid",
+                                       "--backend", backend, "--milvus-uri", milvus_uri])
     assert result.exit_code == 0, result.output
+    assert set(client.list_collections()) == before  # nothing left behind in Milvus
+    client.close()
     data = json.loads(result.output.strip().splitlines()[-1])
     assert data["queries"] == 3 and set(data["modes"]) == {"keyword", "hybrid"}
     for mode in ("keyword", "hybrid"):
