@@ -44,7 +44,8 @@ from . import bm25
 from .analysis import phrase_chars
 from .hits import Filters, Hit, Ranked
 from .keyword import is_plain_or, region_terms, scoring_terms
-from .milvus_query import NOTHING, all_of, expression, filter_expression, like, literal, query_vector, term_key
+from .milvus_query import (NOTHING, all_of, expression, filter_expression, like, literal, query_vector, source_key,
+                           term_key)
 from .query import ParsedQuery
 
 DEFAULT_ALIAS = "report_search"
@@ -304,7 +305,7 @@ def _row(passage: StoredPassage, doc: Document, sparse: dict[int, float], vector
         "issuer": normalise(doc.issuer) if doc.issuer else None,
         "doc_type": normalise(doc.doc_type) if doc.doc_type else None,
         "section": passage.section,
-        "source": _clip(doc.source, 2048),
+        "source": _clip(source_key(doc.source), 2048),
         "dense": vectors[0].astype(np.float32).tolist(),
         "packed": pack_vectors(vectors),
     }

@@ -38,6 +38,15 @@ def literal(value) -> str:
     return '"' + "".join(_ESCAPES.get(c, c) for c in text) + '"'
 
 
+# A source path as stored and filtered in Milvus: LIKE's own characters replaced by private-use ones,
+# so that a path prefix matches literally (Milvus Lite mishandles an escaped `\\_` in a longer expression).
+_SOURCE_KEY = str.maketrans({"_": "\ue05f", "%": "\ue025", "\\": "\ue05c"})
+
+
+def source_key(path: str) -> str:
+    return path.translate(_SOURCE_KEY)
+
+
 def like(chars: str) -> str:
     parts = [p for p in re.split(r"[%_\\]", chars) if p]  # LIKE's own characters never stand in a phrase's
     return " and ".join(f"chars like {literal('%' + p + '%')}" for p in parts) or None
@@ -94,7 +103,8 @@ def expression(q: wq.Query) -> str | None:
 def _term(q: wq.Term | wq.Prefix) -> str:
     field, text = q.fieldname, q.text
     if field == "source":
-        return f"source like {literal(text + '%')}" if isinstance(q, wq.Prefix) else f"source == {literal(text)}"
+        key = source_key(text)
+        return f"source like {literal(key + '%')}" if isinstance(q, wq.Prefix) else f"source == {literal(key)}"
     if isinstance(q, wq.Prefix):
         raise QueryError(f"prefix queries on {field} are not supported on the Milvus backend")
     if field == "region":
@@ -116,7 +126,7 @@ def filter_expression(filters: Filters | None) -> str | None:
         filters.region and f"array_contains(regions, {literal(normalise(filters.region.strip()).lower())})",
         filters.issuer and f"issuer == {literal(normalise(filters.issuer.strip()))}",
         filters.doc_type and f"doc_type == {literal(normalise(filters.doc_type.strip()))}",
-        filters.source and f"source like {literal(filters.source.strip() + '%')}",
+        filters.source and f"source like {literal(source_key(filters.source.strip()) + '%')}",
         filters.section and f"section == {literal(filters.section)}",
         None if filters.year_from is None else f"year >= {int(filters.year_from)}",
         None if filters.year_to is None else f"year <= {int(filters.year_to)}",

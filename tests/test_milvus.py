@@ -48,6 +48,8 @@ def test_filters_become_milvus_expressions():
     expr = milvus_query.filter_expression(Filters(region="浙江省", year_from=2020, issuer="市城管局", source="corpus/0"))
     assert 'array_contains(regions, "浙江省")' in expr and "year >= 2020" in expr
     assert 'issuer == "市城管局"' in expr and 'source like "corpus/0%"' in expr
+    # LIKE's own characters in a path are taken literally (stored and looked up in the same private form)
+    assert milvus_query.filter_expression(Filters(source="c/0_a")) == 'source like "c/0\ue05fa%"'
     assert milvus_query.filter_expression(Filters()) is None
     # a quote in a value stays inside its string
     assert milvus_query.filter_expression(Filters(issuer='a" or pid != "')) == 'issuer == "a\\" or pid != \\""'
