@@ -113,8 +113,7 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
         manifest["build_seconds"] = report.seconds
         directory.publish(manifest)
         for writer in writers:
-            if hasattr(writer, "drop_stale"):
-                writer.drop_stale(directory.build_ids())
+            writer.drop_stale(directory.build_ids())
     return report
 
 

@@ -1,7 +1,9 @@
-"""The retrievers behind the engine, one interface for each backend: the embedded indexes of a
-build folder (Whoosh + ranking arrays + FAISS, the default) or Milvus (search/milvus.py). The
-engine fuses, ranks wording first, collapses, counts facets and reads passages the same way
-over either; a backend only finds and scores passages."""
+"""The backends, one interface each way: the indexer writes a build through `writers()` and the
+engine searches it through a `Retrieval`. Backends: the embedded indexes of a build folder
+(Whoosh + ranking arrays + FAISS, the default) or Milvus (search/milvus.py, which keeps the
+embedded ones too: it reads their ranking arrays, and either backend then answers from the build).
+The engine fuses, ranks wording first, collapses, counts facets and reads passages the same way
+over either; a backend only stores, finds and scores passages."""
 from __future__ import annotations
 
 import threading
@@ -38,6 +40,9 @@ class Writer(Protocol):
     def write_vectors(self, build, build_id: str, store, vectors: Vectors, progress=None) -> dict:
         """After embedding (or without it, `vectors.passages` None)."""
 
+    def drop_stale(self, keep_builds: set[str]) -> None:
+        """After publishing: what belongs to builds the index directory no longer keeps."""
+
 
 class EmbeddedWriter:
     """The build folder's own indexes: Whoosh with its ranking arrays, then FAISS."""
@@ -63,6 +68,9 @@ class EmbeddedWriter:
             semantic.build(build.second_vectors, vectors.ids, vectors.second, ann_threshold=threshold)
         return {"vector_index": kind}
 
+    def drop_stale(self, keep_builds: set[str]) -> None:
+        pass  # the files live in the build folders, which the index directory removes itself
+
 
 class MilvusWriter:
     """A build's collections in Milvus (search/milvus.py), from the embedded writer's ranking arrays."""
@@ -82,14 +90,13 @@ class MilvusWriter:
                                        sentences=vectors.sentences, k1=self.k1, b=self.b, progress=progress)}
 
     def drop_stale(self, keep_builds: set[str]) -> None:
-        """After publishing: the collections of builds the index directory no longer keeps."""
         from . import milvus
 
         milvus.drop_stale(self.uri, self.alias, self.owner, keep_builds)
 
 
 def writers(backend: str, index_dir, ann_threshold: int | None = None, milvus_uri: str | None = None,
-            milvus_alias: str = "report_search") -> list:
+            milvus_alias: str | None = None) -> list:
     """The writers of a build for a backend, in the order they run."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not '{backend}'")
@@ -125,10 +132,15 @@ class Retrieval(Protocol):
 
     def phrase_ids(self, chars: str, filters: Filters | None = None, limit: int = 1000) -> list[str]: ...
 
-    def matching_ids(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = 100_000
-                     ) -> list[str]: ...
+    def matching_mask(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = None
+                      ) -> np.ndarray:
+        """Which passages the keyword query matches (the first `limit`), as a mask over `ids`."""
 
-    def filtered_ids(self, filters: Filters) -> list[str]: ...
+    def filtered_mask(self, filters: Filters) -> np.ndarray:
+        """Which passages pass the filters, as a mask over `ids`."""
+
+    def load_encoders(self) -> None:
+        """Open the query encoders now rather than on the first query."""
 
     def close(self) -> None: ...
 
@@ -136,15 +148,14 @@ class Retrieval(Protocol):
 class EmbeddedRetrieval:
     """The build folder's own indexes; the vector searchers load on first use."""
 
-    def __init__(self, build, keyword: KeywordSearcher, encoders: dict[str, Callable], has_vectors: bool,
-                 has_second: bool, sentence_weight: float):
+    def __init__(self, build, keyword: KeywordSearcher, encoders: dict[str, Callable], has_second: bool,
+                 sentence_weight: float):
         self.keyword_searcher = keyword
         self.ids = keyword.ranking.ids
         self.parse = keyword.parse
         self._paths = {"first": build.vectors, "second": build.second_vectors}
         self._encoders = encoders
         self._weights = {"first": sentence_weight, "second": 0.0}
-        self.has_vectors = has_vectors
         self.has_second = has_second
         self._searchers: dict = {}
         self._lock = threading.Lock()
@@ -159,6 +170,12 @@ class EmbeddedRetrieval:
                     self._searchers[which] = SemanticSearcher(self._paths[which], self._encoders[which](),
                                                               sentence_weight=self._weights[which])
         return self._searchers[which]
+
+    def load_encoders(self) -> None:
+        """Open the vector searchers and their query encoders now rather than on the first query."""
+        self.searcher("first")
+        if self.has_second:
+            self.searcher("second")
 
     def keyword(self, parsed: ParsedQuery, k: int, filters: Filters) -> Ranked:
         return self.keyword_searcher.search(parsed, k, filters)
@@ -183,12 +200,12 @@ class EmbeddedRetrieval:
     def phrase_ids(self, chars: str, filters: Filters | None = None, limit: int = 1000) -> list[str]:
         return self.keyword_searcher.phrase_ids(chars, filters, limit)
 
-    def matching_ids(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = 100_000
-                     ) -> list[str]:
-        return list(self.keyword_searcher.matching_ids(parsed, filters, limit))
+    def matching_mask(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = None
+                      ) -> np.ndarray:
+        return self.keyword_searcher.matching_mask(parsed, filters, limit)
 
-    def filtered_ids(self, filters: Filters) -> list[str]:
-        return list(self.keyword_searcher.filtered_ids(filters))
+    def filtered_mask(self, filters: Filters) -> np.ndarray:
+        return self.keyword_searcher.filtered_mask(filters)
 
     def close(self) -> None:
         self.keyword_searcher.close()

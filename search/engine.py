@@ -104,7 +104,8 @@ class Engine:
 
             self.keyword = None
             self.retrieval = MilvusRetrieval(
-                self.manifest["milvus"], self.store.passage_ids(), reader.parse, reader.expansion_terms,
+                self.manifest["milvus"], self.store.passage_ids(), lambda pids: self.facet_index.mask_of(pids),
+                reader.parse, reader.expansion_terms,
                 {"dense": self._query_encoder, "dense2": lambda: self._query_encoder("second_encoder_spec")},
                 uri=milvus_uri, sentence_weight=settings.sentence_weight)
         else:
@@ -113,20 +114,13 @@ class Engine:
             self.retrieval = EmbeddedRetrieval(
                 build, self.keyword, {"first": self._query_encoder,
                                       "second": lambda: self._query_encoder("second_encoder_spec")},
-                self.has_vectors, has_second and build.second_vectors.exists(), settings.sentence_weight)
+                has_second and build.second_vectors.exists(), settings.sentence_weight)
         self._build_root = build.root
         self._facets = None
         self._phrases = None
         self._lock = threading.Lock()
         if load_model and self.has_vectors:
-            self._load_encoders()
-
-    def _load_encoders(self) -> None:
-        if self.backend == "milvus":
             self.retrieval.load_encoders()
-        else:
-            _ = self.semantic
-            _ = self.second
 
     def _require_vectors(self) -> None:
         if not self.has_vectors:
@@ -210,10 +204,10 @@ class Engine:
     def _match_set(self, parsed: ParsedQuery, mode: str, ranked: list, filters: Filters) -> np.ndarray:
         """The passages a query matched, as a mask for counting: the ranked ones and, but in semantic
         mode, up to 10,000 keyword matches."""
-        ids = [f.passage_id for f in ranked]
+        mask = self.facet_index.mask_of(f.passage_id for f in ranked)
         if mode != "semantic":
-            ids += self.retrieval.matching_ids(parsed, filters, limit=10_000)
-        return self.facet_index.mask_of(ids)
+            mask |= self.retrieval.matching_mask(parsed, filters, limit=10_000)
+        return mask
 
     def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters) -> tuple[list, int]:
         s = self.settings
@@ -324,7 +318,7 @@ class Engine:
         elif filters.is_empty():
             mask = np.ones(len(self.retrieval.ids), dtype=bool)
         else:
-            mask = self.facet_index.mask_of(self.retrieval.filtered_ids(filters))
+            mask = self.retrieval.filtered_mask(filters)
         found = index.top(mask, k, exclude=query or "", order=order)
         result = {"query": query or "", "passages": int(mask.sum()),
                   "phrases": [{"text": p.text, "reports": p.reports, "passages": p.passages, "examples": p.examples}
@@ -440,7 +434,8 @@ class Engine:
         m = self.manifest
         return {"counts": self.store.counts(), "model": m.get("model"), "dimension": m.get("dimension"),
                 "second_model": (m.get("second_encoder_spec") or {}).get("model"),
-                "vector_index": m.get("vector_index"), "backend": self.backend, "sentence_vectors": m.get("sentence_vectors", 0),
+                "vector_index": m.get("vector_index"), "backend": self.backend,
+                "sentence_vectors": m.get("sentence_vectors", 0),
                 "built_at": m.get("built_at"), "build": m.get("build"),
                 "skipped_files": [f for f in self.store.files() if f["status"] == "skipped"]}
 

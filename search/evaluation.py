@@ -135,9 +135,8 @@ def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int 
             build_index([str(corpus)], target, build)
         result = _score_all(folder, folder.name, modes, target, limit, settings, options)
         if index_dir is None:  # a temporary build: nothing of it stays behind in Milvus either
-            for writer in writers(build.backend, target, milvus_uri=build.milvus_uri):
-                if hasattr(writer, "drop_stale"):
-                    writer.drop_stale(set())
+            for writer in writers(build.backend, target, milvus_uri=build.milvus_uri, milvus_alias=build.milvus_alias):
+                writer.drop_stale(set())
         return result
 
 

@@ -182,7 +182,7 @@ class KeywordSearcher:
                 for o in officials:
                     matched |= self._phrase_mask(phrase_chars(o))
             if key is not None:
-                matched = matched & self._filter_mask(key)
+                matched = matched & self.filtered_mask(key)
             parsed.scored[key] = (scores, matched)
         return parsed.scored[key]
 
@@ -195,7 +195,8 @@ class KeywordSearcher:
         mask[docs] = True
         return mask
 
-    def _filter_mask(self, filters: Filters) -> np.ndarray:
+    def filtered_mask(self, filters: Filters) -> np.ndarray:
+        """Which documents pass the filters (a mask over document numbers, cached)."""
         mask = self._filter_masks.get(filters)
         if mask is None:
             mask = self._mask(filter_query(filters))
@@ -233,13 +234,13 @@ class KeywordSearcher:
         """Passages whose text or headings hold these characters in a row (as a quoted phrase)."""
         mask = self._phrase_mask(chars)
         if filters is not None and not filters.is_empty():
-            mask &= self._filter_mask(filters)
+            mask &= self.filtered_mask(filters)
         ids = self.ranking.ids
         return [ids[d] for d in np.flatnonzero(mask)[:limit]]
 
     def filtered_ids(self, filters: Filters) -> set[str]:
         """Ids of every passage that passes the filters."""
-        return self._ids_of(self._filter_mask(filters))
+        return self._ids_of(self.filtered_mask(filters))
 
 
 def scoring_terms(q: wq.Query, boost: float = 1.0) -> list[tuple[str, str, float]]:

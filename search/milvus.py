@@ -48,7 +48,6 @@ from .milvus_query import (NOTHING, all_of, expression, filter_expression, like,
                            term_key)
 from .query import ParsedQuery
 
-DEFAULT_ALIAS = "report_search"
 BATCH = 500  # rows per insert
 MAX_TERMS = 4096  # Milvus's largest array; a longer passage matches by its first 4,096 distinct terms
 MAX_VARCHAR_BYTES = 65_535
@@ -71,6 +70,11 @@ class MilvusUnavailable(IndexUnavailable):
     """pymilvus missing, Milvus unreachable or a collection gone."""
 
 
+def _is_client_error(exc: Exception) -> bool:
+    """Whether an error is the Milvus client's own (pymilvus, or gRPC beneath it)."""
+    return type(exc).__module__.startswith(("pymilvus", "grpc"))
+
+
 def _milvus_errors(fn):
     """Errors of the Milvus client (unreachable, refused, timed out) as MilvusUnavailable naming the URI."""
 
@@ -81,9 +85,10 @@ def _milvus_errors(fn):
         except MilvusUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - only the client's own errors are converted
-            if not type(exc).__module__.startswith(("pymilvus", "grpc")):
+            if not _is_client_error(exc):
                 raise
-            where = getattr(args[0], "uri", None) if args and not isinstance(args[0], str) else args[0] if args else "?"
+            target = args[0] if args else None  # a URI, or a retrieval with its .uri
+            where = target if isinstance(target, str) else getattr(target, "uri", "?")
             raise MilvusUnavailable(f"Milvus at {where}: {getattr(exc, 'message', None) or exc}") from None
 
     return call
@@ -216,7 +221,7 @@ def _create(client, name: str, schema, vectors: Iterable[str], sparse: bool = Fa
         try:
             client.create_index(name, one)
         except Exception as exc:  # noqa: BLE001 - the client's error for an unsupported index
-            if not type(exc).__module__.startswith("pymilvus"):
+            if not _is_client_error(exc):
                 raise
     client.load_collection(name)
 
@@ -242,51 +247,52 @@ def write(uri: str, alias: str, owner: str, build_id: str, passages: Iterable[tu
     in the same order; sentence vectors with each one's passage row), move the alias to them and
     return what the manifest records."""
     started = time.perf_counter()
-    client = connect(uri)
     name, sentence_name = collection_names(alias, owner, build_id)
     rows = sparse_rows(postings, k1, b)
+    ids = postings.ids
+    if sentences is None or not len(sentences[0]):
+        sentences, sentence_name = None, None
     dimension = vectors.shape[1] if vectors is not None else 2  # a keyword-only build: a placeholder
-    for existing in (name, sentence_name):
-        if client.has_collection(existing):
-            client.drop_collection(existing)
-    _create(client, name, _schema(client, dimension, None if second is None else second.shape[1]),
-            ["dense"] + (["dense2"] if second is not None else []), sparse=True, scalars=SCALAR_INDEXES)
-    batch, done, ids = [], 0, postings.ids
-    starts = None
-    if sentences is not None and len(sentences[0]):
-        starts = np.searchsorted(sentences[1], np.arange(len(ids) + 1))  # each passage's sentence rows
-    for (passage, doc), sparse in zip(passages, rows):
-        i = len(batch) + done
-        if ids[i] != passage.passage_id:
-            raise ValueError(f"passage order differs from the ranking arrays at {i}: re-run `report-search index`")
-        own = vectors[i:i + 1] if vectors is not None else np.zeros((1, 2), np.float32)
-        if starts is not None:
-            own = np.vstack([own, sentences[0][starts[i]:starts[i + 1]]])
-        batch.append(_row(passage, doc, sparse, own, None if second is None else second[i]))
-        if len(batch) == BATCH:
+    client = connect(uri)
+    try:
+        for existing in collection_names(alias, owner, build_id):  # an interrupted run's
+            if client.has_collection(existing):
+                client.drop_collection(existing)
+        _create(client, name, _schema(client, dimension, None if second is None else second.shape[1]),
+                ["dense"] + (["dense2"] if second is not None else []), sparse=True, scalars=SCALAR_INDEXES)
+        starts = None if sentences is None else np.searchsorted(sentences[1], np.arange(len(ids) + 1))
+        batch, done = [], 0
+        for (passage, doc), sparse in zip(passages, rows):
+            i = len(batch) + done
+            if ids[i] != passage.passage_id:
+                raise ValueError(f"passage order differs from the ranking arrays at {i}: re-run `report-search index`")
+            own = vectors[i:i + 1] if vectors is not None else np.zeros((1, 2), np.float32)
+            if starts is not None:  # then its sentences' rows
+                own = np.vstack([own, sentences[0][starts[i]:starts[i + 1]]])
+            batch.append(_row(passage, doc, sparse, own, None if second is None else second[i]))
+            if len(batch) == BATCH:
+                client.insert(name, batch)
+                done += len(batch)
+                batch = []
+                if progress:
+                    progress(done, len(ids))
+        if batch:
             client.insert(name, batch)
             done += len(batch)
-            batch = []
-            if progress:
-                progress(done, len(ids))
-    if batch:
-        client.insert(name, batch)
-        done += len(batch)
-    if sentences is not None and len(sentences[0]):
-        matrix, owners = sentences
-        _create(client, sentence_name, _sentence_schema(client, matrix.shape[1]), ["dense"], scalars=["owner"])
-        for start in range(0, len(matrix), BATCH * 4):
-            client.insert(sentence_name, [{"sid": start + j, "owner": ids[owners[start + j]], "dense": v.tolist()}
-                                          for j, v in enumerate(matrix[start:start + BATCH * 4])])
-    else:
-        sentence_name = None
-    for collection in (name, sentence_name):  # sealed and persisted before any client is pointed at it
-        if collection:
-            client.flush(collection)
-    for target, source in ((alias + "_s", sentence_name), (alias, name)):
-        if source is not None:
-            _move_alias(client, target, source)
-    client.close()
+        if sentences is not None:
+            matrix, owners = sentences
+            _create(client, sentence_name, _sentence_schema(client, matrix.shape[1]), ["dense"], scalars=["owner"])
+            for start in range(0, len(matrix), BATCH * 4):
+                client.insert(sentence_name, [{"sid": start + j, "owner": ids[owners[start + j]], "dense": v.tolist()}
+                                              for j, v in enumerate(matrix[start:start + BATCH * 4])])
+        for collection in (name, sentence_name):  # sealed and persisted before any client is pointed at it
+            if collection:
+                client.flush(collection)
+        for target, source in ((alias + "_s", sentence_name), (alias, name)):
+            if source is not None:
+                _move_alias(client, target, source)
+    finally:
+        client.close()
     return {"uri": uri, "alias": alias, "collection": name, "sentences": sentence_name, "passages": done,
             "bm25_k1": k1, "bm25_b": b, "second": second is not None,
             "seconds": round(time.perf_counter() - started, 2)}
@@ -324,13 +330,15 @@ def _move_alias(client, alias: str, collection: str) -> None:
 @_milvus_errors
 def drop_stale(uri: str, alias: str, owner: str, keep_builds: set[str]) -> list[str]:
     """Drop the collections this index directory wrote for builds it no longer keeps."""
-    client = connect(uri)
     keep = {n for b in keep_builds for n in collection_names(alias, owner, b)}
     prefix = f"{alias}_{owner}_"
-    dropped = [name for name in client.list_collections() if name.startswith(prefix) and name not in keep]
-    for name in dropped:
-        client.drop_collection(name)
-    client.close()
+    client = connect(uri)
+    try:
+        dropped = [name for name in client.list_collections() if name.startswith(prefix) and name not in keep]
+        for name in dropped:
+            client.drop_collection(name)
+    finally:
+        client.close()
     return dropped
 
 
@@ -345,8 +353,8 @@ class MilvusRetrieval:
     """The retriever interface (search/backend.py) over a build's Milvus collections."""
 
     @_milvus_errors
-    def __init__(self, config: dict, ids: list[str], parse: Callable[[str], ParsedQuery], expansion_terms,
-                 encoders: dict, uri: str | None = None, sentence_weight: float = 0.5):
+    def __init__(self, config: dict, ids: list[str], mask_of: Callable, parse: Callable[[str], ParsedQuery],
+                 expansion_terms, encoders: dict, uri: str | None = None, sentence_weight: float = 0.5):
         self.uri = uri or config["uri"]
         self.client = connect(self.uri)
         self.name, self.sentence_name = config["collection"], config.get("sentences")
@@ -356,6 +364,7 @@ class MilvusRetrieval:
             if name:
                 self.client.load_collection(name)  # a no-op where it is loaded already
         self.ids = ids
+        self.mask_of = mask_of  # passage ids -> a mask over `ids` (the engine's facet index: one position map)
         self.parse = parse
         self.expansion_terms = expansion_terms  # ParsedQuery -> the thesaurus's (field, term, boost) triples
         self.encoders = encoders  # "dense" / "dense2" -> a query encoder, or a callable making one
@@ -450,7 +459,8 @@ class MilvusRetrieval:
     def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False) -> Ranked:
         field = "dense2" if second else "dense"
         vector = self.embed_query(normalise(parsed.free_text), field)
-        expr = all_of([expression(parsed.keyword) if parsed.strict else None, filter_expression(filters)])
+        # Phrases, operators and fields are constraints: rank only what the keyword query matches.
+        expr = all_of([self.match_expression(parsed) if parsed.strict else None, filter_expression(filters)])
         return self.search_vector(vector, k, expr, field)
 
     @_milvus_errors
@@ -497,10 +507,10 @@ class MilvusRetrieval:
         return self._ids(all_of([like(chars) or NOTHING, filter_expression(filters)]), limit)
 
     @_milvus_errors
-    def matching_ids(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = 100_000
-                     ) -> list[str]:
-        return [h.passage_id for h in self._matches(parsed, filters)[:limit]]
+    def matching_mask(self, parsed: ParsedQuery, filters: Filters | None = None, limit: int | None = None
+                      ) -> np.ndarray:
+        return self.mask_of(h.passage_id for h in self._matches(parsed, filters)[:limit])
 
     @_milvus_errors
-    def filtered_ids(self, filters: Filters) -> list[str]:
-        return self._ids(filter_expression(filters), None)
+    def filtered_mask(self, filters: Filters) -> np.ndarray:
+        return self.mask_of(self._ids(filter_expression(filters), None))
