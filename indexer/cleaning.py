@@ -23,6 +23,9 @@ _GARBLE_NEIGHBOUR = re.compile(r"(?<=\ufffd[\u3400-\u9fff])[?？]|[?？](?=\ufff
 _HTML_TAG = re.compile(r"</?(?:p|br|div|span|font|strong|b|i|em|u|a|td|tr|th|li|ul|ol|table|tbody|h[1-6]|hr|nbsp)"
                        r"(?:\s[^<>]{0,80})?/?>", re.I)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\ufeff\x00-\x08\x0b-\x1f\x7f]")
+# Runs of spaces of any kind (no-break, en, ideographic, tabs): scraped notices pad signature blocks
+# with hundreds of them, which left passages that looked empty.
+_SPACE_RUN = re.compile(r"\s+")
 _BULLET_DEBRIS = re.compile(r"^[?？]{2,}\s*")
 _LOST_BOOK_TITLE = re.compile(r"^[?？](?=[^?？《]+》)")
 _FILE_SUFFIX = re.compile(r"\s*\.(?:docx?|pdf|txt|pptx?|wps)\s*$", re.I)
@@ -84,7 +87,7 @@ def clean(text: str) -> CleanText:
 
 
 def _clean_line(line: str, result: CleanText) -> str:
-    line = _INVISIBLE.sub("", line).replace("\u3000", " ").strip()
+    line = _SPACE_RUN.sub(" ", _INVISIBLE.sub("", line)).strip()
     line, n = _HTML_TAG.subn("", line)
     result.note("html tags", n)
     line, n = _PINYIN.subn("", line)

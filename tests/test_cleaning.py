@@ -112,3 +112,15 @@ def test_a_long_line_ending_in_a_file_name_is_text_not_a_title():
     text = "关于开展扫码行动的通告 为全力做好疫情防控工作,决定开展扫码行动。" * 5 + " 相关链接:通告(附件).doc"
     cleaned = clean(text)
     assert cleaned.title is None and len(cleaned.lines) == 1
+
+
+def test_runs_of_spaces_of_any_kind_become_one_space():
+    # A scraped notice (ncp-dev) pads its signature with no-break and en spaces: that tail was
+    # once a passage of 331 characters that showed as blank.
+    body = "五、本公告自2020年1月1日起施行，截止日期视疫情情况另行公告。" * 8
+    text = body + " \xa0" * 80 + "财政部\u2002税务总局" + " \xa0" * 80 + "2020年2月6日\n一、\u3000\u3000总体\t\t情况"
+    lines = clean(text).lines
+    assert lines[0].endswith("另行公告。 财政部 税务总局 2020年2月6日")
+    assert lines[1] == "一、 总体 情况"
+    chunks = passages(split_reports(lines)[0])
+    assert all(p.text.strip() for p in chunks) and not any("  " in p.text for p in chunks)
