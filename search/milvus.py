@@ -240,8 +240,8 @@ def unpack_vectors(text: str, dimension: int) -> np.ndarray:
 
 @_milvus_errors
 def write(uri: str, alias: str, owner: str, build_id: str, passages: Iterable[tuple[StoredPassage, Document]],
-          postings: bm25.Postings, vectors: np.ndarray | None, second: np.ndarray | None = None,
-          sentences: tuple[np.ndarray, np.ndarray] | None = None, k1: float = 0.9, b: float = 0.75,
+          postings: bm25.Postings, vectors: np.ndarray | None, *, second: np.ndarray | None,
+          sentences: tuple[np.ndarray, np.ndarray] | None, k1: float, b: float,
           progress: Callable[[int, int], None] | None = None) -> dict:
     """Write a build's collections (passages in the ranking arrays' order, with their vectors' rows
     in the same order; sentence vectors with each one's passage row), move the alias to them and

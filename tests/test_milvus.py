@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from report_search.cli import main
 from search import milvus, milvus_query
+from search.engine import SearchSettings
 from search.hits import Filters
 from search.keyword import QueryReader, ranking_arrays, scoring_terms
 
@@ -21,11 +22,12 @@ def test_sparse_rows_score_every_passage_as_the_ranking_arrays_do(corpus_index):
 
     build = IndexDir(corpus_index).active_build()
     postings = ranking_arrays(build.keyword)
-    rows = milvus.sparse_rows(postings, k1=0.9, b=0.75)
+    k1, b = SearchSettings.bm25_k1, SearchSettings.bm25_b
+    rows = milvus.sparse_rows(postings, k1=k1, b=b)
     reader = QueryReader()
     for text in ["城市管理 工作总结", "垃圾分类", '"门前三包" 整治', "巾帼建功"]:
         terms = scoring_terms(reader.parse(text).keyword)
-        want = postings.score(terms, 0.9, 0.75)[0]
+        want = postings.score(terms, k1, b)[0]
         query = milvus_query.query_vector(terms)
         got = np.array([sum(w * row.get(key, 0.0) for key, w in query.items()) for row in rows])
         assert want.max() > 0
