@@ -1,6 +1,6 @@
 """Tune ranking settings on several dev sets at once: nDCG@10 per set and the mean.
 
-Usage: python bench/tune.py SET=INDEX_DIR:DATASET ... [--mode hybrid] [--limit N]
+Usage: python bench/tune.py SET=INDEX_DIR:DATASET ... [--mode hybrid] [--limit N] [--backend embedded]
            [--grid 'semantic_weight=0.5,0.7,1.0;wording_weight=0,0.5,1']
 
 Each SET names an index (its corpus already indexed) and a dataset (a BEIR folder or a
@@ -45,13 +45,13 @@ def per_query_ndcg(engine: Engine, queries: list[dict], judge, mode: str) -> lis
     return out
 
 
-def load_sets(specs: list[str], limit: int | None = None) -> list[tuple]:
-    """(name, engine, queries, judge) for each NAME=INDEX_DIR:DATASET."""
+def load_sets(specs: list[str], limit: int | None = None, backend: str | None = None) -> list[tuple]:
+    """(name, engine, queries, judge) for each NAME=INDEX_DIR:DATASET; `backend` as Engine takes it."""
     sets = []
     for spec in specs:
         name, _, rest = spec.partition("=")
         index_dir, _, dataset = rest.partition(":")
-        engine = Engine(index_dir)
+        engine = Engine(index_dir, backend=backend)
         sets.append((name, engine, *evaluation.judged_queries(Path(dataset), engine, limit)))
     return sets
 
@@ -72,8 +72,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--grid", default="")
     ap.add_argument("--kinds", action="store_true", help="also nDCG@10 per query kind (seeds-style sets)")
+    ap.add_argument("--backend", default=None, help="embedded or milvus (default: what each index was built for)")
     args = ap.parse_args()
-    sets = load_sets(args.sets, args.limit)
+    sets = load_sets(args.sets, args.limit, args.backend)
     rows = []
     for overrides in parse_grid(args.grid):
         figures = {}
