@@ -213,6 +213,9 @@ class Engine:
         return mask
 
     def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters) -> tuple[list, int]:
+        """Fused results, best first. The order of the first results does not depend on `want`:
+        they are fused from each list's first `candidates` (the setting tuned), and a longer
+        request only adds deeper ranks after them."""
         s = self.settings
         depth = max(s.candidates, want * 2 if s.collapse else want)
         lists: dict[str, list[Hit]] = {}
@@ -223,23 +226,28 @@ class Engine:
         if mode in ("semantic", "hybrid") and parsed.free_text:
             sem = self._semantic_search(parsed, depth, filters)
             lists["semantic"], totals["semantic"] = sem.hits, sem.total
-        if mode == "keyword" or "semantic" not in lists:
-            fused = [fusion.Fused(h.passage_id, h.score, {"keyword": (i, h.score)})
-                     for i, h in enumerate(lists.get("keyword", []), 1)]
-        elif mode == "semantic":
-            fused = [fusion.Fused(h.passage_id, h.score, {"semantic": (i, h.score)})
-                     for i, h in enumerate(lists["semantic"], 1)]
-        else:
-            weights = {"keyword": s.keyword_weight, "semantic": s.semantic_weight}
-            fused = (fusion.interpolate(lists, weights) if s.fusion == "interpolate"
-                     else fusion.rrf(lists, weights, s.rrf_k))
+        fused = self._fuse({name: hits[:s.candidates] for name, hits in lists.items()}, mode)
         if mode != "semantic" and parsed.free_text and s.wording_weight > 0:
-            fused = self._wording_first(parsed, fused, depth, filters)
+            fused = self._wording_first(parsed, fused, s.candidates, filters)
+        if any(len(hits) > s.candidates for hits in lists.values()):
+            fused = fusion.ranked_after(fused, self._fuse(lists, mode))
         if s.collapse:
             fused = near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
                                         s.collapse_threshold)
         total = totals.get("keyword", 0) if mode == "keyword" else len(fused)
         return fused, total
+
+    def _fuse(self, lists: dict[str, list[Hit]], mode: str) -> list:
+        s = self.settings
+        if mode == "keyword" or "semantic" not in lists:
+            return [fusion.Fused(h.passage_id, h.score, {"keyword": (i, h.score)})
+                    for i, h in enumerate(lists.get("keyword", []), 1)]
+        if mode == "semantic":
+            return [fusion.Fused(h.passage_id, h.score, {"semantic": (i, h.score)})
+                    for i, h in enumerate(lists["semantic"], 1)]
+        weights = {"keyword": s.keyword_weight, "semantic": s.semantic_weight}
+        return (fusion.interpolate(lists, weights) if s.fusion == "interpolate"
+                else fusion.rrf(lists, weights, s.rrf_k))
 
     def _wording_first(self, parsed: ParsedQuery, fused: list, depth: int, filters: Filters) -> list:
         """Passages holding the query's own wording move up; those holding it in a row join the
@@ -265,8 +273,12 @@ class Engine:
         if self.settings.second_weight <= 0 or not self.retrieval.has_second:
             return first
         other = self.retrieval.semantic(parsed, depth, filters, second=True)
-        both = fusion.interpolate({"first": first.hits, "second": other.hits},
-                                  {"first": 1.0, "second": self.settings.second_weight})
+        lists = {"first": first.hits, "second": other.hits}
+        weights = {"first": 1.0, "second": self.settings.second_weight}
+        n = self.settings.candidates
+        both = fusion.interpolate({name: hits[:n] for name, hits in lists.items()}, weights)
+        if depth > n:
+            both = fusion.ranked_after(both, fusion.interpolate(lists, weights))
         return Ranked([Hit(f.passage_id, f.score) for f in both[:depth]], max(first.total, other.total))
 
     def _norm_texts(self, ids: list[str]) -> dict[str, str]:

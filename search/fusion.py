@@ -1,7 +1,7 @@
 """Fusion of ranked lists: pure functions over hand-checkable inputs."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .hits import Hit
 
@@ -51,6 +51,19 @@ def interpolate(lists: dict[str, list[Hit]], weights: dict[str, float] | None = 
             scores[hit.passage_id] = scores.get(hit.passage_id, 0.0) + w * norm[hit.passage_id]
             sources.setdefault(hit.passage_id, {})[name] = (rank, hit.score)
     return _ordered(scores, sources)
+
+
+def ranked_after(head: list[Fused], ranked: list[Fused]) -> list[Fused]:
+    """`head`, then the passages of `ranked` it lacks, in their order, their scores scaled to stay
+    at or below the head's last. How a longer page keeps a shorter page's order: the head is fused
+    from each list's first candidates whatever the page size, deeper ranks only come after it."""
+    known = {f.passage_id for f in head}
+    rest = [f for f in ranked if f.passage_id not in known]
+    if not head or not rest:
+        return head + rest
+    floor, top = head[-1].score, max(f.score for f in rest)
+    scale = floor / top if top > floor and top > 0 else 1.0
+    return head + [replace(f, score=f.score * scale) for f in rest]
 
 
 def _ordered(scores: dict[str, float], sources: dict[str, dict[str, tuple[int, float]]]) -> list[Fused]:

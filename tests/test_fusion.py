@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from search.collapse import collapse
-from search.fusion import Fused, interpolate, normalised_scores, rrf
+from search.fusion import Fused, interpolate, normalised_scores, ranked_after, rrf
 from search.hits import Hit
 
 
@@ -35,3 +35,13 @@ def test_collapse_folds_identical_and_near_identical_texts():
     out = collapse(ranked, texts)
     assert [f.passage_id for f in out] == ["a", "c"]
     assert out[0].duplicates == ("b",)
+
+
+def test_deeper_ranks_come_after_the_head_with_scores_below_it():
+    head = [Fused("a", 2.0), Fused("b", 0.5)]
+    deeper = [Fused("c", 1.5), Fused("a", 1.0), Fused("d", 0.75)]  # fused over longer lists
+    out = ranked_after(head, deeper)
+    assert [f.passage_id for f in out] == ["a", "b", "c", "d"]
+    assert [f.score for f in out] == [2.0, 0.5, 0.5, 0.25]  # scaled by 0.5 / 1.5: the order holds
+    assert ranked_after(head, [Fused("e", 0.1)])[-1].score == 0.1  # already below: unchanged
+    assert ranked_after([], deeper) == deeper and ranked_after(head, []) == head

@@ -76,6 +76,20 @@ def test_similar_passages_prefer_other_reports(engine):
         engine.similar("no-such-passage")
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_longer_page_keeps_the_order_of_a_shorter_one(engine, mode):
+    """Asking for 100 results (as the eval does) or 40 pages of 10 gives the first 10 in the order
+    a page of 10 has: fusion and wording see each list's first `candidates` whatever the size."""
+    for query in ["垃圾分类", "给困难职工送温暖", "城市管理 执法 宣传", "思路决定出路"]:
+        ten = [r["passage_id"] for r in engine.search(query, mode=mode, k=10)["results"]]
+        hundred = [r["passage_id"] for r in engine.search(query, mode=mode, k=100)["results"]]
+        assert hundred[:10] == ten
+        page = [r["passage_id"] for r in engine.search(query, mode=mode, k=10, offset=60)["results"]]
+        assert page == hundred[60:70]
+        scores = [r["score"] for r in engine.search(query, mode=mode, k=100)["results"]]
+        assert scores == sorted(scores, reverse=True)
+
+
 def test_mode_k_and_offset_are_checked(engine):
     for bad in [dict(mode="fuzzy"), dict(k=0), dict(k=1000), dict(offset=-1)]:
         with pytest.raises(SearchError):
