@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indexer import metadata  # noqa: E402
+from indexer.store import doc_id_of  # noqa: E402
 from indexer.text import normalise  # noqa: E402
 from search import fusion  # noqa: E402
 from search import engine as engine_module  # noqa: E402
@@ -58,17 +59,13 @@ class Cached:
         return getattr(self.inner, name)
 
 
-def report_of(passage_id: str) -> str:
-    return passage_id.rsplit("-", 1)[0]
-
-
 def with_document_bonus(fused: list, lam: float, top: int) -> list:
     by_report: dict[str, list[float]] = {}
     for f in fused:
-        by_report.setdefault(report_of(f.passage_id), []).append(f.score)
+        by_report.setdefault(doc_id_of(f.passage_id), []).append(f.score)
     out = []
     for f in fused:
-        others = sorted(by_report[report_of(f.passage_id)], reverse=True)
+        others = sorted(by_report[doc_id_of(f.passage_id)], reverse=True)
         others.remove(f.score)
         out.append(fusion.Fused(f.passage_id, f.score + lam * sum(others[:top]), f.sources))
     return sorted(out, key=lambda f: (-f.score, f.passage_id))
@@ -120,8 +117,8 @@ def show(label: str, per: dict[str, list[float]]) -> None:
 
 def query_features(engine: Engine, text: str) -> dict[str, float]:
     parsed = engine.retrieval.parse(text)
-    kw = [h for h in engine.retrieval.keyword(parsed, 100, Filters()).hits]
-    sem = [h for h in engine.retrieval.semantic(parsed, 100, Filters()).hits]
+    kw = engine.retrieval.keyword(parsed, 100, Filters()).hits
+    sem = engine.retrieval.semantic(parsed, 100, Filters()).hits
     top_kw, top_sem = [h.passage_id for h in kw[:10]], [h.passage_id for h in sem[:10]]
 
     def gap(hits):
@@ -195,7 +192,7 @@ def region_figures(sets, variant: Variant, beta: float) -> dict[str, list[float]
                     return fused
                 out_ = []
                 for f in fused:
-                    region, prov = place.get(report_of(f.passage_id), (None, None))
+                    region, prov = place.get(doc_id_of(f.passage_id), (None, None))
                     bonus = beta if region == city else beta / 2 if prov and prov == province else 0.0
                     out_.append(fusion.Fused(f.passage_id, f.score + bonus, f.sources))
                 return sorted(out_, key=lambda f: (-f.score, f.passage_id))

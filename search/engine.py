@@ -277,7 +277,7 @@ class Engine:
         weights = {"first": 1.0, "second": self.settings.second_weight}
         n = self.settings.candidates
         both = fusion.interpolate({name: hits[:n] for name, hits in lists.items()}, weights)
-        if depth > n:
+        if any(len(hits) > n for hits in lists.values()):
             both = fusion.ranked_after(both, fusion.interpolate(lists, weights))
         return Ranked([Hit(f.passage_id, f.score) for f in both[:depth]], max(first.total, other.total))
 
