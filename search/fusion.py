@@ -54,16 +54,20 @@ def interpolate(lists: dict[str, list[Hit]], weights: dict[str, float] | None = 
 
 
 def ranked_after(head: list[Fused], ranked: list[Fused]) -> list[Fused]:
-    """`head`, then the passages of `ranked` it lacks, in their order, their scores scaled to stay
+    """`head`, then the passages of `ranked` it lacks, in their order, their scores brought to stay
     at or below the head's last. How a longer page keeps a shorter page's order: the head is fused
-    from each list's first candidates whatever the page size, deeper ranks only come after it."""
+    from each list's first candidates whatever the page size, deeper ranks only come after it.
+    Scores are scaled when all are positive (their ratios kept), else shifted."""
     known = {f.passage_id for f in head}
     rest = [f for f in ranked if f.passage_id not in known]
     if not head or not rest:
         return head + rest
     floor, top = head[-1].score, max(f.score for f in rest)
-    scale = floor / top if top > floor and top > 0 else 1.0
-    return head + [replace(f, score=f.score * scale) for f in rest]
+    if top <= floor:
+        return head + rest
+    if floor > 0 and min(f.score for f in rest) >= 0:
+        return head + [replace(f, score=f.score * floor / top) for f in rest]
+    return head + [replace(f, score=f.score - (top - floor)) for f in rest]
 
 
 def _ordered(scores: dict[str, float], sources: dict[str, dict[str, tuple[int, float]]]) -> list[Fused]:

@@ -45,3 +45,6 @@ def test_deeper_ranks_come_after_the_head_with_scores_below_it():
     assert [f.score for f in out] == [2.0, 0.5, 0.5, 0.25]  # scaled by 0.5 / 1.5: the order holds
     assert ranked_after(head, [Fused("e", 0.1)])[-1].score == 0.1  # already below: unchanged
     assert ranked_after([], deeper) == deeper and ranked_after(head, []) == head
+    # A head ending below zero (scores that are not min-max sums): shifted, never reversed.
+    out = ranked_after([Fused("a", 1.0), Fused("b", -0.5)], [Fused("c", 0.5), Fused("d", -1.0)])
+    assert [f.score for f in out] == [1.0, -0.5, -0.5, -2.0]
