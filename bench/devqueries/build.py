@@ -2,9 +2,10 @@
 
     python bench/devqueries/build.py [--gov PATH_TO_gov_reports.jsonl]
 
-Reads seeds_more_spec.py (units "NNN:L" over corpus/*.txt) and gov_spec.py (units
-"gov:<id>:L" over the gov reports JSONL) and writes seeds-more.jsonl and gov.jsonl next
-to this file, one line per query in the format of
+Reads seeds_more_spec.py and seeds_extra_spec.py (units "NNN:L" over corpus/*.txt) and
+gov_spec.py and gov_more_spec.py (units "gov:<id>:L" over the gov reports JSONL) and writes
+seeds-more.jsonl, seeds-extra.jsonl, gov.jsonl and gov-more.jsonl next to this file, one
+line per query in the format of
 /work/shared/eval/seeds-dev-queries.jsonl:
     {"_id", "text", "kind", "relevant": [{"unit", "windows"}]}
 Exits with an error if a unit points outside its file, at an empty line, or at a line
@@ -125,8 +126,11 @@ def main():
         sys.exit(f'no corpus files in {CORPUS}')
     build(HERE / 'seeds_more_spec.py', HERE / 'seeds-more.jsonl',
           lambda u: seed_line(files, u))
+    build(HERE / 'seeds_extra_spec.py', HERE / 'seeds-extra.jsonl',
+          lambda u: seed_line(files, u))
     docs = load_gov_lines(args.gov)
     build(HERE / 'gov_spec.py', HERE / 'gov.jsonl', lambda u: gov_line(docs, u))
+    build(HERE / 'gov_more_spec.py', HERE / 'gov-more.jsonl', lambda u: gov_line(docs, u))
 
 
 if __name__ == '__main__':
