@@ -188,7 +188,7 @@ class EmbeddedRetrieval:
 
     def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False) -> Ranked:
         searcher = self.searcher("second" if second else "first")
-        return searcher.search(normalise(parsed.free_text), k, self._allowed(parsed, filters))
+        return searcher.search(normalise(parsed.semantic_text), k, self._allowed(parsed, filters))
 
     def similar(self, passage_id: str, k: int, filters: Filters) -> Ranked | None:
         searcher = self.searcher()

@@ -458,7 +458,7 @@ class MilvusRetrieval:
     @_milvus_errors
     def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False) -> Ranked:
         field = "dense2" if second else "dense"
-        vector = self.embed_query(normalise(parsed.free_text), field)
+        vector = self.embed_query(normalise(parsed.semantic_text), field)
         # Phrases, operators and fields are constraints: rank only what the keyword query matches.
         expr = all_of([self.match_expression(parsed) if parsed.strict else None, filter_expression(filters)])
         return self.search_vector(vector, k, expr, field)

@@ -31,13 +31,20 @@ class QueryError(ValueError):
 class ParsedQuery:
     text: str  # as typed
     keyword: wq.Query  # for the Whoosh index
-    free_text: str  # the words and phrases, without syntax: what the semantic side embeds
+    free_text: str  # the words and phrases, without syntax
     phrases: list[str] = field(default_factory=list)  # normalised phrase characters
     words: list[str] = field(default_factory=list)  # positive word terms, for highlighting
     strict: bool = False  # phrases, operators or fields: the keyword match is a constraint
     expansions: list = field(default_factory=list)  # (colloquial term, official terms) the thesaurus added
     notes: list[str] = field(default_factory=list)  # what the user should know: words searched differently, nothing to search
     scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, once computed (keyword.py)
+
+    @property
+    def semantic_text(self) -> str:
+        """What the semantic side embeds: the free text, then the official terms the thesaurus added,
+        in brackets (`小区乱停车（违停、机动车违停）`), so that the vector also means what reports say."""
+        officials = [o for _, found in self.expansions for o in found]
+        return f"{self.free_text}（{'、'.join(officials)}）" if officials else self.free_text
 
 
 class ExactPhrase(wq.Phrase):

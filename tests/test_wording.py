@@ -122,6 +122,26 @@ def test_packaged_thesaurus_expands_colloquial_queries(small_index):
     engine.close()
 
 
+def test_thesaurus_expansion_reaches_the_semantic_side(small_index, tmp_path):
+    """The semantic side embeds the query with the official terms added: a made-up code name that
+    means nothing to the model finds the passage of the terms a user's thesaurus maps it to."""
+    from search.engine import Engine, SearchSettings
+
+    mine = tmp_path / "mine.txt"
+    mine.write_text("蓝天行动, 清风行动 => 文明养犬, 犬只登记\n", encoding="utf-8")
+    assert thesaurus.load(str(mine)).expansions("清风行动") == [("清风行动", ("文明养犬", "犬只登记"))]
+    for weight, first in ((0.3, {"dogs"}), (0.0, set())):
+        engine = Engine(small_index, SearchSettings(thesaurus_file=str(mine), expansion_weight=weight))
+        for query in ("蓝天行动", "清风行动"):
+            ids, result = _first(engine, query, "semantic", explain=True)
+            assert {ids[0]} & {"dogs"} == first, (weight, query, ids)
+        engine.close()
+    reader = Engine(small_index, SearchSettings(thesaurus_file=str(mine)))
+    assert reader.retrieval.parse("清风行动").semantic_text == "清风行动（文明养犬、犬只登记）"
+    assert reader.retrieval.parse("规范停车").semantic_text == "规范停车"
+    reader.close()
+
+
 def test_user_thesaurus_through_the_cli(small_index, tmp_path):
     mine = tmp_path / "mine.txt"
     mine.write_text("狗证 => 犬只登记\n", encoding="utf-8")
