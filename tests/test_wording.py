@@ -143,13 +143,13 @@ def test_thesaurus_expansion_reaches_the_semantic_side(small_index, tmp_path):
 
 
 def test_user_thesaurus_through_the_cli(small_index, tmp_path):
-    mine = tmp_path / "mine.txt"
-    mine.write_text("狗证 => 犬只登记\n", encoding="utf-8")
-    run = CliRunner().invoke(main, ["search", "办狗证", "--mode", "keyword", "--index-dir", str(small_index),
+    mine = tmp_path / "mine.txt"  # a term the packaged thesaurus does not have
+    mine.write_text("犬牌 => 犬只登记\n", encoding="utf-8")
+    run = CliRunner().invoke(main, ["search", "领犬牌", "--mode", "keyword", "--index-dir", str(small_index),
                                     "--thesaurus", str(mine), "--explain", "--json"])
     assert run.exit_code == 0, run.output
     data = json.loads(run.output)
-    assert data["expansions"] == [{"term": "狗证", "added": ["犬只登记"]}]
+    assert data["expansions"] == [{"term": "犬牌", "added": ["犬只登记"]}]
     assert "犬只登记" in data["results"][0]["text"]
     bad = tmp_path / "bad.txt"
     bad.write_text("狗证 犬只登记\n", encoding="utf-8")
