@@ -126,8 +126,7 @@ class QueryReader:
 
     def expansion_terms(self, parsed: ParsedQuery) -> list[tuple[str, str, float]]:
         """The (field, term, boost) triples of the official terms the thesaurus added."""
-        officials = [o for _, found in parsed.expansions for o in found]
-        return [t for o in officials for t in scoring_terms(self.parser.parse(o), self.expansion_weight)]
+        return [t for o in parsed.officials for t in scoring_terms(self.parser.parse(o), self.expansion_weight)]
 
 
 class KeywordSearcher:
@@ -172,7 +171,7 @@ class KeywordSearcher:
         key = None if filters is None or filters.is_empty() else filters
         if key not in parsed.scored:
             terms = scoring_terms(parsed.keyword)
-            officials = [o for _, found in parsed.expansions for o in found]
+            officials = parsed.officials
             expanded = self.reader.expansion_terms(parsed)
             scores, matched = self.ranking.score(terms, self.k1, self.b)  # matched: by the user's words
             if expanded:

@@ -40,10 +40,15 @@ class ParsedQuery:
     scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, once computed (keyword.py)
 
     @property
+    def officials(self) -> list[str]:
+        """The official terms the thesaurus added, in order."""
+        return [o for _, found in self.expansions for o in found]
+
+    @property
     def semantic_text(self) -> str:
         """What the semantic side embeds: the free text, then the official terms the thesaurus added,
         in brackets (`小区乱停车（违停、机动车违停）`), so that the vector also means what reports say."""
-        officials = [o for _, found in self.expansions for o in found]
+        officials = self.officials
         return f"{self.free_text}（{'、'.join(officials)}）" if officials else self.free_text
 
 

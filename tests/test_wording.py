@@ -133,13 +133,13 @@ def test_thesaurus_expansion_reaches_the_semantic_side(small_index, tmp_path):
     for weight, first in ((0.3, {"dogs"}), (0.0, set())):
         engine = Engine(small_index, SearchSettings(thesaurus_file=str(mine), expansion_weight=weight))
         for query in ("蓝天行动", "清风行动"):
-            ids, result = _first(engine, query, "semantic", explain=True)
+            ids, _ = _first(engine, query, "semantic")
             assert {ids[0]} & {"dogs"} == first, (weight, query, ids)
         engine.close()
-    reader = Engine(small_index, SearchSettings(thesaurus_file=str(mine)))
-    assert reader.retrieval.parse("清风行动").semantic_text == "清风行动（文明养犬、犬只登记）"
-    assert reader.retrieval.parse("规范停车").semantic_text == "规范停车"
-    reader.close()
+    engine = Engine(small_index, SearchSettings(thesaurus_file=str(mine)))
+    assert engine.retrieval.parse("清风行动").semantic_text == "清风行动（文明养犬、犬只登记）"
+    assert engine.retrieval.parse("规范停车").semantic_text == "规范停车"
+    engine.close()
 
 
 def test_user_thesaurus_through_the_cli(small_index, tmp_path):
