@@ -12,7 +12,12 @@ On the default settings, nDCG@10 in hybrid mode per set and the mean for:
   depth     min-max normalisation over each list's top d instead of its top 100 (lower scores
             clipped to 0);
   region    passages of reports from the region the query names (indexer.metadata.find_region)
-            raised by beta (their province's by beta/2).
+            raised by beta (their province's by beta/2);
+  agreement the fused score plus w x the product of a passage's two normalised scores (passages
+            both lists rank high gain more than the sum gives them);
+  prf       dense pseudo-relevance feedback (Rocchio): the first model's query vector plus
+            beta x the mean vector of the hybrid top m, searched again, then fused as usual
+            (embedded backend only).
 Retriever lists are computed once per query and reused across variants.
 """
 from __future__ import annotations
@@ -42,13 +47,16 @@ class Cached:
 
     def __init__(self, inner):
         self.inner, self.lists = inner, {}
+        self.feedback = None  # prf: k -> the first model's list for the current query
+
+    def semantic(self, parsed, k, filters, second=False):
+        if self.feedback is not None and not second:
+            return self.feedback(k)
+        return self._once(("semantic", repr(parsed), k, second),
+                          lambda: self.inner.semantic(parsed, k, filters, second=second))
 
     def keyword(self, parsed, k, filters):
         return self._once(("keyword", repr(parsed), k), lambda: self.inner.keyword(parsed, k, filters))
-
-    def semantic(self, parsed, k, filters, second=False):
-        return self._once(("semantic", repr(parsed), k, second),
-                          lambda: self.inner.semantic(parsed, k, filters, second=second))
 
     def _once(self, key, compute):
         if key not in self.lists:
@@ -69,6 +77,12 @@ def with_document_bonus(fused: list, lam: float, top: int) -> list:
         others.remove(f.score)
         out.append(fusion.Fused(f.passage_id, f.score + lam * sum(others[:top]), f.sources))
     return sorted(out, key=lambda f: (-f.score, f.passage_id))
+
+
+def with_agreement(fused: list, lists, w: float) -> list:
+    kw, sem = fusion.normalised_scores(lists["keyword"]), fusion.normalised_scores(lists.get("semantic", []))
+    scores = {f.passage_id: f.score + w * kw.get(f.passage_id, 0.0) * sem.get(f.passage_id, 0.0) for f in fused}
+    return fusion._ordered(scores, {f.passage_id: f.sources for f in fused})
 
 
 def depth_interpolate(lists, weights, depth: int) -> list:
@@ -131,7 +145,7 @@ def query_features(engine: Engine, text: str) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("sets", nargs="+", help="NAME=INDEX_DIR:DATASET")
-    ap.add_argument("--only", default="oracle,document,depth,region")
+    ap.add_argument("--only", default="oracle,document,depth,region,agreement,prf")
     ap.add_argument("--backend", default=None, help="embedded or milvus (default: what each index was built for)")
     args = ap.parse_args()
     parts = args.only.split(",")
@@ -173,7 +187,36 @@ def main() -> None:
             print(f"  {name}: {named} of {len(queries)} queries name a region")
         for beta in [0.1, 0.3, 0.5]:
             show(f"region boost {beta}", region_figures(sets, variant, beta))
+    if "agreement" in parts:
+        for w in [-1.0, 1.0, 2.0]:
+            variant.hybrid = lambda lists, weights, w=w: with_agreement(variant.plain(lists, weights), lists, w)
+            show(f"agreement {w}", figures(sets))
     variant.hybrid = None
+    if "prf" in parts:
+        for m, beta in [(3, 0.5), (5, 0.5), (3, 1.0)]:
+            show(f"dense feedback: top {m}, beta {beta}", prf_figures(sets, m, beta))
+
+
+def prf_figures(sets, m: int, beta: float) -> dict[str, list[float]]:
+    out = {}
+    for name, engine, queries, judge in sets:
+        engine.settings = SearchSettings()
+        retrieval = engine.retrieval
+        searcher = retrieval.inner.searcher("first")
+        scores = []
+        for q in queries:
+            parsed = retrieval.parse(q["text"])
+            head, _ = engine._rank(parsed, "hybrid", 10, Filters())
+            rows = [searcher.row[f.passage_id] for f in head[:m] if f.passage_id in searcher.row]
+            if rows:
+                vector = searcher.embed_query(normalise(parsed.semantic_text)) + beta * searcher.matrix[rows].mean(0)
+                vector = (vector / np.linalg.norm(vector)).astype(np.float32)
+                allowed = retrieval.inner._allowed(parsed, Filters())
+                retrieval.feedback = lambda k, v=vector, a=allowed: searcher.search_vector(v, k, a)
+            scores += per_query_ndcg(engine, [q], judge, "hybrid")
+            retrieval.feedback = None
+        out[name] = scores
+    return out
 
 
 def region_figures(sets, variant: Variant, beta: float) -> dict[str, list[float]]:
