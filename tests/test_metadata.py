@@ -87,3 +87,43 @@ def test_results_carry_the_provenance(engine):
     result = engine.search("城市管理", mode="keyword", k=20)["results"]
     assert all(r["region_source"] in ("declared", "inferred", None) for r in result)
     assert all((r["region"] is None) == (r["region_source"] is None) for r in result)
+
+
+# A body named only as leading or helping with a task is not the report's issuer (the first is a
+# passage of a 社区 weekly report in corpus/).
+@pytest.mark.parametrize("text, led", [
+    ("3、市場監管局牽頭,組織市生態環境局澄江分局、城市管理局執法人員對商業文化街酒吧等經營場所進行檢查。", "市场监管局"),
+    ("城区主次干道的占道经营整治工作由区城管局负责,各街道配合做好劝导工作。", "区城管局"),
+    ("在校园周边环境整治中,会同市公安局、市交通局开展联合执法行动,查处违规车辆120辆。", "市公安局"),
+], ids=["leads", "is-responsible", "works-with"])
+def test_a_body_only_leading_or_helping_is_not_the_issuer(text, led):
+    meta = extract(None, text, {})
+    assert meta.issuer is None and "issuer" not in meta.sources, led
+
+
+def test_the_body_a_report_speaks_for_is_its_issuer():
+    assert extract(None, "各位代表:\n现在,我代表江苏省人民政府向大会报告工作,请予审议。", {}).issuer == "江苏省人民政府"
+    assert extract(None, "省长刘小涛代表省人民政府向大会作政府工作报告。", {}).issuer is None
+    assert extract(None, "__社區現將本周工作總結如下:\n一、本周創文工作開展情況", {}).issuer == "社区"
+
+
+# A year that is a starting point or a cut-off is not the report's year (the first opens the NPC
+# resolution of 1962 in ../shared/data/gov-reports).
+@pytest.mark.parametrize("text", [
+    "第二届全国人民代表大会第三次会议听取了周恩来总理代表国务院所作的政府工作报告,并且进行了充分的讨论。"
+    "1958年以来,我国各族人民在中国共产党和毛泽东主席的英明领导下,大大发扬了积极性和创造性。",
+    "截至2020年底,全市累计建成污水管网186公里,城市生活污水集中处理率达到95%。",
+], ids=["since", "cut-off"])
+def test_a_starting_point_or_cut_off_is_not_the_reports_year(text):
+    meta = extract(None, text, {})
+    assert meta.year is None and "year" not in meta.sources
+
+
+def test_the_year_a_report_dates_itself_by_is_its_year():
+    # the year it plans for, not the year it looks back on (`一、2024年工作回顾`)
+    report = ("各位代表:\n现在,我代表国务院,向大会报告政府工作。\n一、2024年工作回顾\n过去一年,2024年国内生产总值"
+              "增长5%。2024年城镇新增就业1256万人。\n二、2025年经济社会发展总体要求和政策取向")
+    assert extract(None, report, {}).year == 2025
+    # `自2020年以来` is a starting point; the report's own year is named as well
+    summary = "自2020年以来,我局紧紧围绕市委、市政府发展战略部署。年初制发了《2020年市城管执法系统党建工作要点》。"
+    assert extract(None, summary, {}).year == 2020
