@@ -73,8 +73,9 @@ def extract(title: str | None, text: str, given: dict | None = None) -> ReportMe
 
     put("year", _int(given.get("year")), DECLARED)
     if given.get("region"):
-        put("region", given["region"], DECLARED)
-        values["province"] = given["region"]
+        region, province = canonical_region(str(given["region"]))
+        put("region", region, DECLARED)
+        values["province"] = province
     for name in ("issuer", "doc_type"):
         put(name, given.get(name), DECLARED)
     title_year = _TITLE_YEAR.search(norm_title)
@@ -176,6 +177,22 @@ def find_year(norm_title: str, norm_text: str) -> int | None:
     if (len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1]) and ranked[0][0] == max(years):
         return ranked[0][0]
     return None
+
+
+def canonical_region(name: str) -> tuple[str, str]:
+    """A region's official full name and its province: 新疆 → 新疆维吾尔自治区, 宁波 → 宁波市 (浙江省);
+    a name the gazetteer does not know stays as given (全国)."""
+    cities, provinces = _gazetteer()
+    norm = normalise(name).strip()
+    if norm in provinces.values():
+        return norm, norm
+    if norm in provinces:
+        return provinces[norm], provinces[norm]
+    short = re.sub(r"市$", "", norm)
+    if short in cities and short not in provinces:
+        province = cities[short]
+        return (province, province) if province.endswith("市") and short + "市" == province else (short + "市", province)
+    return norm, norm
 
 
 def find_region(norm_text: str) -> tuple[str | None, str | None]:

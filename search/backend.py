@@ -7,7 +7,7 @@ over either; a backend only stores, finds and scores passages."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Protocol
 
 import numpy as np
@@ -123,9 +123,11 @@ class Retrieval(Protocol):
     def keyword(self, parsed: ParsedQuery, k: int, filters: Filters) -> Ranked:
         """BM25F over the passages the query matches (its phrases, operators and fields), filtered."""
 
-    def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False) -> Ranked:
+    def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False,
+                 scored: bool = False) -> Ranked:
         """Cosine to the query's free text (the first or second model), among the passages its
-        constraints and the filters allow."""
+        constraints and the filters allow; with `scored`, `similarity` holds every passage's score
+        over `ids` (-inf where not scored)."""
 
     def similar(self, passage_id: str, k: int, filters: Filters) -> Ranked | None:
         """Passages nearest a passage's vector, without it; None for an unknown id."""
@@ -186,9 +188,17 @@ class EmbeddedRetrieval:
             return self.keyword_searcher.matching_ids(parsed, filters)
         return None if filters.is_empty() else self.keyword_searcher.filtered_ids(filters)
 
-    def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False) -> Ranked:
+    def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False,
+                 scored: bool = False) -> Ranked:
         searcher = self.searcher("second" if second else "first")
-        return searcher.search(normalise(parsed.semantic_text), k, self._allowed(parsed, filters))
+        found = searcher.search(normalise(parsed.semantic_text), k, self._allowed(parsed, filters), scored)
+        if found.similarity is not None and searcher.ids is not self.ids and searcher.ids != self.ids:
+            similarity = np.full(len(self.ids), -np.inf, dtype=np.float32)
+            position = self.keyword_searcher.position
+            rows = [position[p] for p in searcher.ids]
+            similarity[rows] = found.similarity
+            found = replace(found, similarity=similarity)
+        return found
 
     def similar(self, passage_id: str, k: int, filters: Filters) -> Ranked | None:
         searcher = self.searcher()

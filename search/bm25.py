@@ -125,6 +125,19 @@ class Postings:
             matched[docs] = True
         return scores, matched
 
+    def holding(self, fieldname: str, terms: list[str]) -> np.ndarray:
+        """Which documents hold every one of the terms in a field (a mask)."""
+        mask = np.zeros(self.doc_count, dtype=bool)
+        field = self.fields.get(fieldname)
+        found = [field.postings(t) for t in dict.fromkeys(terms)] if field is not None and terms else [None]
+        if any(f is None for f in found):
+            return mask
+        docs = found[0][0]
+        for other, _ in found[1:]:
+            docs = np.intersect1d(docs, other, assume_unique=True)
+        mask[docs] = True
+        return mask
+
 
 def bm25(idf: float, tf: np.ndarray, length: np.ndarray, avg_length: float, k1: float, b: float) -> np.ndarray:
     """Whoosh's BM25 term score, vectorised."""

@@ -14,7 +14,7 @@ from indexer.store import PassageStore, doc_id_of
 from indexer.text import normalise
 
 from . import collapse as near_dupes
-from . import fusion, wording
+from . import fusion, matching, wording
 from .analysis import passage_phrase_chars, phrase_chars
 from .citation import citation
 from .highlight import highlight
@@ -25,13 +25,16 @@ from .query import ParsedQuery, QueryError
 
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
-MAX_OFFSET = 10_000
+# Pages reach the first MAX_OFFSET + MAX_K results (as Elasticsearch's max_result_window): every one
+# of them comes from one ranking, whatever the page size, so pages neither overlap nor skip.
+MAX_OFFSET = 1_000
+PAGE_DEPTH = MAX_OFFSET + MAX_K
+NEAREST = 5  # passages offered, under their own heading, when nothing reaches the match definition
 COMPARE_BY = ("region", "year", "issuer")
-COMPARE_DEPTH = 200  # best passages a comparison groups (its counts cover every match)
+COMPARE_DEPTH = 200  # best passages a comparison shows per group from (its counts cover every match)
 MAX_COMPARE_K, MAX_GROUPS = 20, 100
 UNKNOWN = "未知"
-# The passages a query's formulations are counted in: its best-ranked ones (every passage sharing
-# one word of `营商环境` would count `生态环境`).
+# A query's formulations are counted over its match set; PHRASE_DEPTH best passages give the examples' order.
 PHRASE_DEPTH = 200
 
 
@@ -75,6 +78,11 @@ class SearchSettings:
     # early); hybrid mean 0.7666 -> 0.7687. b 0.6-0.85 score alike.
     bm25_k1: float = 0.6
     bm25_b: float = 0.75
+    # What counts as a match (search/matching.py); calibrated in bench/README.md ("The match definition").
+    semantic_floor: float | None = 0.87  # the first model's similarity that matches alone; None: no floor
+    overlap_floor: float = 0.855  # the similarity that matches with a tenth of the query's word weight held
+    overlap_share: float = 0.1  # that tenth
+    match_share: float = 0.5  # of the query's word weight (idf) a match by words holds
 
 
 class SearchError(ValueError):
@@ -111,8 +119,12 @@ class Engine:
                 reader.parse, reader.expansion_terms,
                 {"dense": self._query_encoder, "dense2": lambda: self._query_encoder("second_encoder_spec")},
                 uri=milvus_uri, sentence_weight=settings.sentence_weight)
+            from .keyword import ranking_arrays
+
+            self.postings = ranking_arrays(build.keyword)
         else:
             self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b, reader=reader)
+            self.postings = self.keyword.ranking
             self.has_vectors = self.has_vectors and build.vectors.exists()
             self.retrieval = EmbeddedRetrieval(
                 build, self.keyword, {"first": self._query_encoder,
@@ -176,21 +188,21 @@ class Engine:
         mode = mode or self.settings.mode
         check_paging(mode, k, offset)
         parsed = self.retrieval.parse(query)
-        ranked, total = self._rank(parsed, mode, offset + k, filters)
-        if diversify:
-            ranked = fusion.diversify(ranked, lambda f: doc_id_of(f.passage_id))
+        ranked, match = self._rank(parsed, mode, offset + k, filters, diversify=diversify)
         page = ranked[offset:offset + k]
+        total = int(match.sum())
         result = {"query": query, "mode": mode, "total": total, "results": self._results(page, parsed, explain)}
+        if total == 0 and mode != "keyword" and parsed.free_text and offset == 0:
+            nearest, _ = self._rank(parsed, mode, NEAREST, filters, floor=None)
+            result["nearest"] = self._results(nearest[:NEAREST], parsed, False)
         if parsed.notes:
             result["notes"] = list(parsed.notes)
         if explain:
             result["expansions"] = [{"term": term, "added": list(added)} for term, added in parsed.expansions
                                     if mode != "semantic"]
         if facets:
-            index = self.facet_index
-            match_set = self._match_set(parsed, mode, ranked, filters)
             result["facets"] = {name: [{"value": v, "count": c} for v, c in pairs]
-                                for name, pairs in index.counts(match_set).items()}
+                                for name, pairs in self.facet_index.counts(match).items()}
         return result
 
     @property
@@ -204,38 +216,85 @@ class Engine:
                     self._facets = FacetIndex(self.store, self.retrieval.ids)
         return self._facets
 
-    def _match_set(self, parsed: ParsedQuery, mode: str, ranked: list, filters: Filters) -> np.ndarray:
-        """The passages a query matched, as a mask for counting: the ranked ones and, but in semantic
-        mode, up to 10,000 keyword matches."""
-        mask = self.facet_index.mask_of(f.passage_id for f in ranked)
-        if mode != "semantic":
-            mask |= self.retrieval.matching_mask(parsed, filters, limit=10_000)
-        return mask
-
-    def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters) -> tuple[list, int]:
-        """Fused results, best first. The order of the first results does not depend on `want`:
-        they are fused from each list's first `candidates` (the setting tuned), and a longer
-        request only adds deeper ranks after them."""
+    def _lexical(self, parsed: ParsedQuery, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
+        """The passages a query matches by its words, and those sharing one with it (search/matching.py),
+        as masks over the ids."""
         s = self.settings
-        depth = max(s.candidates, want * 2 if s.collapse else want)
-        lists: dict[str, list[Hit]] = {}
-        totals: dict[str, int] = {}
-        if mode in ("keyword", "hybrid"):
-            kw = self.retrieval.keyword(parsed, depth, filters)
-            lists["keyword"], totals["keyword"] = kw.hits, kw.total
-        if mode in ("semantic", "hybrid") and parsed.free_text:
-            sem = self._semantic_search(parsed, depth, filters)
-            lists["semantic"], totals["semantic"] = sem.hits, sem.total
-        fused = self._fuse({name: hits[:s.candidates] for name, hits in lists.items()}, mode)
+        found = matching.lexical(self.postings, parsed, s.match_share, s.expansion_weight, s.overlap_share)
+        constraint = self.retrieval.matching_mask(parsed, filters) if parsed.strict or found is None else None
+        if found is None:  # phrases, operators: the keyword index's own logic
+            return constraint, constraint
+        masks = list(found)
+        if self.postings.ids is not self.retrieval.ids and self.postings.ids != self.retrieval.ids:
+            masks = [self.facet_index.mask_of(np.asarray(self.postings.ids, dtype=object)[m]) for m in masks]
+        if constraint is not None:  # fields (region:…, year:…) and the filters
+            masks = [m & constraint for m in masks]
+        elif not filters.is_empty():
+            allowed = self.retrieval.filtered_mask(filters)
+            masks = [m & allowed for m in masks]
+        return masks[0], masks[1]
+
+    def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters,
+              floor: float | None | str = "settings", diversify: bool = False) -> tuple[list, np.ndarray]:
+        """The query's matches, best first, as far as `want` asks, and the mask of all its matches
+        (search/matching.py; `floor=None` ranks every candidate, for the nearest passages).
+        The first results are fused from each list's first `candidates` (the setting tuned), the
+        same whatever `want`; where a page reaches past them, the rest of the matches follow in one
+        fixed order (each list to PAGE_DEPTH), so that pages neither overlap nor skip. With
+        `diversify`, no report holds more than 2 of the first 10 results (4 of 20 …) while other
+        reports match, within each of those two parts."""
+        s = self.settings
+        floor = s.semantic_floor if floor == "settings" else floor
+        lists, match = self._lists(parsed, mode, s.candidates, filters, floor)
+        fused = self._fuse(lists, mode)
         if mode != "semantic" and parsed.free_text and s.wording_weight > 0:
             fused = self._wording_first(parsed, fused, s.candidates, filters)
-        if any(len(hits) > s.candidates for hits in lists.values()):
-            fused = fusion.ranked_after(fused, self._fuse(lists, mode))
-        if s.collapse:
-            fused = near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
-                                        s.collapse_threshold)
-        total = totals.get("keyword", 0) if mode == "keyword" else len(fused)
-        return fused, total
+        if floor is None:
+            match = match | self.facet_index.mask_of(f.passage_id for f in fused)
+        spread = functools.partial(fusion.diversify, report_of=lambda f: doc_id_of(f.passage_id))
+        head = self._collapse(self._within(fused, match))
+        head = spread(head) if diversify else head
+        if want <= len(head) or floor is None:
+            return head, match
+        shown = {pid for f in head for pid in (f.passage_id, *f.duplicates)}
+        if len(shown) >= int(match.sum()):
+            return head, match
+        deep, _ = self._lists(parsed, mode, PAGE_DEPTH, filters, floor)
+        tail = self._collapse([f for f in self._within(self._fuse(deep, mode), match) if f.passage_id not in shown])
+        return fusion.ranked_after(head, spread(tail) if diversify else tail), match
+
+    def _lists(self, parsed: ParsedQuery, mode: str, depth: int, filters: Filters, floor: float | None
+               ) -> tuple[dict[str, list[Hit]], np.ndarray]:
+        """Each retriever's best `depth` passages, and the mask of the passages the query matches."""
+        lists: dict[str, list[Hit]] = {}
+        lexical = overlap = similarity = None
+        if mode in ("keyword", "hybrid") or (floor is not None and parsed.free_text):
+            lexical, overlap = self._lexical(parsed, filters)
+        if mode in ("keyword", "hybrid"):
+            lists["keyword"] = self.retrieval.keyword(parsed, depth, filters).hits
+        if mode in ("semantic", "hybrid") and parsed.free_text:
+            sem, similarity = self._semantic_search(parsed, depth, filters, floor is not None)
+            lists["semantic"] = sem.hits
+        elif floor is not None and parsed.free_text and self.has_vectors and overlap is not lexical:
+            # keyword mode: a passage holding part of the query's words matches where its meaning is close
+            similarity = self.retrieval.semantic(parsed, 1, filters, scored=True).similarity
+        if mode == "semantic":
+            lexical = None  # by meaning alone: words only lower the floor
+        if floor is None or similarity is None:
+            match = lexical if lexical is not None else np.zeros(len(self.retrieval.ids), dtype=bool)
+            return lists, match
+        return lists, matching.matches(lexical, overlap, similarity, floor if mode != "keyword" else np.inf,
+                                       self.settings.overlap_floor)
+
+    def _within(self, fused: list, match: np.ndarray) -> list:
+        position = self.facet_index.position
+        return [f for f in fused if f.passage_id in position and match[position[f.passage_id]]]
+
+    def _collapse(self, fused: list) -> list:
+        if not self.settings.collapse:
+            return fused
+        return near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
+                                   self.settings.collapse_threshold)
 
     def _fuse(self, lists: dict[str, list[Hit]], mode: str) -> list:
         s = self.settings
@@ -267,11 +326,14 @@ class Engine:
                   for pid, text in texts.items()}
         return wording.boost(head, scores, self.settings.wording_weight) + fused[depth:]
 
-    def _semantic_search(self, parsed: ParsedQuery, depth: int, filters: Filters) -> Ranked:
+    def _semantic_search(self, parsed: ParsedQuery, depth: int, filters: Filters, scored: bool = False
+                         ) -> tuple[Ranked, np.ndarray | None]:
+        """The semantic list (the two models' joined), and with `scored` every passage's first-model
+        similarity (search/matching.py)."""
         self._require_vectors()
-        first = self.retrieval.semantic(parsed, depth, filters)
+        first = self.retrieval.semantic(parsed, depth, filters, scored=scored)
         if self.settings.second_weight <= 0 or not self.retrieval.has_second:
-            return first
+            return first, first.similarity
         other = self.retrieval.semantic(parsed, depth, filters, second=True)
         lists = {"first": first.hits, "second": other.hits}
         weights = {"first": 1.0, "second": self.settings.second_weight}
@@ -279,7 +341,7 @@ class Engine:
         both = fusion.interpolate({name: hits[:n] for name, hits in lists.items()}, weights)
         if any(len(hits) > n for hits in lists.values()):
             both = fusion.ranked_after(both, fusion.interpolate(lists, weights))
-        return Ranked([Hit(f.passage_id, f.score) for f in both[:depth]], max(first.total, other.total))
+        return Ranked([Hit(f.passage_id, f.score) for f in both[:depth]], max(first.total, other.total)), first.similarity
 
     def _norm_texts(self, ids: list[str]) -> dict[str, str]:
         return {pid: p.norm for pid, p in self.store.passages(ids).items()}
@@ -302,7 +364,8 @@ class Engine:
                 "highlight": highlight(p.text, needles), "score": round(f.score, 6),
                 "region": d.region, "year": d.year, "issuer": d.issuer, "doc_type": d.doc_type,
                 "source": d.source, "section": p.section, **provenance(d),
-                "citation": citation(title, d.year, d.issuer, d.region, p.heading_path),
+                "citation": citation(title, d.year, d.issuer, d.region, p.heading_path,
+                                     {n for n in ("year", "issuer", "region") if getattr(d, f"{n}_source") == "inferred"}),
             }
             if f.duplicates:
                 item["duplicates"] = list(f.duplicates)
@@ -316,7 +379,7 @@ class Engine:
     def phrases(self, query: str | None = None, k: int = 20, filters: Filters = Filters(),
                 mode: str | None = None) -> dict:
         """The formulations that recur across different reports among the passages a query matches
-        best (PHRASE_DEPTH; every passage that passes the filters, without a query), most reports first."""
+        (search/matching.py; every passage that passes the filters, without a query), most reports first."""
         check_whole("k", k, 1, MAX_K)
         index = self.phrase_index
         order, notes = None, []
@@ -325,9 +388,8 @@ class Engine:
             check_mode(mode)
             parsed = self.retrieval.parse(query)
             notes = parsed.notes
-            ranked, _ = self._rank(parsed, mode, PHRASE_DEPTH, filters)
+            ranked, mask = self._rank(parsed, mode, PHRASE_DEPTH, filters)
             ranked = ranked[:PHRASE_DEPTH]
-            mask = self.facet_index.mask_of(f.passage_id for f in ranked)
             position = self.facet_index.position
             order = [position[f.passage_id] for f in ranked if f.passage_id in position]
         elif filters.is_empty():
@@ -358,35 +420,57 @@ class Engine:
 
     # ---- compare across cities, years, issuers
     def compare(self, query: str, by: str = "region", k: int = 3, groups: int = 20, filters: Filters = Filters(),
-                mode: str | None = None) -> dict:
-        """The best passages for a query per region, year or issuer: each group with its k best
-        passages, its count of matching passages and reports; groups ordered by their best
-        passage's rank, reports whose value is unknown last (未知)."""
+                mode: str | None = None, series_by: str | None = None, series: tuple[str, ...] = ()) -> dict:
+        """A query's matches per region, year or issuer: each group with its count of matching passages
+        and reports (over the whole match set, search/matching.py) and its k best passages among the
+        query's COMPARE_DEPTH best; years in order, other groups most passages first, unknown values
+        last (未知). `series`: matches per year, for all of them and for each of the given values of
+        `series_by` (region or issuer), for a chart."""
         if by not in COMPARE_BY:
             raise SearchError(f"by must be one of {', '.join(COMPARE_BY)}, not '{by}'")
+        if series_by not in (None, "region", "issuer"):
+            raise SearchError(f"series_by must be region or issuer, not '{series_by}'")
         check_whole("k", k, 1, MAX_COMPARE_K)
         check_whole("groups", groups, 1, MAX_GROUPS)
         mode = mode or self.settings.mode
         check_mode(mode)
         parsed = self.retrieval.parse(query)
-        ranked, _ = self._rank(parsed, mode, COMPARE_DEPTH, filters)
+        ranked, match = self._rank(parsed, mode, COMPARE_DEPTH, filters)
         index = self.facet_index
-        match_set = self._match_set(parsed, mode, ranked, filters)
-        counts = index.group_counts(match_set, by)
+        counts = index.group_counts(match, by)
         members: dict = {}
-        for f in ranked:
+        for f in ranked[:COMPARE_DEPTH]:
             members.setdefault(index.value_of(by, f.passage_id), []).append(f)
-        order = ([v for v in members if v is not None] + ([None] if None in members else []))[:groups]
+        first = {value: i for i, value in enumerate(members)}
+        known = [v for v in counts if v is not None]
+        if by == "year":
+            known.sort()
+        else:
+            known.sort(key=lambda v: (-counts[v][0], first.get(v, len(first)), str(v)))
+        order = (known + ([None] if None in counts else []))[:groups]
         out = []
         for value in order:
             passages, reports = counts[value]
             out.append({"value": value if value is not None else UNKNOWN, "known": value is not None,
                         "passages": passages, "reports": reports,
-                        "results": self._results(members[value][:k], parsed, False)})
-        result = {"query": query, "by": by, "mode": mode, "groups": out}
+                        "results": self._results(members.get(value, [])[:k], parsed, False)})
+        result = {"query": query, "by": by, "mode": mode, "total": int(match.sum()),
+                  "reports": int(len(np.unique(index.doc_numbers[match]))), "groups": out,
+                  "series": self._series(match, series_by, series)}
         if parsed.notes:
             result["notes"] = list(parsed.notes)
         return result
+
+    def _series(self, match: np.ndarray, series_by: str | None, values: tuple[str, ...]) -> list[dict]:
+        """Matches per year (passages, reports), for the whole match set and per value of a facet."""
+        index = self.facet_index
+        parts = [("全部", match)] + [(v, match & index.mask_for(series_by, v)) for v in values if series_by]
+        out = []
+        for name, mask in parts:
+            counts = index.group_counts(mask, "year")
+            out.append({"name": name, "points": [{"year": y, "passages": counts[y][0], "reports": counts[y][1]}
+                                                 for y in sorted(v for v in counts if v is not None)]})
+        return out
 
     # ---- similar passages
     def similar(self, passage_id: str, k: int = 10, offset: int = 0, filters: Filters = Filters(),
@@ -444,6 +528,21 @@ class Engine:
         doc = self._doc_dict(doc_id)
         doc["passages"] = [self._passage_dict(p) for p in self.store.document_passages(doc_id)]
         return doc
+
+    def documents(self, filters: Filters = Filters(), k: int = 20, offset: int = 0) -> dict:
+        """The reports that pass the filters, with their metadata and where each value came from;
+        newest first, then by title."""
+        check_whole("k", k, 1, MAX_K)
+        check_whole("offset", offset, 0, MAX_OFFSET)
+        if filters.is_empty():
+            rows = self.store.db.execute("SELECT doc_id FROM documents").fetchall()
+            ids = [r[0] for r in rows]
+        else:
+            mask = self.retrieval.filtered_mask(filters)
+            ids = sorted({doc_id_of(self.retrieval.ids[i]) for i in np.flatnonzero(mask)})
+        docs = self.store.documents(ids)
+        order = sorted(docs.values(), key=lambda d: (-(d.year or 0), display_title(d), d.doc_id))
+        return {"total": len(order), "documents": [self._doc_dict(d.doc_id) for d in order[offset:offset + k]]}
 
     def stats(self) -> dict:
         m = self.manifest

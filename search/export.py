@@ -13,8 +13,10 @@ FORMATS = {
     "md": ("text/markdown; charset=utf-8", "md"),
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
 }
-COLUMNS = ("rank", "passage_id", "title", "region", "year", "issuer", "doc_type", "section", "section_name",
-           "heading_path", "text", "citation", "score", "doc_id", "source")
+# `*_source`: declared (the source or the title says it), inferred (read from the body), or empty (unknown).
+COLUMNS = ("rank", "passage_id", "title", "region", "region_source", "year", "year_source", "issuer",
+           "issuer_source", "doc_type", "doc_type_source", "section", "section_name", "heading_path", "text",
+           "citation", "score", "doc_id", "source")
 
 
 def export(result: dict, fmt: str, offset: int = 0) -> bytes:
@@ -30,7 +32,8 @@ def rows(result: dict, offset: int = 0) -> list[dict]:
              "year": r["year"] if r["year"] is not None else "", "issuer": r["issuer"] or "",
              "doc_type": r["doc_type"] or "", "section": r["section"], "section_name": ROLES[r["section"]],
              "heading_path": " › ".join(r["heading_path"]), "text": r["text"], "citation": r["citation"],
-             "score": r["score"], "doc_id": r["doc_id"], "source": r["source"]}
+             "score": r["score"], "doc_id": r["doc_id"], "source": r["source"],
+             **{f"{n}_source": r.get(f"{n}_source") or "" for n in ("region", "year", "issuer", "doc_type")}}
             for i, r in enumerate(result["results"], 1)]
 
 
@@ -51,7 +54,7 @@ def _xml(text: str) -> str:
 
 
 def _heading(result: dict) -> str:
-    return f"检索：{result['query']}（{result['mode']}，共 {result['total']} 条，本文件 {len(result['results'])} 条）"
+    return f"检索：{result['query']}（{result['mode']}，共 {result['total']} 段匹配，本文件 {len(result['results'])} 条）"
 
 
 def to_markdown(result: dict, offset: int = 0) -> bytes:

@@ -18,7 +18,10 @@ class FacetIndex:
         self.position = position
         self.codes = {name: np.full(len(ids), -1, dtype=np.int32) for name in NAMES}
         seen: dict[str, dict] = {name: {} for name in NAMES}  # value -> code, in order of first sight
-        columns = [f"d.{name}" for name in FACETS] + [f"p.{name}" for name in PASSAGE_FACETS]
+        columns = [f"d.{name}" for name in FACETS] + [f"p.{name}" for name in PASSAGE_FACETS] + ["d.province"]
+        # A report's province, where it is not the report's own region (宁波市's 浙江省): a region filter
+        # by a province takes in its cities' reports, and the region facet counts them there too.
+        self.province = np.full(len(ids), -1, dtype=np.int32)
         # Each passage's report as a number, for counting distinct reports.
         self.doc_numbers = np.zeros(len(ids), dtype=np.int64)
         docs: dict[str, int] = {}
@@ -32,6 +35,9 @@ class FacetIndex:
             for name, value in zip(NAMES, row[2:]):
                 if value is not None:
                     self.codes[name][i] = seen[name].setdefault(value, len(seen[name]))
+            region, province = row[2 + NAMES.index("region")], row[-1]
+            if province and province != region:
+                self.province[i] = seen["region"].setdefault(province, len(seen["region"]))
         self.labels = {name: list(seen[name]) for name in NAMES}  # code -> value
 
     def value_of(self, name: str, passage_id: str):
@@ -49,18 +55,33 @@ class FacetIndex:
         labels = self.labels[name] + [None]
         return {labels[c]: (int(passages[c]), int(reports[c])) for c in np.flatnonzero(passages)}
 
+    def mask_for(self, name: str, value) -> np.ndarray:
+        """The passages whose facet has this value."""
+        labels = self.labels[name]
+        if value not in labels:
+            return np.zeros(len(self.position), dtype=bool)
+        code = labels.index(value)
+        mask = self.codes[name] == code
+        return mask | (self.province == code) if name == "region" else mask
+
     def mask_of(self, passage_ids) -> np.ndarray:
         mask = np.zeros(len(self.position), dtype=bool)
         mask[[self.position[p] for p in passage_ids if p in self.position]] = True
         return mask
 
-    def counts(self, mask: np.ndarray, limit: int = 30) -> dict[str, list[tuple[object, int]]]:
-        """For each facet: (value, passages) pairs over the masked passages, most first."""
+    def counts(self, mask: np.ndarray, limit: int = 300) -> dict[str, list[tuple[object, int]]]:
+        """For each facet: (value, passages) pairs over the masked passages; years newest first, the
+        other facets most passages first."""
         out = {}
         for name in NAMES:
             codes = self.codes[name][mask]
             tally = np.bincount(codes[codes >= 0], minlength=len(self.labels[name]))
-            order = sorted(np.flatnonzero(tally), key=lambda c: (-tally[c], str(self.labels[name][c])))[:limit]
+            if name == "region":  # as the region filter: a province counts its cities' reports too
+                provinces = self.province[mask]
+                tally = tally + np.bincount(provinces[provinces >= 0], minlength=len(tally))
+            labels = self.labels[name]
+            key = ((lambda c: -labels[c]) if name == "year" else (lambda c: (-tally[c], str(labels[c]))))
+            order = sorted(np.flatnonzero(tally), key=key)[:limit]
             out[name] = [(self.labels[name][c], int(tally[c])) for c in order]
         return out
 

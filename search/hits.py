@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -14,6 +16,7 @@ class Hit:
 class Filters:
     """Restrictions on the documents a search may return. Empty means no restriction."""
 
+    # region, issuer, doc_type and section take several values separated by commas: any of them (OR)
     region: str | None = None  # city or province, with or without 市/省
     year_from: int | None = None
     year_to: int | None = None
@@ -21,6 +24,11 @@ class Filters:
     doc_type: str | None = None
     source: str | None = None  # a source file's path (prefix match)
     section: str | None = None  # a section role code (indexer/sections.py ROLES)
+
+    def values(self, name: str) -> list[str]:
+        """A filter's values (several, comma-separated, match any one)."""
+        value = getattr(self, name)
+        return [] if value is None else [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.__dict__.values())
@@ -33,3 +41,4 @@ class Ranked:
     hits: list[Hit]
     total: int
     notes: list[str] = field(default_factory=list)
+    similarity: np.ndarray | None = None  # every passage's similarity (-inf where not scored), where asked

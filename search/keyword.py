@@ -2,6 +2,7 @@
 field for exact phrases): its schema, how it is built, how it is searched."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Iterable
 
@@ -143,6 +144,11 @@ class KeywordSearcher:
             raise ValueError(f"{path}: ranking arrays and Whoosh index disagree; re-run `report-search index`")
         self._filter_masks: dict[Filters, np.ndarray] = {}
 
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        """Document number of each passage id."""
+        return {pid: i for i, pid in enumerate(self.ranking.ids)}
+
     @property
     def expansion_weight(self) -> float:
         return self.reader.expansion_weight
@@ -273,16 +279,13 @@ def filter_query(filters: Filters | None) -> wq.Query | None:
     if filters is None or filters.is_empty():
         return None
     parts: list[wq.Query] = []
-    if filters.region:
-        parts.append(wq.Term("region", normalise(filters.region.strip())))
-    if filters.issuer:
-        parts.append(wq.Term("issuer", normalise(filters.issuer.strip())))
-    if filters.doc_type:
-        parts.append(wq.Term("doc_type", normalise(filters.doc_type.strip())))
+    for name in ("region", "issuer", "doc_type", "section"):
+        values = filters.values(name)
+        if values:
+            terms = [wq.Term(name, v if name == "section" else normalise(v)) for v in values]
+            parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
     if filters.source:
         parts.append(wq.Prefix("source", filters.source.strip()))
-    if filters.section:
-        parts.append(wq.Term("section", filters.section))
     if filters.year_from is not None or filters.year_to is not None:
         parts.append(wq.NumericRange("year", filters.year_from, filters.year_to))
     return wq.And(parts)

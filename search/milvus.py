@@ -57,6 +57,7 @@ SEARCH_LIMIT = 16_384  # Milvus's largest top-k
 # the passages of the best sentences (the embedded backend's HNSW path takes 2 and 4).
 PASSAGE_CANDIDATES, SENTENCE_CANDIDATES = 2, 4
 EF_SEARCH = 512
+FLOOR_DEPTH = 1_000  # nearest passages scored for the similarity floor (search/matching.py)
 MATCH_LIMIT = 10_000  # keyword matches counted and ranked (the embedded backend counts them all)
 TOKEN_ENV = "MILVUS_TOKEN"
 CONNECT_SECONDS = 10
@@ -456,12 +457,26 @@ class MilvusRetrieval:
         return self._encoder(field).encode_queries([text])[0].astype(np.float32)
 
     @_milvus_errors
-    def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False) -> Ranked:
+    def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False,
+                 scored: bool = False) -> Ranked:
         field = "dense2" if second else "dense"
         vector = self.embed_query(normalise(parsed.semantic_text), field)
         # Phrases, operators and fields are constraints: rank only what the keyword query matches.
         expr = all_of([self.match_expression(parsed) if parsed.strict else None, filter_expression(filters)])
-        return self.search_vector(vector, k, expr, field)
+        if not scored:
+            return self.search_vector(vector, k, expr, field)
+        # Scores of the FLOOR_DEPTH nearest (the embedded backend scores every passage).
+        found = self.search_vector(vector, max(k, FLOOR_DEPTH), expr, field)
+        similarity = np.full(len(self.ids), -np.inf, dtype=np.float32)
+        position = self.position
+        for h in found.hits:
+            if h.passage_id in position:
+                similarity[position[h.passage_id]] = h.score
+        return Ranked(found.hits[:k], found.total, similarity=similarity)
+
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        return {pid: i for i, pid in enumerate(self.ids)}
 
     @_milvus_errors
     def similar(self, passage_id: str, k: int, filters: Filters) -> Ranked | None:

@@ -100,6 +100,12 @@ def expression(q: wq.Query) -> str | None:
     raise QueryError(f"this kind of query is not supported on the Milvus backend: {q}")
 
 
+def _year_field():
+    from .keyword import schema
+
+    return schema()["year"]
+
+
 def _term(q: wq.Term | wq.Prefix) -> str:
     field, text = q.fieldname, q.text
     if field == "source":
@@ -111,8 +117,8 @@ def _term(q: wq.Term | wq.Prefix) -> str:
         return f"array_contains(regions, {literal(text)})"
     if field in ("issuer", "doc_type", "section"):
         return f"{field} == {literal(text)}"
-    if field == "year":
-        return f"year == {int(text)}"
+    if field == "year":  # `year:2020` parses to Whoosh's sortable bytes
+        return f"year == {int(_year_field().from_bytes(text) if isinstance(text, bytes) else text)}"
     if field in QUERY_FIELDS:
         return f"array_contains(terms, {term_key('doctitle' if field == 'title' else field, text)})"
     raise QueryError(f"unknown field {field}")
@@ -123,11 +129,13 @@ def filter_expression(filters: Filters | None) -> str | None:
     if filters is None or filters.is_empty():
         return None
     return all_of([
-        filters.region and f"array_contains(regions, {literal(normalise(filters.region.strip()).lower())})",
-        filters.issuer and f"issuer == {literal(normalise(filters.issuer.strip()))}",
-        filters.doc_type and f"doc_type == {literal(normalise(filters.doc_type.strip()))}",
+        filters.region and "(" + " or ".join(f"array_contains(regions, {literal(normalise(v).lower())})"
+                                              for v in filters.values("region")) + ")",
+        filters.issuer and "(" + " or ".join(f"issuer == {literal(normalise(v))}" for v in filters.values("issuer")) + ")",
+        filters.doc_type and "(" + " or ".join(f"doc_type == {literal(normalise(v))}"
+                                               for v in filters.values("doc_type")) + ")",
         filters.source and f"source like {literal(source_key(filters.source.strip()) + '%')}",
-        filters.section and f"section == {literal(filters.section)}",
+        filters.section and "(" + " or ".join(f"section == {literal(v)}" for v in filters.values("section")) + ")",
         None if filters.year_from is None else f"year >= {int(filters.year_from)}",
         None if filters.year_to is None else f"year <= {int(filters.year_to)}",
     ])

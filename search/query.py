@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from whoosh import qparser, query as wq
 
+from indexer.sections import ROLES
+
 from .analysis import phrase_chars, word_terms
 
 MAX_QUERY_CHARS = 1000
@@ -20,6 +22,8 @@ FIELD_ALIASES = {"region": "region", "year": "year", "issuer": "issuer", "doc_ty
                  "type": "doc_type", "source": "source", "section": "section", "title": "title",
                  "地区": "region", "年份": "year", "单位": "issuer", "类型": "doc_type"}
 _FIELD_SYNTAX = re.compile(r"(?<![\w\"])([A-Za-z_\u4e00-\u9fff]{2,10}):(?=\S)")
+_YEAR_SUFFIX = re.compile(r"(\byear:\S*?\d{4}|\byear:\[\s*\d{4}|\d{4}(?=年\s*\]))年")
+_SECTION_CODES = {name: code for code, name in ROLES.items()}
 _OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
 
 
@@ -125,6 +129,18 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
         return key + ":"
 
     clean = _FIELD_SYNTAX.sub(field, clean)
+    clean = _YEAR_SUFFIX.sub(r"\1", clean)  # year:2020年, year:[2018年 TO 2020年]
+
+    def section(m: re.Match) -> str:
+        value = m.group(1)
+        code = value if value in ROLES else _SECTION_CODES.get(value)
+        if code is None:
+            notes.append(f"unknown section '{value}' (known: {', '.join(f'{c} {n}' for c, n in ROLES.items())}): "
+                         f"searched without it")
+            return " "
+        return f"section:{code}"
+
+    clean = re.sub(r"\bsection:([^\s\"()]+)", section, clean)
     try:
         keyword = _require_constraints(parser.parse(clean))
     except Exception:  # Whoosh raises assorted errors on odd syntax: search the words alone

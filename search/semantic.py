@@ -126,8 +126,8 @@ class SemanticSearcher:
     def _embed_query(self, text: str) -> np.ndarray:
         return self.encoder.encode_queries([text])[0].astype(np.float32)
 
-    def search(self, text: str, k: int = 10, allowed: set[str] | None = None) -> Ranked:
-        return self.search_vector(self.embed_query(text), k, allowed)
+    def search(self, text: str, k: int = 10, allowed: set[str] | None = None, scored: bool = False) -> Ranked:
+        return self.search_vector(self.embed_query(text), k, allowed, scored=scored)
 
     def scores(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Exact scores of passage rows for a query vector."""
@@ -154,41 +154,50 @@ class SemanticSearcher:
         return (1 - w) * own + w * best
 
     def search_vector(self, vector: np.ndarray, k: int = 10, allowed: set[str] | None = None,
-                      exclude: set[str] | None = None) -> Ranked:
-        """Top k by cosine. `allowed` restricts to those ids (scored exactly)."""
+                      exclude: set[str] | None = None, scored: bool = False) -> Ranked:
+        """Top k by cosine. `allowed` restricts to those ids (scored exactly). With `scored`, the
+        answer's `similarity` holds every passage's score (exact below the ANN threshold; the
+        candidates' above it, -inf for the others)."""
+        unscored = np.full(len(self.ids), -np.inf, dtype=np.float32) if scored else None
         if k <= 0 or not self.ids:
-            return Ranked([], 0)
+            return Ranked([], 0, similarity=unscored)
         exclude = exclude or set()
         if allowed is not None:
             rows = np.array(sorted(self.row[p] for p in allowed if p in self.row and p not in exclude),
                             dtype=np.int64)
             if not len(rows):
-                return Ranked([], 0)
-            return self._top(rows, vector, k, len(rows))
+                return Ranked([], 0, similarity=unscored)
+            return self._top(rows, vector, k, len(rows), scored)
         want = min(k + len(exclude), len(self.ids))
         total = len(self.ids) - len(exclude)
-        if self.sentences is not None:
+        if self.sentences is not None or scored:
             if not hasattr(self.index, "hnsw"):  # exact: score every passage
                 rows = np.arange(len(self.ids))
             else:  # candidates from both indexes, then scored exactly
                 found = self.index.search(vector.reshape(1, -1), want * 2)[1][0]
-                near = self.sentences.search(vector.reshape(1, -1), want * 4)[1][0]
-                rows = np.union1d(found[found >= 0], self.owners[near[near >= 0]])
+                rows = found[found >= 0]
+                if self.sentences is not None:
+                    near = self.sentences.search(vector.reshape(1, -1), want * 4)[1][0]
+                    rows = np.union1d(rows, self.owners[near[near >= 0]])
             if exclude:
                 rows = rows[~np.isin(rows, [self.row[p] for p in exclude if p in self.row])]
-            return self._top(rows, vector, k, total)
+            return self._top(rows, vector, k, total, scored)
         scores, rows = self.index.search(vector.reshape(1, -1), want)
         hits = [Hit(self.ids[r], float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0 and self.ids[r] not in exclude]
         return Ranked(hits[:k], total)
 
-    def _top(self, rows: np.ndarray, vector: np.ndarray, k: int, total: int) -> Ranked:
+    def _top(self, rows: np.ndarray, vector: np.ndarray, k: int, total: int, scored: bool = False) -> Ranked:
         scores = self.scores(rows, vector)
+        similarity = None
+        if scored:
+            similarity = np.full(len(self.ids), -np.inf, dtype=np.float32)
+            similarity[rows] = scores
         if len(scores) > k:  # the k best unordered, then ordered
             head = np.argpartition(-scores, k)[:k]
             top = head[np.argsort(-scores[head], kind="stable")]
         else:
             top = np.argsort(-scores, kind="stable")
-        return Ranked([Hit(self.ids[rows[i]], float(scores[i])) for i in top], total)
+        return Ranked([Hit(self.ids[rows[i]], float(scores[i])) for i in top], total, similarity=similarity)
 
     def vector_of(self, passage_id: str) -> np.ndarray | None:
         row = self.row.get(passage_id)

@@ -1,0 +1,91 @@
+"""What a query matches: the one set every number counts (totals, facets, compare, formulations, exports).
+
+Words (keyword and hybrid modes). A word weighs its idf, as in BM25. A plain query matches a passage
+that holds half its words' weight (`营商环境`: 营商 weighs more than 环境, so a passage with 环境
+alone does not match; Elasticsearch's `minimum_should_match` by weight), or the query's characters in
+a row, or an official term the thesaurus added, whole. Phrases, operators and fields match by their
+own logic (search/query.py); fields and filters constrain the words' matches.
+
+Meaning (semantic and hybrid modes). A passage matches when the first model's similarity to the
+query (passage and best sentence blended) reaches `semantic_floor`, or reaches the lower
+`overlap_floor` while the passage holds a tenth of the query's word weight (keyword mode uses this
+second rule too: a passage holding part of the words matches where its meaning is close).
+
+The floors are calibrated on the dev sets and on queries no report answers (bench/README.md, "The
+match definition"). Counting is over masks of every passage, so a facet's count is the total after
+clicking it."""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from . import bm25
+from .analysis import phrase_chars, word_terms
+from .query import _OPERATORS, ParsedQuery
+
+SHARE = 0.5  # of the query's word weight (idf) a passage must hold
+OVERLAP = 0.1  # of that weight, for the lower similarity floor (SearchSettings.overlap_share)
+
+
+def held_mask(postings: bm25.Postings, chars: str) -> np.ndarray:
+    """Passages whose text or headings hold every character pair of `chars` (a word's characters in
+    a row for words of two or three characters; a close superset for longer ones). One character:
+    the word field."""
+    if len(chars) == 1:
+        return postings.holding("content", [chars]) | postings.holding("heading", [chars])
+    return postings.holding("exact", [chars[i:i + 2] for i in range(len(chars) - 1)])
+
+
+class Lexical(NamedTuple):
+    match: np.ndarray  # passages holding enough of the query's words
+    overlap: np.ndarray  # passages holding at least one of them
+
+
+def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float | None = None,
+            expansion_weight: float = 0.3, overlap_share: float | None = None) -> Lexical | None:
+    """Which passages a query's words match (they hold `share` of the query's word weight), and which
+    share a good part of them (OVERLAP of that weight), as masks over the postings' documents; a query's
+    fields constrain them further in the engine. A word weighs its idf, as in BM25; a word of an
+    official term the thesaurus added weighs `expansion_weight` of that and only adds to what a passage
+    holds. None for a query with phrases or operators, or without words: the keyword index matches
+    those by its own logic."""
+    if parsed.phrases or _OPERATORS.search(parsed.text) or not parsed.free_text:
+        return None  # the engine then takes the keyword index's match alone
+    share = SHARE if share is None else share
+    n_docs = postings.doc_count
+    chars = phrase_chars(parsed.free_text)
+    in_a_row = held_mask(postings, chars) if chars else np.zeros(n_docs, dtype=bool)
+    match, overlap = in_a_row.copy(), in_a_row.copy()
+    users = list(dict.fromkeys(t.text for t in word_terms(parsed.free_text)))
+    added = [t for t in dict.fromkeys(w.text for o in parsed.officials for w in word_terms(o)) if t not in users]
+    held, total = np.zeros(n_docs), 0.0
+    for words, factor in ((users, 1.0), (added, expansion_weight)):
+        for term in words:
+            mask = postings.holding("content", [term]) | postings.holding("heading", [term])
+            weight = math.log(n_docs / (mask.sum() + 1)) + 1
+            held[mask] += factor * weight
+            total += weight if factor == 1.0 else 0.0
+    if total > 0:
+        match |= held >= share * total - 1e-9
+        overlap |= held >= min(share, OVERLAP if overlap_share is None else overlap_share) * total - 1e-9
+    for official in dict.fromkeys(parsed.officials):
+        chars = phrase_chars(official)
+        if len(chars) > 1:
+            whole = held_mask(postings, chars)
+            match |= whole
+            overlap |= whole
+    return Lexical(match, overlap)
+
+
+def matches(lexical: np.ndarray | None, overlap: np.ndarray | None, similarity: np.ndarray | None,
+            floor: float, overlap_floor: float) -> np.ndarray:
+    """The match set: the lexical matches, passages whose similarity reaches `floor`, and those sharing
+    a word with the query whose similarity reaches `overlap_floor` (masks; None where a mode lacks one)."""
+    out = np.zeros(0, dtype=bool)
+    for part in (lexical, None if similarity is None else similarity >= floor,
+                 None if similarity is None or overlap is None else overlap & (similarity >= overlap_floor)):
+        if part is not None:
+            out = part.copy() if not len(out) else out | part
+    return out
