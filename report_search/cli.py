@@ -283,17 +283,37 @@ def similar(passage_id, index_dir, engine_options, k, offset, filters, by, as_js
 @click.option("--groups", type=click.IntRange(1, 100), default=20, show_default=True, help="Groups at most.")
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True)
 @filter_options
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--series-by", type=click.Choice(["region", "issuer"]), default="region", show_default=True,
+              help="What --series names.")
+@click.option("--series", default="", help="Comma-separated regions (or issuers): matches per year for each.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="csv: the per-year series (year, series, passages, reports).")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @backend_options
-def compare(query, index_dir, engine_options, by, k, groups, mode, filters, as_json):
-    """The best passages for QUERY per region, year or issuer: how different cities (years, bodies)
-    go about the same thing. Groups in order of their best passage; unknown values last (未知)."""
+def compare(query, index_dir, engine_options, by, k, groups, mode, filters, series_by, series, fmt, as_json):
+    """Matches of QUERY per region, year or issuer: how different cities (years, bodies) go about the
+    same thing. Counts cover every match; years in order, other groups most matches first, unknown last (未知)."""
     engine = _open_engine(index_dir, engine_options)
-    result = _run(engine.compare, query, by=by, k=k, groups=groups, filters=filters, mode=mode)
-    if as_json:
+    chosen = tuple(v.strip() for v in series.split(",") if v.strip())
+    result = _run(engine.compare, query, by=by, k=k, groups=groups, filters=filters, mode=mode,
+                  series_by=series_by if chosen else None, series=chosen)
+    if as_json or fmt == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{query} by {by}: {len(result['groups'])} groups")
+    if fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["year", "series", "passages", "reports"])
+        for line in result["series"]:
+            for point in line["points"]:
+                writer.writerow([point["year"], line["name"], point["passages"], point["reports"]])
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    click.echo(f"{query} by {by}: {result['total']} matching passages in {result['reports']} reports, "
+               f"{len(result['groups'])} groups")
     for g in result["groups"]:
         click.echo(f"\n== {g['value']}  ({g['passages']} passages, {g['reports']} reports)")
         for r in g["results"]:
@@ -378,9 +398,13 @@ def _print_results(result: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{result['total']} results for {result['query']} ({result['mode']})")
-    for i, r in enumerate(result["results"], 1):
-        meta = " · ".join(str(v) for v in (r["region"], r["year"], r["doc_type"], ROLES.get(r["section"])) if v)
+    click.echo(f"{result['total']} matching passages for {result['query']} ({result['mode']})")
+    if not result["results"] and result.get("nearest"):
+        click.echo("nothing reaches the match definition; the nearest passages (not counted as matches):")
+    for i, r in enumerate(result["results"] or result.get("nearest", []), 1):
+        meta = " · ".join(f"{r[n]}{' (inferred)' if r.get(f'{n}_source') == 'inferred' else ''}"
+                          for n in ("region", "year", "doc_type", "issuer") if r[n])
+        meta = " · ".join(v for v in (meta, ROLES.get(r["section"])) if v)
         click.echo(f"\n{i}. [{r['passage_id']}] {r['title']}  {meta}")
         if r["heading_path"]:
             click.echo("   " + " > ".join(r["heading_path"]))

@@ -45,9 +45,10 @@ def test_every_endpoint_returns_what_the_openapi_document_says(client, engine):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     paths = set(spec()["paths"])
     assert paths == {"/api/search", "/api/phrases", "/api/compare", "/api/export", "/api/passages/{id}",
-                     "/api/passages/{id}/similar", "/api/documents/{id}", "/api/stats", "/healthz"}
+                     "/api/passages/{id}/similar", "/api/documents", "/api/documents/{id}", "/api/stats", "/healthz"}
     validate(client.get("/api/compare?q=垃圾分类&by=year").get_json(), "Compare")
     validate(client.get("/api/phrases?q=门前三包").get_json(), "Phrases")
+    validate(client.get("/api/documents?k=3").get_json(), "DocumentList")
     assert client.get("/openapi.json").get_json()["openapi"].startswith("3.")
 
 

@@ -168,24 +168,45 @@ def test_section_filter_and_phrase_panel(page, server):
     assert href.startswith("/api/export?") and "section=plans" in href and "format=csv" in href
 
 
-def test_compare_view(page, server):
+def test_compare_view_keeps_the_search_and_draws_its_chart(page, browser, server):
     ARTIFACTS.mkdir(exist_ok=True)
-    page.goto(server + "/?q=" + quote("垃圾分类"))
+    page.goto(server + "/?q=" + quote("垃圾分类") + "&mode=keyword&section=measures")
     page.wait_for_selector(".result")
     page.locator(".compare-links a[data-by=year]").click()
-    page.wait_for_selector(".compare .group")
-    assert "/compare?" in page.url and "by=year" in page.url
-    groups = page.locator(".compare .group")
-    values = [groups.nth(i).get_attribute("data-value") for i in range(groups.count())]
-    assert len(values) >= 3 and values[-1] == "未知" and all(v.isdigit() for v in values[:-1])
-    first = groups.first
-    assert first.locator(".result").count() >= 1 and "段" in first.locator("h3 .count").inner_text()
-    years = set(first.locator(".result .tag[data-field=year]").all_inner_texts())
-    assert years == {values[0]}
-    page.screenshot(path=str(ARTIFACTS / "compare-desktop.png"), full_page=False)
-    # a group expands into the search filtered to its value
-    expand = first.locator("a.expand")
-    if expand.count():
-        expand.click()
-        page.wait_for_selector(".result")
-        assert f"year={values[0]}" in page.url
+    page.wait_for_selector("table.groups tr.group")
+    assert "/compare?" in page.url and "by=year" in page.url and "mode=keyword" in page.url
+    assert "section=measures" in page.url
+    # the compare page has the search's controls itself, set as the search was
+    assert page.locator("input[name=mode][value=keyword]").is_checked()
+    assert page.locator("select[name=section]").input_value() == "measures"
+    rows = page.locator("table.groups tr.group")
+    values = [rows.nth(i).get_attribute("data-value") for i in range(rows.count())]
+    known = [v for v in values if v != "未知"]
+    assert known and known == sorted(known, key=int) and (values[-1] == "未知" or "未知" not in values)
+    # the chart is drawn (uPlot, served by the app) and its numbers are in a plain table beside it
+    page.wait_for_selector("#chart[data-rendered=true] canvas")
+    assert page.locator("table.series-table tbody tr").count() == len(known)
+    page.screenshot(path=str(ARTIFACTS / "compare-desktop.png"), full_page=True)
+    # 展开 leads to the search filtered to that year, with the mode and section kept
+    rows.first.locator("a.expand").click()
+    page.wait_for_selector(".result")
+    assert f"year={known[0]}" in page.url and "mode=keyword" in page.url and "section=measures" in page.url
+    total = int(page.locator(".pager .total").inner_text())
+    assert total == int(rows.first.locator("td.count").first.inner_text())
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2)
+    pg = phone.new_page()
+    pg.goto(server + "/compare?" + "q=" + quote("垃圾分类") + "&by=year")
+    pg.wait_for_selector("#chart[data-rendered=true] canvas")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    pg.screenshot(path=str(ARTIFACTS / "compare-phone.png"), full_page=True)
+    phone.close()
+
+
+def test_a_query_nothing_answers_says_so(page, server):
+    page.goto(server + "/?q=" + quote("如何烤一个戚风蛋糕"))
+    page.wait_for_selector(".empty")
+    assert "没有找到足够相关的段落" in page.locator(".empty").inner_text()
+    assert page.locator(".results .result").count() == page.locator(".nearest .result").count()
+    page.goto(server + "/?q=" + quote("垃圾") + "&year=abc")
+    assert "年份应为整数" in page.locator(".error").inner_text()

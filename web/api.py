@@ -6,7 +6,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search import export as exporting
-from search.engine import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS, MAX_K, SearchError
+from search.engine import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS, MAX_K, MAX_OFFSET, SearchError
 from search.query import QueryError
 
 from . import params
@@ -14,6 +14,8 @@ from .openapi import spec
 from .params import BadRequest
 
 bp = Blueprint("api", __name__)
+FILTERS = ("year", "year_from", "year_to", "region", "issuer", "doc_type", "source", "section")
+SEARCH_PARAMS = ("q", "mode", "k", "offset", "explain", "diversify") + FILTERS
 DIVERSIFY = ("report", "off")  # off: as ranked; report: at most 2 passages of a report in the top 10
 
 
@@ -66,18 +68,26 @@ def get_document(doc_id: str) -> dict:
 
 @bp.get("/api/search")
 def search():
+    params.known_only(request.args, SEARCH_PARAMS)
     return jsonify(run_search(request.args))
 
 
+COMPARE_PARAMS = ("q", "by", "k", "groups", "mode", "series_by", "series") + FILTERS
+
+
 def run_compare(args) -> dict:
+    series = tuple(v.strip() for v in (params.text(args, "series") or "").split(",") if v.strip())
     return answer(engine().compare, params.query(args), by=params.choice(args, "by", COMPARE_BY, "region"),
                   k=params.integer(args, "k", 3, 1, MAX_COMPARE_K),
                   groups=params.integer(args, "groups", 20, 1, MAX_GROUPS),
-                  filters=params.filters(args), mode=params.mode(args))
+                  filters=params.filters(args), mode=params.mode(args),
+                  series_by=params.choice(args, "series_by", ("region", "issuer"), "region" if series else None),
+                  series=series)
 
 
 @bp.get("/api/compare")
 def compare():
+    params.known_only(request.args, COMPARE_PARAMS)
     return jsonify(run_compare(request.args))
 
 
@@ -88,12 +98,14 @@ def run_phrases(args) -> dict:
 
 @bp.get("/api/phrases")
 def phrases():
+    params.known_only(request.args, ("q", "k", "mode") + FILTERS)
     return jsonify(run_phrases(request.args))
 
 
 @bp.get("/api/export")
 def export():
     """The results of /api/search as a file: csv (UTF-8 with BOM), md or docx."""
+    params.known_only(request.args, SEARCH_PARAMS + ("format",))
     fmt = params.choice(request.args, "format", exporting.FORMATS, "csv")
     result = run_search(request.args, facets=False)
     mimetype, suffix = exporting.FORMATS[fmt]
@@ -105,12 +117,25 @@ def export():
 
 @bp.get("/api/passages/<passage_id>/similar")
 def similar(passage_id: str):
+    params.known_only(request.args, ("k", "offset", "by") + FILTERS)
     return jsonify(run_similar(passage_id, request.args))
 
 
 @bp.get("/api/passages/<passage_id>")
 def passage(passage_id: str):
+    params.known_only(request.args, ("context",))
     return jsonify(get_passage(passage_id, params.integer(request.args, "context", 2, 0, 20)))
+
+
+def run_documents(args) -> dict:
+    k, offset = params.integer(args, "k", 20, 1, MAX_K), params.integer(args, "offset", 0, 0, MAX_OFFSET)
+    return answer(engine().documents, filters=params.filters(args), k=k, offset=offset)
+
+
+@bp.get("/api/documents")
+def documents():
+    params.known_only(request.args, ("k", "offset") + FILTERS)
+    return jsonify(run_documents(request.args))
 
 
 @bp.get("/api/documents/<doc_id>")

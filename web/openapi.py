@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from indexer.sections import ROLES
-from search.engine import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS, MAX_K
+from search.engine import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS, MAX_K, MAX_OFFSET
 
 from .params import MAX_FILTER_CHARS, MAX_YEAR, MIN_YEAR
 
@@ -39,10 +39,14 @@ _FACET = {"type": "array", "items": {"type": "object", "required": ["value", "co
 _RESULTS = {
     "type": "object", "required": ["query", "mode", "total", "results"],
     "properties": {
-        "query": {"type": "string"}, "mode": {"type": "string"}, "total": {"type": "integer"},
+        "query": {"type": "string"}, "mode": {"type": "string"},
+        "total": {"type": "integer", "description": "passages the query matches (README: What counts as a match); "
+                                                    "the same on every page; near-duplicates count each"},
         "notes": {"type": "array", "items": {"type": "string"},
                   "description": "what the query could not use as typed (searched as words), or that it has nothing to search"},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+        "nearest": {"type": "array", "items": {"$ref": "#/components/schemas/Result"},
+                    "description": "where nothing matches: the nearest passages, not counted as matches"},
         "facets": {"type": "object", "properties": {name: _FACET for name in ("region", "year", "issuer", "doc_type", "section")}},
     },
 }
@@ -50,7 +54,16 @@ _COMPARE = {
     "type": "object", "required": ["query", "by", "mode", "groups"],
     "properties": {
         "query": {"type": "string"}, "by": {"type": "string"}, "mode": {"type": "string"},
+        "total": {"type": "integer", "description": "matching passages in all (as /api/search's total)"},
+        "reports": {"type": "integer", "description": "reports holding a matching passage"},
         "notes": {"type": "array", "items": {"type": "string"}},
+        "series": {"type": "array", "description": "matches per year: all of them (全部), then each value of series",
+                   "items": {"type": "object", "required": ["name", "points"], "properties": {
+                       "name": {"type": "string"},
+                       "points": {"type": "array", "items": {"type": "object", "required": ["year", "passages", "reports"],
+                                                             "properties": {"year": {"type": "integer"},
+                                                                            "passages": {"type": "integer"},
+                                                                            "reports": {"type": "integer"}}}}}}},
         "groups": {"type": "array", "items": {
             "type": "object", "required": ["value", "known", "passages", "reports", "results"],
             "properties": {"value": {"type": ["string", "integer"], "description": "未知 for reports whose value is not known"},
@@ -101,17 +114,22 @@ def _param(name, schema, description, required=False, where="query"):
 
 
 _FILTERS = [
-    _param("region", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "city or province (宁波, 浙江省)"),
+    _param("region", {"type": "string", "maxLength": MAX_FILTER_CHARS},
+           "city or province (宁波, 浙江省, 新疆 = 新疆维吾尔自治区); a province takes in its cities; several "
+           "separated by commas match any"),
     _param("year", _YEAR, "one year"),
     _param("year_from", _YEAR, "first year of a range"),
     _param("year_to", _YEAR, "last year of a range"),
-    _param("issuer", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "issuing body"),
-    _param("doc_type", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "document type"),
+    _param("issuer", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "issuing body (several: commas)"),
+    _param("doc_type", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "document type (several: commas)"),
     _param("source", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "source file path prefix"),
-    _param("section", _SECTION, "only passages of sections of this role"),
+    _param("section", {"type": "string", "maxLength": MAX_FILTER_CHARS},
+           "only passages of sections of this role, by code or name (problems = 存在问题); several: commas. "
+           + ", ".join(f"{k} {v}" for k, v in ROLES.items())),
 ]
 _PAGING = [_param("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "results per page"),
-           _param("offset", {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}, "results to skip")]
+           _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                  "results to skip (pages reach the first MAX_OFFSET + k results)")]
 _Q = _param("q", {"type": "string", "minLength": 1, "maxLength": 1000},
              'query: words, "phrases", AND/OR/NOT, field:value', required=True)
 _MODE = _param("mode", {"type": "string", "enum": ["hybrid", "keyword", "semantic"]}, "retrieval mode (default hybrid)")
@@ -168,6 +186,10 @@ def spec() -> dict:
                                       "passages per group"),
                                _param("groups", {"type": "integer", "minimum": 1, "maximum": MAX_GROUPS,
                                                  "default": 20}, "groups at most (the unknown group counts)"),
+                               _param("series_by", {"type": "string", "enum": ["region", "issuer"]},
+                                      "what series names (default region)"),
+                               _param("series", {"type": "string", "maxLength": MAX_FILTER_CHARS},
+                                      "comma-separated values of series_by: matches per year for each"),
                                *_FILTERS],
                 "responses": _responses("#/components/schemas/Compare")}},
             "/api/phrases": {"get": {
@@ -204,6 +226,15 @@ def spec() -> dict:
                                            "region: the most similar passage of each other region"),
                                *_PAGING, *_FILTERS],
                 "responses": _responses("#/components/schemas/Results", not_found=True)}},
+            "/api/documents": {"get": {
+                "operationId": "listDocuments",
+                "summary": "The reports that pass the filters, with their metadata and its source; newest first",
+                "parameters": [_param("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 20},
+                                      "reports per page"),
+                               _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                                      "reports to skip"),
+                               *_FILTERS],
+                "responses": _responses("#/components/schemas/DocumentList")}},
             "/api/documents/{id}": {"get": {
                 "operationId": "getDocument",
                 "summary": "A cleaned report with its passages",
@@ -219,6 +250,9 @@ def spec() -> dict:
         },
         "components": {"schemas": {
             "Result": _RESULT, "Results": _RESULTS, "Phrases": _PHRASES, "Compare": _COMPARE, "Passage": _PASSAGE, "Document": _DOCUMENT, "Error": _ERROR,
+            "DocumentList": {"type": "object", "required": ["total", "documents"],
+                             "properties": {"total": {"type": "integer"},
+                                            "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}},
             "PassageInContext": {"type": "object", "required": ["passage", "document", "before", "after"],
                                  "properties": {"passage": {"$ref": "#/components/schemas/Passage"},
                                                 "document": {"$ref": "#/components/schemas/Document"},

@@ -8,6 +8,8 @@ from flask import Blueprint, render_template, request
 
 from indexer.sections import ROLES
 
+from search.engine import MAX_OFFSET
+
 from . import api, params
 from .params import BadRequest
 
@@ -46,7 +48,8 @@ def export_url(fmt: str) -> str:
 @bp.app_context_processor
 def helpers():
     return {"url_with": url_with, "export_url": export_url, "MODE_LABELS": MODE_LABELS, "FACET_LABELS": FACET_LABELS, "shown": shown,
-            "ROLES": ROLES, "COMPARE_LABELS": COMPARE_LABELS}
+            "ROLES": ROLES, "COMPARE_LABELS": COMPARE_LABELS, "compare_url": compare_url,
+            "MAX_OFFSET": MAX_OFFSET}
 
 
 @bp.get("/")
@@ -60,7 +63,7 @@ def search_page():
             context["phrases"] = api.run_phrases(request.args)["phrases"][:PAGE_PHRASES]
             context["k"], context["offset"] = params.paging(request.args)
         except BadRequest as exc:
-            context["error"] = str(exc)
+            context["error"] = exc.zh
             return render_template("search.html", **context), exc.status
     return render_template("search.html", **context)
 
@@ -71,14 +74,29 @@ COMPARE_LABELS = {"region": "地区", "year": "年份", "issuer": "发文单位"
 @bp.get("/compare")
 def compare_page():
     q = request.args.get("q", "")
-    context = {"q": q, "by": request.args.get("by") or "region", "result": None, "error": None}
+    by = request.args.get("by") or "region"
+    args = {k: v for k, v in request.args.items() if v}
+    carried = {k: v for k, v in args.items() if k in ("q", "mode") + FILTER_KEYS + ("year_from", "year_to")}
+    context = {"q": q, "by": by, "mode": args.get("mode") or "hybrid", "args": args, "result": None, "error": None,
+               "search_url": "/?" + urlencode(carried),
+               "expand_url": lambda value: "/?" + urlencode({**{k: v for k, v in carried.items()
+                                                                 if not (by == "year" and k.startswith("year"))},
+                                                              by: value})}
     if q.strip():
         try:
-            context["result"] = api.run_compare(request.args)
+            query_args = dict(args)
+            query_args.setdefault("groups", "100")
+            context["result"] = api.run_compare(query_args)
         except BadRequest as exc:
-            context["error"] = str(exc)
+            context["error"] = exc.zh
             return render_template("compare.html", **context), exc.status
     return render_template("compare.html", **context)
+
+
+def compare_url(by: str) -> str:
+    """/compare for the current search: its query, mode and filters."""
+    args = {k: v for k, v in request.args.items() if v and k in ("q", "mode") + FILTER_KEYS + ("year_from", "year_to")}
+    return "/compare?" + urlencode({**args, "by": by})
 
 
 @bp.get("/similar/<passage_id>")
@@ -88,9 +106,21 @@ def similar_page(passage_id: str):
         result = api.run_similar(passage_id, request.args)
         k, offset = params.paging(request.args)
     except BadRequest as exc:
-        return render_template("message.html", message=str(exc)), exc.status
+        return render_template("message.html", message=exc.zh), exc.status
     return render_template("similar.html", source=source, result=result, k=k, offset=offset,
                            by=request.args.get("by") or "")
+
+
+@bp.get("/documents")
+def documents_page():
+    args = {k: v for k, v in request.args.items() if v}
+    try:
+        result = api.run_documents(request.args)
+        k, offset = params.integer(request.args, "k", 20, 1, 100), params.integer(request.args, "offset", 0, 0)
+    except BadRequest as exc:
+        return render_template("message.html", message=exc.zh), exc.status
+    page_url = lambda offset: "/documents?" + urlencode({**args, "offset": offset})  # noqa: E731
+    return render_template("documents.html", result=result, args=args, k=k, offset=offset, page_url=page_url)
 
 
 @bp.get("/documents/<doc_id>")
@@ -98,5 +128,5 @@ def document_page(doc_id: str):
     try:
         doc = api.get_document(doc_id)
     except BadRequest as exc:
-        return render_template("message.html", message=str(exc)), exc.status
+        return render_template("message.html", message=exc.zh), exc.status
     return render_template("document.html", doc=doc, target=request.args.get("p"))

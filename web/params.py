@@ -13,28 +13,47 @@ MAX_FILTER_CHARS = 500
 MIN_YEAR, MAX_YEAR = 0, 9999
 
 
+# How the page names each parameter in its (Chinese) messages.
+LABELS = {"q": "查询", "k": "每页条数", "offset": "起始位置", "mode": "模式", "year": "年份", "year_from": "起始年份",
+          "year_to": "截止年份", "region": "地区", "issuer": "发文单位", "doc_type": "文种", "source": "来源",
+          "section": "部分", "by": "对比维度", "groups": "分组数", "format": "格式", "diversify": "分散",
+          "explain": "解释", "context": "上下文"}
+
+
 class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400):
+    """A bad parameter: `message` for programs (the API's), `zh` for the page's readers."""
+
+    def __init__(self, message: str, status: int = 400, zh: str | None = None):
         super().__init__(message)
         self.status = status
+        self.zh = zh or message
+
+
+def label(name: str) -> str:
+    return LABELS.get(name, name)
 
 
 def integer(args, name: str, default: int | None, lo: int | None = None, hi: int | None = None) -> int | None:
     value = args.get(name)
     if value is None or value.strip() == "":
         return default
+    if name.startswith("year") and re.fullmatch(r"[0-9]{1,4}\s*年", value.strip()):
+        value = value.strip()[:-1].strip()  # `2020年` is the year 2020
     if not re.fullmatch(r"-?[0-9]+", value):  # as the schema says: no spaces, signs or other digits
-        raise BadRequest(f"parameter '{name}' must be a whole number, not '{value[:40]}'")
+        raise BadRequest(f"parameter '{name}' must be a whole number, not '{value[:40]}'",
+                         zh=f"{label(name)}应为整数（如 2020），而不是“{value[:40]}”")
     number = int(value)
     if (lo is not None and number < lo) or (hi is not None and number > hi):
-        raise BadRequest(f"parameter '{name}' must be from {lo} to {hi}")
+        raise BadRequest(f"parameter '{name}' must be from {lo} to {hi}",
+                         zh=f"{label(name)}应在 {lo} 到 {hi} 之间，而不是 {number}")
     return number
 
 
 def text(args, name: str, limit: int = MAX_FILTER_CHARS) -> str | None:
     value = args.get(name)
     if value is not None and len(value) > limit:
-        raise BadRequest(f"parameter '{name}' is too long: at most {limit} characters")
+        raise BadRequest(f"parameter '{name}' is too long: at most {limit} characters",
+                         zh=f"{label(name)}太长：最多 {limit} 个字符")
     if value is None or not value.strip():
         return None
     return value.strip()
@@ -43,9 +62,10 @@ def text(args, name: str, limit: int = MAX_FILTER_CHARS) -> str | None:
 def query(args) -> str:
     q = args.get("q")
     if not q:  # a blank one is searched: it has nothing to search, and the answer says so
-        raise BadRequest("parameter 'q' is required")
+        raise BadRequest("parameter 'q' is required", zh="请输入要查找的内容")
     if len(q) > MAX_QUERY_CHARS:
-        raise BadRequest(f"parameter 'q' is too long: {len(q)} characters, at most {MAX_QUERY_CHARS}")
+        raise BadRequest(f"parameter 'q' is too long: {len(q)} characters, at most {MAX_QUERY_CHARS}",
+                         zh=f"查询太长：{len(q)} 个字符，最多 {MAX_QUERY_CHARS} 个")
     return q
 
 
@@ -61,6 +81,15 @@ def mode(args) -> str | None:
     return choice(args, "mode", MODES)
 
 
+def known_only(args, allowed) -> None:
+    """A parameter an endpoint does not know is named, not ignored (a misspelt `yaer` would
+    otherwise search every year)."""
+    unknown = sorted(set(args) - set(allowed))
+    if unknown:
+        raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(allowed))}",
+                         zh=f"无法识别的参数：{'、'.join(unknown)}")
+
+
 def paging(args) -> tuple[int, int]:
     return integer(args, "k", 10, 1, MAX_K), integer(args, "offset", 0, 0, MAX_OFFSET)
 
@@ -71,9 +100,30 @@ def filters(args) -> Filters:
     year_to = integer(args, "year_to", None, MIN_YEAR, MAX_YEAR)
     if year is not None:
         year_from = year_to = year
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise BadRequest(f"parameter 'year_from' ({year_from}) must not be after 'year_to' ({year_to})",
+                         zh=f"起始年份 {year_from} 晚于截止年份 {year_to}")
     return Filters(region=text(args, "region"), year_from=year_from, year_to=year_to, issuer=text(args, "issuer"),
-                   doc_type=text(args, "doc_type"), source=text(args, "source"),
-                   section=choice(args, "section", ROLES))
+                   doc_type=text(args, "doc_type"), source=text(args, "source"), section=section(args))
+
+
+def section(args) -> str | None:
+    """A section role by its code (`problems`) or the name the page shows (`存在问题`)."""
+    value = text(args, "section")
+    if value is None:
+        return None
+    codes = []
+    for part in Filters(section=value).values("section"):
+        code = SECTION_CODES.get(part, part)
+        if code not in ROLES:
+            raise BadRequest(f"parameter 'section' must be one of {', '.join(ROLES)} (or {', '.join(ROLES.values())}), "
+                             f"several separated by commas",
+                             zh=f"部分应为 {'、'.join(ROLES.values())} 之一，而不是“{part[:40]}”")
+        codes.append(code)
+    return ",".join(dict.fromkeys(codes)) or None
+
+
+SECTION_CODES = {name: code for code, name in ROLES.items()}
 
 
 def choice(args, name: str, allowed, default: str | None = None) -> str | None:
@@ -82,12 +132,14 @@ def choice(args, name: str, allowed, default: str | None = None) -> str | None:
     if value is None:
         return default
     if value not in allowed:
-        raise BadRequest(f"parameter '{name}' must be one of {', '.join(allowed)}")
+        raise BadRequest(f"parameter '{name}' must be one of {', '.join(allowed)}",
+                         zh=f"{label(name)}应为 {'、'.join(allowed)} 之一，而不是“{value[:40]}”")
     return value
 
 
 def flag(args, name: str) -> bool:
     value = (args.get(name) or "").strip().lower()
     if value not in ("", "1", "0", "true", "false", "yes", "no", "on", "off"):
-        raise BadRequest(f"parameter '{name}' must be true or false, not '{value[:40]}'")
+        raise BadRequest(f"parameter '{name}' must be true or false, not '{value[:40]}'",
+                         zh=f"{label(name)}应为 true 或 false，而不是“{value[:40]}”")
     return value in ("1", "true", "yes", "on")

@@ -1,0 +1,182 @@
+"""Numbers a researcher can trust: one match set behind totals, facets, compare and exports; stable
+paging; messages that say what was not understood; canonical regions; inferred values marked."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, build_both
+from search.hits import Filters
+
+MODES = ("keyword", "semantic", "hybrid")
+UNANSWERABLE = [json.loads(line)["text"] for line in
+                (ROOT / "bench" / "devqueries" / "unanswerable.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pages_neither_overlap_nor_skip_and_keep_their_total(engine, mode):
+    query = "城市管理 工作"
+    seen: list[str] = []
+    totals = set()
+    offset = 0
+    while offset <= 1000:
+        page = engine.search(query, mode=mode, k=37, offset=offset)
+        totals.add(page["total"])
+        if not page["results"]:
+            break
+        for r in page["results"]:
+            seen += [r["passage_id"], *r.get("duplicates", [])]
+        offset += 37
+    assert len(totals) == 1 and len(seen) == len(set(seen))
+    total = totals.pop()
+    assert total > 37 and len(seen) == min(total, len(seen))
+    if total <= 1000:
+        assert len(seen) == total  # every match shown once, as a result or a result's duplicate
+    # a page of 10 is the start of a page of 100: the order does not depend on the page size
+    ten = [r["passage_id"] for r in engine.search(query, mode=mode, k=10, offset=40)["results"]]
+    hundred = [r["passage_id"] for r in engine.search(query, mode=mode, k=100)["results"]]
+    assert ten == hundred[40:50]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_facet_count_is_the_total_after_clicking_it(engine, mode):
+    result = engine.search("垃圾分类 宣传", mode=mode, k=1, facets=True)
+    checked = 0
+    for name in ("year", "issuer", "section", "doc_type"):
+        for facet in result["facets"][name][:3]:
+            value = facet["value"]
+            filters = (Filters(year_from=value, year_to=value) if name == "year" else Filters(**{name: value}))
+            assert engine.search("垃圾分类 宣传", mode=mode, k=1, filters=filters)["total"] == facet["count"], (name, value)
+            checked += 1
+    assert checked >= 3
+
+
+def test_queries_the_corpus_cannot_answer_match_nothing(engine):
+    for mode in MODES:
+        empty = [q for q in UNANSWERABLE if engine.search(q, mode=mode, k=1)["total"] == 0]
+        assert len(empty) >= 0.9 * len(UNANSWERABLE), (mode, set(UNANSWERABLE) - set(empty))
+    nothing = engine.search("如何烤一个戚风蛋糕", mode="hybrid", k=10)
+    assert nothing["total"] == 0 and not nothing["results"] and 1 <= len(nothing["nearest"]) <= 5
+    # a real query still matches, and its matches hold its words or are close in meaning
+    found = engine.search("垃圾分类", mode="hybrid", k=10)
+    assert found["total"] >= 5 and "nearest" not in found
+
+
+def test_counts_agree_across_search_compare_and_formulations(engine):
+    search = engine.search("城管执法", mode="hybrid", k=1)
+    compare = engine.compare("城管执法", by="year", mode="hybrid", groups=100)
+    assert compare["total"] == search["total"] == sum(g["passages"] for g in compare["groups"])
+    assert sum(p["passages"] for p in compare["series"][0]["points"]) == sum(
+        g["passages"] for g in compare["groups"] if g["known"])
+    years = [g["value"] for g in compare["groups"] if g["known"]]
+    assert years == sorted(years)
+    assert engine.phrases("城管执法", mode="hybrid")["passages"] == search["total"]
+
+
+def test_query_fields_take_the_names_the_page_shows(engine):
+    by_code = engine.search("section:problems 城市管理", mode="keyword", k=5)
+    by_name = engine.search("section:存在问题 城市管理", mode="keyword", k=5)
+    assert by_code["total"] == by_name["total"] > 0 and not by_name.get("notes")
+    assert all(r["section"] == "problems" for r in by_name["results"])
+    years = engine.search("year:2020 城市管理", mode="keyword", k=5)
+    assert engine.search("year:2020年 城市管理", mode="keyword", k=5)["total"] == years["total"] > 0
+    unknown = engine.search("section:问题 城市管理", mode="keyword", k=5)
+    assert any("unknown section" in n for n in unknown["notes"])
+
+
+@pytest.fixture(scope="module")
+def regions_engine(tmp_path_factory, milvus_uri, backend):
+    from search.engine import Engine
+
+    base = tmp_path_factory.mktemp("regions")
+    rows = [("xj-1", "新疆", 2025), ("xj-2", "新疆维吾尔自治区", 2026), ("nb", "宁波", 2025), ("zj", "浙江省", 2025)]
+    with open(base / "reports.jsonl", "w", encoding="utf-8") as out:
+        for rid, region, year in rows:
+            out.write(json.dumps({"id": rid, "title": f"{year}年{region}政府工作报告", "region": region, "year": year,
+                                  "text": f"{year}年，{region}推进垃圾分类和乡村振兴，{rid}垃圾分类覆盖率提高。"},
+                                 ensure_ascii=False) + "\n")
+    build_both([str(base / "reports.jsonl")], base / "index", milvus_uri)
+    engine = Engine(base / "index", backend=backend)
+    yield engine
+    engine.close()
+
+
+def test_region_names_are_merged_and_filter_by_either_form(regions_engine):
+    result = regions_engine.search("垃圾分类", mode="keyword", k=10, facets=True)
+    regions = {f["value"]: f["count"] for f in result["facets"]["region"]}
+    assert "新疆" not in regions and regions["新疆维吾尔自治区"] == 2
+    assert regions["宁波市"] == 1 and regions["浙江省"] == 2  # a province counts its cities, as its filter does
+    for name in ("新疆", "新疆维吾尔自治区"):
+        assert regions_engine.search("垃圾分类", mode="keyword", k=10, filters=Filters(region=name))["total"] == 2
+    assert regions_engine.search("垃圾分类", mode="keyword", k=10, filters=Filters(region="浙江省"))["total"] == 2
+    both = regions_engine.search("垃圾分类", mode="keyword", k=10, filters=Filters(region="宁波市,新疆"))
+    assert both["total"] == 3  # several values of one facet: any of them
+    assert {r["region"] for r in both["results"]} == {"宁波市", "新疆维吾尔自治区"}
+
+
+def test_inferred_values_are_marked_in_citations_exports_and_the_cli(client_for, corpus_index):
+    client = client_for
+    result = client.get("/api/search", query_string={"q": "上半年工作总结", "k": 50, "mode": "keyword"}).get_json()
+    inferred = [r for r in result["results"] if r["year_source"] == "inferred"]
+    declared = [r for r in result["results"] if r["year_source"] == "declared"]
+    assert inferred and all("年份据正文推断" in r["citation"] for r in inferred)
+    assert all("年份据正文推断" not in r["citation"] for r in declared)
+    exported = client.get("/api/export", query_string={"q": "上半年工作总结", "k": 50, "mode": "keyword",
+                                                       "format": "csv"}).data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert {"year_source", "region_source", "issuer_source", "doc_type_source"} <= set(rows[0])
+    assert {r["year_source"] for r in rows} >= {"inferred"}
+    md = client.get("/api/export", query_string={"q": "上半年工作总结", "k": 50, "mode": "keyword",
+                                                 "format": "md"}).data.decode()
+    assert "年份据正文推断" in md
+    out = subprocess.run([sys.executable, "-m", "report_search.cli", "search", "上半年工作总结", "--mode", "keyword",
+                          "-k", "50", "--index-dir", str(corpus_index)], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and "(inferred)" in out.stdout
+
+
+@pytest.fixture(scope="module")
+def client_for(corpus_index, backend):
+    from web.app import create_app
+
+    return create_app({"INDEX_DIR": str(corpus_index), "TESTING": True,
+                       "ENGINE_OPTIONS": {"backend": backend}}).test_client()
+
+
+def test_mistakes_are_named_in_the_users_language(client_for):
+    client = client_for
+    r = client.get("/api/search", query_string={"q": "垃圾", "yaer": "2020"})
+    assert r.status_code == 400 and "yaer" in r.get_json()["error"]["message"]
+    r = client.get("/api/search", query_string={"q": "垃圾", "year_from": "2022", "year_to": "2020"})
+    assert r.status_code == 400 and "year_from" in r.get_json()["error"]["message"]
+    assert client.get("/api/search", query_string={"q": "垃圾", "year": "2020年"}).status_code == 200
+    assert client.get("/api/search", query_string={"q": "垃圾", "section": "存在问题"}).status_code == 200
+    r = client.get("/api/search", query_string={"q": "垃圾", "section": "问题"})
+    assert r.status_code == 400 and "section" in r.get_json()["error"]["message"]
+    page = client.get("/", query_string={"q": "垃圾", "year": "abc"}).get_data(as_text=True)
+    assert "年份应为整数" in page and "parameter" not in page
+    page = client.get("/", query_string={"q": "垃圾", "year_from": "2022", "year_to": "2020"}).get_data(as_text=True)
+    assert "起始年份 2022 晚于截止年份 2020" in page
+
+
+def test_compare_series_and_documents_list_through_the_api_and_cli(client_for, corpus_index):
+    client = client_for
+    data = client.get("/api/compare", query_string={"q": "城管执法", "by": "year", "mode": "keyword"}).get_json()
+    assert data["series"][0]["name"] == "全部" and data["total"] > 0
+    listing = client.get("/api/documents", query_string={"k": 5}).get_json()
+    assert listing["total"] == 18 and len(listing["documents"]) == 5
+    assert all("year_source" in d for d in listing["documents"])
+    years = [d["year"] or 0 for d in listing["documents"]]
+    assert years == sorted(years, reverse=True)
+    out = subprocess.run([sys.executable, "-m", "report_search.cli", "compare", "城管执法", "--by", "year",
+                          "--mode", "keyword", "--format", "csv", "--index-dir", str(corpus_index)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == "year,series,passages,reports"
+    assert sum(int(line.split(",")[2]) for line in lines[1:]) == sum(
+        p["passages"] for p in data["series"][0]["points"])
