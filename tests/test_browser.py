@@ -187,12 +187,13 @@ def test_compare_view_keeps_the_search_and_draws_its_chart(page, browser, server
     page.wait_for_selector("#chart[data-rendered=true] canvas")
     assert page.locator("table.series-table tbody tr").count() == len(known)
     page.screenshot(path=str(ARTIFACTS / "compare-desktop.png"), full_page=True)
-    # 展开 leads to the search filtered to that year, with the mode and section kept
+    # 展开 leads to the search filtered to that year, with the mode and section kept, and its total
+    count = int(rows.first.locator("td.count").first.inner_text())
     rows.first.locator("a.expand").click()
     page.wait_for_selector(".result")
     assert f"year={known[0]}" in page.url and "mode=keyword" in page.url and "section=measures" in page.url
     total = int(page.locator(".pager .total").inner_text())
-    assert total == int(rows.first.locator("td.count").first.inner_text())
+    assert total == count
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2)
     pg = phone.new_page()

@@ -152,7 +152,9 @@ def test_mistakes_are_named_in_the_users_language(client_for):
     r = client.get("/api/search", query_string={"q": "垃圾", "yaer": "2020"})
     assert r.status_code == 400 and "yaer" in r.get_json()["error"]["message"]
     r = client.get("/api/search", query_string={"q": "垃圾", "year_from": "2022", "year_to": "2020"})
-    assert r.status_code == 400 and "year_from" in r.get_json()["error"]["message"]
+    assert r.status_code == 200 and any("year_from 2022 is after year_to 2020" in n for n in r.get_json()["notes"])
+    assert r.get_json()["total"] == client.get("/api/search", query_string={
+        "q": "垃圾", "year_from": "2020", "year_to": "2022"}).get_json()["total"]
     assert client.get("/api/search", query_string={"q": "垃圾", "year": "2020年"}).status_code == 200
     assert client.get("/api/search", query_string={"q": "垃圾", "section": "存在问题"}).status_code == 200
     r = client.get("/api/search", query_string={"q": "垃圾", "section": "问题"})
@@ -160,7 +162,7 @@ def test_mistakes_are_named_in_the_users_language(client_for):
     page = client.get("/", query_string={"q": "垃圾", "year": "abc"}).get_data(as_text=True)
     assert "年份应为整数" in page and "parameter" not in page
     page = client.get("/", query_string={"q": "垃圾", "year_from": "2022", "year_to": "2020"}).get_data(as_text=True)
-    assert "起始年份 2022 晚于截止年份 2020" in page
+    assert "起始年份 2022 晚于截止年份 2020，已按 2020–2022 检索" in page
 
 
 def test_compare_series_and_documents_list_through_the_api_and_cli(client_for, corpus_index):

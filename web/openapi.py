@@ -113,6 +113,8 @@ def _param(name, schema, description, required=False, where="query"):
     return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
 
 
+_ROLE = "(?:" + "|".join([*ROLES, *ROLES.values()]) + ")"
+_SECTIONS = rf"^\s*(?:{_ROLE}(?:\s*[,，]\s*{_ROLE})*)?\s*$"  # codes or names, comma-separated; blank: none
 _FILTERS = [
     _param("region", {"type": "string", "maxLength": MAX_FILTER_CHARS},
            "city or province (宁波, 浙江省, 新疆 = 新疆维吾尔自治区); a province takes in its cities; several "
@@ -123,7 +125,7 @@ _FILTERS = [
     _param("issuer", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "issuing body (several: commas)"),
     _param("doc_type", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "document type (several: commas)"),
     _param("source", {"type": "string", "maxLength": MAX_FILTER_CHARS}, "source file path prefix"),
-    _param("section", {"type": "string", "maxLength": MAX_FILTER_CHARS},
+    _param("section", {"type": "string", "maxLength": MAX_FILTER_CHARS, "pattern": _SECTIONS},
            "only passages of sections of this role, by code or name (problems = 存在问题); several: commas. "
            + ", ".join(f"{k} {v}" for k, v in ROLES.items())),
 ]

@@ -100,9 +100,6 @@ def filters(args) -> Filters:
     year_to = integer(args, "year_to", None, MIN_YEAR, MAX_YEAR)
     if year is not None:
         year_from = year_to = year
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise BadRequest(f"parameter 'year_from' ({year_from}) must not be after 'year_to' ({year_to})",
-                         zh=f"起始年份 {year_from} 晚于截止年份 {year_to}")
     return Filters(region=text(args, "region"), year_from=year_from, year_to=year_to, issuer=text(args, "issuer"),
                    doc_type=text(args, "doc_type"), source=text(args, "source"), section=section(args))
 

@@ -5,8 +5,11 @@
   const box = document.getElementById("chart");
   if (!data || !box || typeof uPlot === "undefined") return;
   const series = JSON.parse(data.textContent);
-  const years = [...new Set(series.flatMap((s) => s.points.map((p) => p.year)))].sort((a, b) => a - b);
-  if (!years.length) return;
+  const found = series.flatMap((s) => s.points.map((p) => p.year));
+  if (!found.length) return;
+  // every year from the first to the last: a year without matches is a 0, not a line drawn across it
+  const first = Math.min(...found), last = Math.max(...found);
+  const years = Array.from({ length: last - first + 1 }, (_, i) => first + i);
   const colours = ["#b42318", "#0b57d0", "#137333", "#e37400", "#8430ce", "#007b83", "#5f6368"];
   const columns = [years].concat(series.map((s) => {
     const by = new Map(s.points.map((p) => [p.year, p.passages]));
