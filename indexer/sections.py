@@ -23,6 +23,13 @@ ROLES = {
     "other": "其他",
 }
 
+
+def role_code(value: str) -> str | None:
+    """A section role by its code (`problems`) or the name the page shows (`存在问题`); None if neither."""
+    if value in ROLES:
+        return value
+    return next((code for code, name in ROLES.items() if name == value), None)
+
 # A heading that names its section's role; the first pattern that matches wins.
 _HEADING_CUES: list[tuple[str, re.Pattern]] = [
     ("problems", re.compile(r"存在的?(?:主要)?(?:问题|不足|困难)|问题(?:和|与|及)不足|不足(?:之处|和问题)?$|"

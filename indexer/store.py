@@ -161,6 +161,9 @@ class PassageStore:
         for row in self.db.execute("SELECT * FROM passages ORDER BY doc_id, position"):
             yield _passage(row), docs[row["doc_id"]]
 
+    def document_ids(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT doc_id FROM documents")]
+
     def passage_ids(self) -> list[str]:
         """Every passage id, in the order of `iter_passages`."""
         return [row[0] for row in self.db.execute("SELECT passage_id FROM passages ORDER BY doc_id, position")]

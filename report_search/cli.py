@@ -294,7 +294,9 @@ def compare(query, index_dir, engine_options, by, k, groups, mode, filters, seri
     """Matches of QUERY per region, year or issuer: how different cities (years, bodies) go about the
     same thing. Counts cover every match; years in order, other groups most matches first, unknown last (未知)."""
     engine = _open_engine(index_dir, engine_options)
-    chosen = tuple(v.strip() for v in series.split(",") if v.strip())
+    from search.hits import split_values
+
+    chosen = tuple(split_values(series))
     result = _run(engine.compare, query, by=by, k=k, groups=groups, filters=filters, mode=mode,
                   series_by=series_by if chosen else None, series=chosen)
     if as_json or fmt == "json":

@@ -160,6 +160,7 @@ class EmbeddedRetrieval:
         self._weights = {"first": sentence_weight, "second": 0.0}
         self.has_second = has_second
         self._searchers: dict = {}
+        self._rows: dict = {}  # per searcher: its rows' positions in `ids`, None where they are the same
         self._lock = threading.Lock()
 
     def searcher(self, which: str = "first"):
@@ -169,8 +170,13 @@ class EmbeddedRetrieval:
                 if which not in self._searchers:
                     from .semantic import SemanticSearcher
 
-                    self._searchers[which] = SemanticSearcher(self._paths[which], self._encoders[which](),
-                                                              sentence_weight=self._weights[which])
+                    searcher = SemanticSearcher(self._paths[which], self._encoders[which](),
+                                                sentence_weight=self._weights[which])
+                    # Where the vectors' rows are not in `ids` order (they are, as written today), where each goes.
+                    position = self.keyword_searcher.position
+                    self._rows[which] = (None if searcher.ids == self.ids
+                                         else np.array([position[p] for p in searcher.ids], dtype=np.int64))
+                    self._searchers[which] = searcher
         return self._searchers[which]
 
     def load_encoders(self) -> None:
@@ -190,12 +196,11 @@ class EmbeddedRetrieval:
 
     def semantic(self, parsed: ParsedQuery, k: int, filters: Filters, second: bool = False,
                  scored: bool = False) -> Ranked:
-        searcher = self.searcher("second" if second else "first")
-        found = searcher.search(normalise(parsed.semantic_text), k, self._allowed(parsed, filters), scored)
-        if found.similarity is not None and searcher.ids is not self.ids and searcher.ids != self.ids:
+        which = "second" if second else "first"
+        found = self.searcher(which).search(normalise(parsed.semantic_text), k, self._allowed(parsed, filters), scored)
+        rows = self._rows[which]
+        if found.similarity is not None and rows is not None:
             similarity = np.full(len(self.ids), -np.inf, dtype=np.float32)
-            position = self.keyword_searcher.position
-            rows = [position[p] for p in searcher.ids]
             similarity[rows] = found.similarity
             found = replace(found, similarity=similarity)
         return found

@@ -129,6 +129,8 @@ class Engine:
                 build, self.keyword, {"first": self._query_encoder,
                                       "second": lambda: self._query_encoder("second_encoder_spec")},
                 has_second and build.second_vectors.exists(), settings.sentence_weight)
+        same = self.postings.ids is self.retrieval.ids or self.postings.ids == self.retrieval.ids
+        self._postings_ids = None if same else np.asarray(self.postings.ids, dtype=object)
         self._build_root = build.root
         self._facets = None
         self._phrases = None
@@ -220,13 +222,13 @@ class Engine:
         """The passages a query matches by its words, and those sharing one with it (search/matching.py),
         as masks over the ids."""
         s = self.settings
-        found = matching.lexical(self.postings, parsed, s.match_share, s.expansion_weight, s.overlap_share)
+        found = matching.lexical(self.postings, parsed, s.match_share, s.overlap_share, s.expansion_weight)
         constraint = self.retrieval.matching_mask(parsed, filters) if parsed.strict or found is None else None
         if found is None:  # phrases, operators: the keyword index's own logic
             return constraint, constraint
         masks = list(found)
-        if self.postings.ids is not self.retrieval.ids and self.postings.ids != self.retrieval.ids:
-            masks = [self.facet_index.mask_of(np.asarray(self.postings.ids, dtype=object)[m]) for m in masks]
+        if self._postings_ids is not None:  # the ranking arrays number passages otherwise than the retriever
+            masks = [self.facet_index.mask_of(self._postings_ids[m]) for m in masks]
         if constraint is not None:  # fields (region:…, year:…) and the filters
             masks = [m & constraint for m in masks]
         elif not filters.is_empty():
@@ -284,7 +286,7 @@ class Engine:
         if floor is None or similarity is None:
             match = lexical if lexical is not None else np.zeros(len(self.retrieval.ids), dtype=bool)
             return lists, match
-        return lists, matching.matches(lexical, overlap, similarity, floor if mode != "keyword" else np.inf,
+        return lists, matching.matches(lexical, overlap, similarity, None if mode == "keyword" else floor,
                                        self.settings.overlap_floor)
 
     def _within(self, fused: list, match: np.ndarray) -> list:
@@ -536,14 +538,13 @@ class Engine:
         check_whole("k", k, 1, MAX_K)
         check_whole("offset", offset, 0, MAX_OFFSET)
         if filters.is_empty():
-            rows = self.store.db.execute("SELECT doc_id FROM documents").fetchall()
-            ids = [r[0] for r in rows]
+            ids = self.store.document_ids()
         else:
             mask = self.retrieval.filtered_mask(filters)
-            ids = sorted({doc_id_of(self.retrieval.ids[i]) for i in np.flatnonzero(mask)})
+            ids = {doc_id_of(self.retrieval.ids[i]) for i in np.flatnonzero(mask)}
         docs = self.store.documents(ids)
         order = sorted(docs.values(), key=lambda d: (-(d.year or 0), display_title(d), d.doc_id))
-        return {"total": len(order), "documents": [self._doc_dict(d.doc_id) for d in order[offset:offset + k]]}
+        return {"total": len(order), "documents": [doc_fields(d) for d in order[offset:offset + k]]}
 
     def stats(self) -> dict:
         m = self.manifest
@@ -562,9 +563,14 @@ class Engine:
         d = self.store.document(doc_id)
         if d is None:
             raise KeyError(doc_id)
-        return {"doc_id": d.doc_id, "title": display_title(d), "year": d.year, "region": d.region, "issuer": d.issuer,
-                "doc_type": d.doc_type, "source": d.source, "url": d.url, "n_passages": d.n_passages,
-                "title_source": d.title_source, **provenance(d)}
+        return doc_fields(d)
+
+
+def doc_fields(d) -> dict:
+    """A report's metadata as the API gives it."""
+    return {"doc_id": d.doc_id, "title": display_title(d), "year": d.year, "region": d.region, "issuer": d.issuer,
+            "doc_type": d.doc_type, "source": d.source, "url": d.url, "n_passages": d.n_passages,
+            "title_source": d.title_source, **provenance(d)}
 
 
 def years_in_order(filters: Filters, notes: list[str]) -> Filters:

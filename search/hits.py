@@ -12,6 +12,11 @@ class Hit:
     score: float
 
 
+def split_values(text: str | None) -> list[str]:
+    """Comma-separated values (ASCII or full-width commas), blanks dropped."""
+    return [] if text is None else [v.strip() for v in text.replace("，", ",").split(",") if v.strip()]
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrictions on the documents a search may return. Empty means no restriction."""
@@ -27,8 +32,7 @@ class Filters:
 
     def values(self, name: str) -> list[str]:
         """A filter's values (several, comma-separated, match any one)."""
-        value = getattr(self, name)
-        return [] if value is None else [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
+        return split_values(getattr(self, name))
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.__dict__.values())

@@ -25,9 +25,6 @@ from . import bm25
 from .analysis import phrase_chars, word_terms
 from .query import _OPERATORS, ParsedQuery
 
-SHARE = 0.5  # of the query's word weight (idf) a passage must hold
-OVERLAP = 0.1  # of that weight, for the lower similarity floor (SearchSettings.overlap_share)
-
 
 def held_mask(postings: bm25.Postings, chars: str) -> np.ndarray:
     """Passages whose text or headings hold every character pair of `chars` (a word's characters in
@@ -39,21 +36,20 @@ def held_mask(postings: bm25.Postings, chars: str) -> np.ndarray:
 
 
 class Lexical(NamedTuple):
-    match: np.ndarray  # passages holding enough of the query's words
-    overlap: np.ndarray  # passages holding at least one of them
+    match: np.ndarray  # passages holding `share` of the query's word weight
+    overlap: np.ndarray  # passages holding `overlap_share` of it (for the lower similarity floor)
 
 
-def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float | None = None,
-            expansion_weight: float = 0.3, overlap_share: float | None = None) -> Lexical | None:
+def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_share: float,
+            expansion_weight: float) -> Lexical | None:
     """Which passages a query's words match (they hold `share` of the query's word weight), and which
-    share a good part of them (OVERLAP of that weight), as masks over the postings' documents; a query's
+    hold `overlap_share` of it, as masks over the postings' documents (SearchSettings); a query's
     fields constrain them further in the engine. A word weighs its idf, as in BM25; a word of an
     official term the thesaurus added weighs `expansion_weight` of that and only adds to what a passage
     holds. None for a query with phrases or operators, or without words: the keyword index matches
     those by its own logic."""
     if parsed.phrases or _OPERATORS.search(parsed.text) or not parsed.free_text:
         return None  # the engine then takes the keyword index's match alone
-    share = SHARE if share is None else share
     n_docs = postings.doc_count
     chars = phrase_chars(parsed.free_text)
     in_a_row = held_mask(postings, chars) if chars else np.zeros(n_docs, dtype=bool)
@@ -69,7 +65,7 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float | None = 
             total += weight if factor == 1.0 else 0.0
     if total > 0:
         match |= held >= share * total - 1e-9
-        overlap |= held >= min(share, OVERLAP if overlap_share is None else overlap_share) * total - 1e-9
+        overlap |= held >= min(share, overlap_share) * total - 1e-9
     for official in dict.fromkeys(parsed.officials):
         chars = phrase_chars(official)
         if len(chars) > 1:
@@ -79,13 +75,11 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float | None = 
     return Lexical(match, overlap)
 
 
-def matches(lexical: np.ndarray | None, overlap: np.ndarray | None, similarity: np.ndarray | None,
-            floor: float, overlap_floor: float) -> np.ndarray:
-    """The match set: the lexical matches, passages whose similarity reaches `floor`, and those sharing
-    a word with the query whose similarity reaches `overlap_floor` (masks; None where a mode lacks one)."""
-    out = np.zeros(0, dtype=bool)
-    for part in (lexical, None if similarity is None else similarity >= floor,
-                 None if similarity is None or overlap is None else overlap & (similarity >= overlap_floor)):
-        if part is not None:
-            out = part.copy() if not len(out) else out | part
-    return out
+def matches(lexical: np.ndarray | None, overlap: np.ndarray | None, similarity: np.ndarray,
+            floor: float | None, overlap_floor: float) -> np.ndarray:
+    """The match set: the lexical matches, passages whose similarity reaches `floor` (None: none on
+    meaning alone, as in keyword mode), and those of `overlap` whose similarity reaches `overlap_floor`
+    (masks; None where a mode lacks one)."""
+    parts = [lexical, None if floor is None else similarity >= floor,
+             None if overlap is None else overlap & (similarity >= overlap_floor)]
+    return np.logical_or.reduce([p for p in parts if p is not None])

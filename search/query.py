@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from whoosh import qparser, query as wq
 
-from indexer.sections import ROLES
+from indexer.sections import ROLES, role_code
 
 from .analysis import phrase_chars, word_terms
 
@@ -23,7 +23,6 @@ FIELD_ALIASES = {"region": "region", "year": "year", "issuer": "issuer", "doc_ty
                  "地区": "region", "年份": "year", "单位": "issuer", "类型": "doc_type"}
 _FIELD_SYNTAX = re.compile(r"(?<![\w\"])([A-Za-z_\u4e00-\u9fff]{2,10}):(?=\S)")
 _YEAR_SUFFIX = re.compile(r"(\byear:\S*?\d{4}|\byear:\[\s*\d{4}|\d{4}(?=年\s*\]))年")
-_SECTION_CODES = {name: code for code, name in ROLES.items()}
 _OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
 
 
@@ -133,7 +132,7 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
 
     def section(m: re.Match) -> str:
         value = m.group(1)
-        code = value if value in ROLES else _SECTION_CODES.get(value)
+        code = role_code(value)
         if code is None:
             notes.append(f"unknown section '{value}' (known: {', '.join(f'{c} {n}' for c, n in ROLES.items())}): "
                          f"searched without it")

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from search import export as exporting
 from search.engine import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS, MAX_K, MAX_OFFSET, SearchError
+from search.hits import split_values
 from search.query import QueryError
 
 from . import params
@@ -14,7 +15,7 @@ from .openapi import spec
 from .params import BadRequest
 
 bp = Blueprint("api", __name__)
-FILTERS = ("year", "year_from", "year_to", "region", "issuer", "doc_type", "source", "section")
+FILTERS = params.FILTER_NAMES
 SEARCH_PARAMS = ("q", "mode", "k", "offset", "explain", "diversify") + FILTERS
 DIVERSIFY = ("report", "off")  # off: as ranked; report: at most 2 passages of a report in the top 10
 
@@ -76,7 +77,7 @@ COMPARE_PARAMS = ("q", "by", "k", "groups", "mode", "series_by", "series") + FIL
 
 
 def run_compare(args) -> dict:
-    series = tuple(v.strip() for v in (params.text(args, "series") or "").split(",") if v.strip())
+    series = tuple(split_values(params.text(args, "series")))
     return answer(engine().compare, params.query(args), by=params.choice(args, "by", COMPARE_BY, "region"),
                   k=params.integer(args, "k", 3, 1, MAX_COMPARE_K),
                   groups=params.integer(args, "groups", 20, 1, MAX_GROUPS),

@@ -18,7 +18,8 @@ bp = Blueprint("pages", __name__)
 MODE_LABELS = {"hybrid": "混合", "keyword": "关键词", "semantic": "语义"}
 FACET_LABELS = {"region": "地区", "year": "年份", "issuer": "发文单位", "doc_type": "文种", "section": "部分"}
 PAGE_PHRASES = 10  # formulations in the page's panel
-FILTER_KEYS = ("region", "year", "issuer", "doc_type", "source", "section")
+FILTER_KEYS = ("region", "year", "issuer", "doc_type", "source", "section")  # shown as chips on the page
+CARRIED = ("q", "mode") + params.FILTER_NAMES  # what the search and the compare view hand each other
 
 
 def shown(name: str, value) -> str:
@@ -76,7 +77,7 @@ def compare_page():
     q = request.args.get("q", "")
     by = request.args.get("by") or "region"
     args = {k: v for k, v in request.args.items() if v}
-    carried = {k: v for k, v in args.items() if k in ("q", "mode") + FILTER_KEYS + ("year_from", "year_to")}
+    carried = carried_args()
     context = {"q": q, "by": by, "mode": args.get("mode") or "hybrid", "args": args, "result": None, "error": None,
                "search_url": "/?" + urlencode(carried),
                "expand_url": lambda value: "/?" + urlencode({**{k: v for k, v in carried.items()
@@ -93,10 +94,14 @@ def compare_page():
     return render_template("compare.html", **context)
 
 
+def carried_args() -> dict:
+    """The current request's query, mode and filters."""
+    return {k: v for k, v in request.args.items() if v and k in CARRIED}
+
+
 def compare_url(by: str) -> str:
     """/compare for the current search: its query, mode and filters."""
-    args = {k: v for k, v in request.args.items() if v and k in ("q", "mode") + FILTER_KEYS + ("year_from", "year_to")}
-    return "/compare?" + urlencode({**args, "by": by})
+    return "/compare?" + urlencode({**carried_args(), "by": by})
 
 
 @bp.get("/similar/<passage_id>")

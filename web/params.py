@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
-from indexer.sections import ROLES
+from indexer.sections import ROLES, role_code
 from search.engine import MAX_K, MAX_OFFSET, MODES
-from search.hits import Filters
+from search.hits import Filters, split_values
 from search.query import MAX_QUERY_CHARS
 
 MAX_FILTER_CHARS = 500
+# The filter parameters every search-like request takes (the API, the page, the compare view).
+FILTER_NAMES = ("region", "year", "year_from", "year_to", "issuer", "doc_type", "source", "section")
 MIN_YEAR, MAX_YEAR = 0, 9999
 
 
@@ -110,17 +112,15 @@ def section(args) -> str | None:
     if value is None:
         return None
     codes = []
-    for part in Filters(section=value).values("section"):
-        code = SECTION_CODES.get(part, part)
-        if code not in ROLES:
+    for part in split_values(value):
+        code = role_code(part)
+        if code is None:
             raise BadRequest(f"parameter 'section' must be one of {', '.join(ROLES)} (or {', '.join(ROLES.values())}), "
                              f"several separated by commas",
                              zh=f"部分应为 {'、'.join(ROLES.values())} 之一，而不是“{part[:40]}”")
         codes.append(code)
     return ",".join(dict.fromkeys(codes)) or None
 
-
-SECTION_CODES = {name: code for code, name in ROLES.items()}
 
 
 def choice(args, name: str, allowed, default: str | None = None) -> str | None:
