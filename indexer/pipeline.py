@@ -19,7 +19,7 @@ import numpy as np
 
 from . import __version__
 from . import metadata as meta
-from . import sections
+from . import duplicates, sections
 from .cleaning import clean
 from .embedding import EmbeddingCache, embed_with_cache, passage_input, sentence_pieces
 from .encoders import DEFAULT_MODEL, SECOND_MODEL
@@ -100,6 +100,7 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
         for writer in writers:
             manifest.update(writer.write_text(build, build_id, store))
         manifest["phrases"] = phrases.build(build.root, store.iter_passages())  # numbered in the same order
+        manifest.update(duplicates.write(build.root, (p.norm for p, _ in store.iter_passages())))
         vectors = backend.Vectors(store.passage_ids())
         if options.embed:
             described, vectors = _embed(store, directory, options, report, progress)

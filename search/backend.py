@@ -205,6 +205,11 @@ class EmbeddedRetrieval:
             found = replace(found, similarity=similarity)
         return found
 
+    def embed_second(self, parsed: ParsedQuery) -> None:
+        """Embed the query with the second model (kept in its searcher's cache), so that it can run on
+        another core while the first model's list is computed."""
+        self.searcher("second").embed_query(normalise(parsed.semantic_text))
+
     def similar(self, passage_id: str, k: int, filters: Filters) -> Ranked | None:
         searcher = self.searcher()
         vector = searcher.vector_of(passage_id)

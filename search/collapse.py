@@ -1,43 +1,35 @@
-"""Near-duplicate collapse: reports repeat template sentences; show each once."""
+"""Near-duplicate collapse: reports repeat template sentences; show each once.
+
+What counts as a near duplicate is indexer/duplicates.py's; a build lists every pair, so collapsing is
+a look-up (`collapse_known`). `collapse` compares the texts themselves, for an index without the list
+or another threshold; both keep the same passages."""
 from __future__ import annotations
 
 import bisect
-import functools
 import math
 from dataclasses import replace
+from typing import Callable, Iterable
 
-from indexer.text import WORD_CHAR
+from indexer.duplicates import jaccard, signature
 
 from .fusion import Fused
 
 
-def shingles(norm_text: str, n: int = 3) -> frozenset[str]:
-    return _char_shingles("".join(WORD_CHAR.findall(norm_text)), n)
-
-
-def _char_shingles(chars: str, n: int = 3) -> frozenset[str]:
-    if len(chars) <= n:
-        return frozenset([chars]) if chars else frozenset()
-    return frozenset(chars[i:i + n] for i in range(len(chars) - n + 1))
-
-
-def _sample(sh: frozenset[str], size: int = 8) -> tuple[str, ...]:
-    """A deterministic handful of a set's trigrams."""
-    return tuple(sorted(sh)[:: max(1, len(sh) // size)][:size])
-
-
-@functools.lru_cache(maxsize=2048)  # about 20 KB each; a server meets the same passages again
-def signature(norm_text: str) -> tuple[str, frozenset[str], tuple[str, ...]]:
-    """A passage's word characters, their trigrams and a sample of those."""
-    key = "".join(WORD_CHAR.findall(norm_text))
-    sh = _char_shingles(key)
-    return key, sh, _sample(sh)
-
-
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
+def collapse_known(ranked: list[Fused], neighbours: Callable[[str], Iterable[str]]) -> list[Fused]:
+    """Keep the best of each group of near duplicates, `neighbours(passage_id)` giving a passage's; a
+    passage folds into the first kept one it duplicates, which lists the others."""
+    kept: list[Fused] = []
+    at: dict[str, int] = {}  # kept passage → its place in `kept`
+    folded: dict[int, list[str]] = {}
+    for item in ranked:
+        into = min((at[n] for n in neighbours(item.passage_id) if n in at), default=None)
+        if into is not None:
+            folded[into].append(item.passage_id)
+            continue
+        at[item.passage_id] = len(kept)
+        folded[len(kept)] = []
+        kept.append(item)
+    return [replace(item, duplicates=tuple(folded[i])) if folded[i] else item for i, item in enumerate(kept)]
 
 
 def collapse(ranked: list[Fused], norm_texts: dict[str, str], threshold: float = 0.9) -> list[Fused]:

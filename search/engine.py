@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from indexer.duplicates import Duplicates
 from indexer.layout import IndexDir, IndexUnavailable
 from indexer.store import PassageStore, doc_id_of
 from indexer.text import normalise
@@ -20,7 +22,7 @@ from .citation import citation
 from .highlight import highlight
 from .hits import Filters, Hit, Ranked
 from .backend import BACKENDS, EmbeddedRetrieval
-from .keyword import KeywordSearcher, QueryReader
+from .keyword import KeywordSearcher, QueryReader, exact_text
 from .query import ParsedQuery, QueryError
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -122,7 +124,8 @@ class Engine:
 
             self.postings = ranking_arrays(build.keyword)
         else:
-            self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b, reader=reader)
+            self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b, reader=reader,
+                                           exact_texts=self._exact_texts)
             self.postings = self.keyword.ranking
             self.has_vectors = self.has_vectors and build.vectors.exists()
             self.retrieval = EmbeddedRetrieval(
@@ -134,6 +137,7 @@ class Engine:
         self._build_root = build.root
         self._facets = None
         self._phrases = None
+        self._norms: dict[str, str] | None = None  # every passage's normalised text, read on first use
         self._lock = threading.Lock()
         if load_model and self.has_vectors:
             self.retrieval.load_encoders()
@@ -172,6 +176,8 @@ class Engine:
         return encoder
 
     def close(self) -> None:
+        if "_pool" in self.__dict__:
+            self._pool.shutdown(wait=False)
         self.retrieval.close()
         self.store.close()
 
@@ -296,8 +302,25 @@ class Engine:
     def _collapse(self, fused: list) -> list:
         if not self.settings.collapse:
             return fused
+        known = self._duplicates
+        if known is not None:  # the build's pairs: a look-up
+            ids, position = self.retrieval.ids, self.facet_index.position
+            return near_dupes.collapse_known(
+                fused, lambda pid: [ids[r] for r in known.of(position[pid])] if pid in position else ())
         return near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
                                    self.settings.collapse_threshold)
+
+    @functools.cached_property
+    def _duplicates(self):
+        """The build's near-duplicate pairs (indexer/duplicates.py), where they were found at this
+        threshold over the passages in the retriever's order; else None (texts compared per query)."""
+        if not Duplicates.exists(self._build_root):
+            return None
+        known = Duplicates(self._build_root)
+        same = (known.threshold == self.settings.collapse_threshold
+                and len(known.offsets) == len(self.retrieval.ids) + 1
+                and self.store.passage_ids() == list(self.retrieval.ids))
+        return known if same else None
 
     def _fuse(self, lists: dict[str, list[Hit]], mode: str) -> list:
         s = self.settings
@@ -334,9 +357,15 @@ class Engine:
         """The semantic list (the two models' joined), and with `scored` every passage's first-model
         similarity (search/matching.py)."""
         self._require_vectors()
+        both = self.settings.second_weight > 0 and self.retrieval.has_second
+        # The two query encoders each take a core for 5-10 ms: the second runs beside the first's search.
+        pending = self._pool.submit(self.retrieval.embed_second, parsed) if both and hasattr(
+            self.retrieval, "embed_second") else None
         first = self.retrieval.semantic(parsed, depth, filters, scored=scored)
-        if self.settings.second_weight <= 0 or not self.retrieval.has_second:
+        if not both:
             return first, first.similarity
+        if pending is not None:
+            pending.result()
         other = self.retrieval.semantic(parsed, depth, filters, second=True)
         lists = {"first": first.hits, "second": other.hits}
         weights = {"first": 1.0, "second": self.settings.second_weight}
@@ -346,8 +375,21 @@ class Engine:
             both = fusion.ranked_after(both, fusion.interpolate(lists, weights))
         return Ranked([Hit(f.passage_id, f.score) for f in both[:depth]], max(first.total, other.total)), first.similarity
 
+    @functools.cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="second-encoder")
+
+    def _exact_texts(self, ids: list[str]) -> dict[str, str]:
+        return {pid: exact_text(p) for pid, p in self.store.passages(ids).items()}
+
     def _norm_texts(self, ids: list[str]) -> dict[str, str]:
-        return {pid: p.norm for pid, p in self.store.passages(ids).items()}
+        norms = self._norms
+        if norms is None:
+            with self._lock:
+                if self._norms is None:
+                    self._norms = self.store.norm_texts()
+            norms = self._norms
+        return {pid: norms[pid] for pid in ids if pid in norms}
 
     def _results(self, page: list, parsed: ParsedQuery | None, explain: bool) -> list[dict]:
         passages = self.store.passages([f.passage_id for f in page])
@@ -498,9 +540,7 @@ class Engine:
                  for i, h in enumerate(others + own, 1)]
         if by is not None:
             fused = self._one_per_region(fused, passage_id)
-        if self.settings.collapse:
-            fused = near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
-                                        self.settings.collapse_threshold)
+        fused = self._collapse(fused)
         return {"query": passage_id, "mode": "similar", "total": len(fused),
                 "results": self._results(fused[offset:offset + k], None, False)}
 

@@ -10,7 +10,7 @@ def spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
     """Merged (start, end) spans of `text` where any normalised needle occurs,
     ignoring punctuation and spaces inside a match."""
     norm = normalise_aligned(text)
-    index = [i for i, ch in enumerate(norm) if WORD_CHAR.match(ch)]
+    index = [m.start() for m in WORD_CHAR.finditer(norm)]
     compact = "".join(norm[i] for i in index)
     found = []
     for needle in {n for n in needles if n}:

@@ -131,8 +131,16 @@ class SemanticSearcher:
 
     def scores(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """Exact scores of passage rows for a query vector."""
-        every = len(rows) == len(self.ids)  # rows is arange: no copies of the matrices
-        own = self.matrix @ vector if every else self.matrix[rows] @ vector
+        if len(rows) == len(self.ids):  # rows is arange: no copies of the matrices
+            own = self.matrix @ vector
+            if self.sentences is None:
+                return own
+            has, firsts = self._every
+            best = own.copy()
+            if len(firsts):
+                best[has] = np.maximum.reduceat(self.sentence_matrix @ vector, firsts)
+            return (1 - self.sentence_weight) * own + self.sentence_weight * best
+        own = self.matrix[rows] @ vector
         if self.sentences is None or not len(rows):
             return own
         starts, lengths = self.offsets[rows], self.offsets[rows + 1] - self.offsets[rows]
@@ -142,9 +150,7 @@ class SemanticSearcher:
         lengths = lengths[has]
         firsts = np.cumsum(lengths) - lengths
         pick = np.arange(lengths.sum()) - np.repeat(firsts, lengths) + np.repeat(starts[has], lengths)
-        if every and len(pick) == self.sentences.ntotal:
-            sims = self.sentence_matrix @ vector
-        elif len(pick) * 4 > self.sentences.ntotal:  # most sentences: one product over all is cheaper
+        if len(pick) * 4 > self.sentences.ntotal:  # most sentences: one product over all is cheaper
             sims = (self.sentence_matrix @ vector)[pick]
         else:
             sims = self.sentence_matrix[pick] @ vector
@@ -152,6 +158,13 @@ class SemanticSearcher:
         best[has] = np.maximum.reduceat(sims, firsts)
         w = self.sentence_weight
         return (1 - w) * own + w * best
+
+    @functools.cached_property
+    def _every(self) -> tuple[np.ndarray, np.ndarray]:
+        """Which passages have sentences, and where each one's start in the sentence matrix."""
+        lengths = np.diff(self.offsets)
+        has = lengths > 0
+        return has, self.offsets[:-1][has]
 
     def search_vector(self, vector: np.ndarray, k: int = 10, allowed: set[str] | None = None,
                       exclude: set[str] | None = None, scored: bool = False) -> Ranked:
@@ -170,8 +183,9 @@ class SemanticSearcher:
             return self._top(rows, vector, k, len(rows), scored)
         want = min(k + len(exclude), len(self.ids))
         total = len(self.ids) - len(exclude)
-        if self.sentences is not None or scored:
-            if not hasattr(self.index, "hnsw"):  # exact: score every passage
+        if self.sentences is not None or scored or not hasattr(self.index, "hnsw"):
+            if not hasattr(self.index, "hnsw"):  # exact: one matrix product over every passage (FAISS's
+                # flat search of one query costs ten times NumPy's, its threads waiting on each other)
                 rows = np.arange(len(self.ids))
             else:  # candidates from both indexes, then scored exactly
                 found = self.index.search(vector.reshape(1, -1), want * 2)[1][0]

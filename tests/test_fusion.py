@@ -48,3 +48,22 @@ def test_deeper_ranks_come_after_the_head_with_scores_below_it():
     # A head ending below zero (scores that are not min-max sums): shifted, never reversed.
     out = ranked_after([Fused("a", 1.0), Fused("b", -0.5)], [Fused("c", 0.5), Fused("d", -1.0)])
     assert [f.score for f in out] == [1.0, -0.5, -0.5, -2.0]
+
+
+def test_the_builds_near_duplicate_pairs_collapse_as_comparing_the_texts_does():
+    """indexer/duplicates.py finds every pair once at build time; collapsing by look-up keeps the same
+    passages, folded the same way, as comparing the texts of a ranked list (identical, near, distinct)."""
+    from indexer.duplicates import pairs
+    from search.collapse import collapse_known
+
+    texts = {"a": "加强组织领导,健全工作网络。", "b": "完全不同的一段文字内容", "c": "加强组织领导，健全工作网络",
+             "d": "加强组织领导，健全工作网络体系", "e": "", "f": "", "g": "完全不同的一段文字内容。",
+             "h": "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥", 
+             "i": "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌"}
+    ids = list(texts)
+    found = pairs([texts[i] for i in ids])
+    assert found[ids.index("a")] == [ids.index("c")] and found[ids.index("h")] == [ids.index("i")]
+    neighbours = {pid: [ids[r] for r in rows] for pid, rows in zip(ids, found)}
+    for order in (ids, ids[::-1], ["d", "c", "a", "i", "e", "b", "h", "g", "f"]):
+        ranked = [Fused(pid, 1.0) for pid in order]
+        assert collapse_known(ranked, neighbours.__getitem__) == collapse(ranked, texts)

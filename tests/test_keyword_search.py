@@ -149,3 +149,36 @@ def test_cli_search_json_and_clean_errors(corpus_index):
     assert missing.exit_code == 1 and "report-search index" in missing.output
     stats = runner.invoke(main, ["stats", "--index-dir", str(corpus_index)])
     assert stats.exit_code == 0 and "18 reports" in stats.output
+
+
+def test_plain_queries_skip_the_parser_and_get_the_same_query(embedded_engine):
+    """A query without syntax is built directly (search/query.plain_query): the same Whoosh query the
+    parser makes, term for term and boost for boost."""
+    from search.query import is_plain, plain_query
+
+    parser = embedded_engine.keyword.parser
+    queries = ["城市管理 工作总结", "垃圾分类", "稳就业， 保民生！", "a", "2020 年 GDP", "創建文明城市", "　全角 空格",
+               "新冠肺炎疫情防控期间如何申请补贴？"]
+    assert all(is_plain(q) for q in queries)
+    assert not any(is_plain(q) for q in ['"门前三包"', "region:宁波 执法", "环境 NOT 卫生", "(a)", "a-b", "year:2020"])
+    for q in queries:
+        assert plain_query(q, parser) == parser.parse(q), q
+
+
+def test_characters_in_a_row_match_the_same_passages_as_whoosh_phrases(embedded_engine):
+    """The ranking arrays and the passages' texts find a phrase where Whoosh's phrase query does."""
+    from search.analysis import phrase_chars
+
+    searcher = embedded_engine.keyword
+    texts = [p.norm for p, _ in embedded_engine.store.iter_passages()][::7]
+    phrases = {phrase_chars(t)[i:i + n] for t in texts for n in (2, 3, 5, 9) for i in (0, 4, 11)} - {""}
+    phrases |= {"组织领导", "城管进小区", "领导组织", "工作总结", "总结工作"}
+    saved = searcher.exact_texts
+    try:
+        for chars in sorted(phrases):
+            fast = searcher._phrase_mask(chars)
+            searcher.exact_texts = None
+            assert (searcher._phrase_mask(chars) == fast).all(), chars
+            searcher.exact_texts = saved
+    finally:
+        searcher.exact_texts = saved
