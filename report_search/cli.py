@@ -388,9 +388,14 @@ def serve(index_dir, engine_options, host, port, threads, thesaurus):
 
     app = _run(create_app, {"INDEX_DIR": index_dir, "THESAURUS": thesaurus, "ENGINE_OPTIONS": engine_options})
     click.echo(f"serving {index_dir} on http://{host}:{port}/  (Ctrl-C to stop)")
-    from web.app import MAX_REQUEST_BYTES
+    from threadpoolctl import threadpool_limits
 
-    waitress_serve(app, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BYTES,
+    from web.app import MAX_REQUEST_BYTES, one_per_core
+
+    # Requests run side by side, one core each: a matrix product on two BLAS threads per request
+    # made 8 clients slower than 1 (oversubscription).
+    threadpool_limits(1, user_api="blas")
+    waitress_serve(one_per_core(app, os.cpu_count() or 1), host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BYTES,
                    max_request_header_size=64 * 1024)
 
 

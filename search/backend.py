@@ -205,6 +205,18 @@ class EmbeddedRetrieval:
             found = replace(found, similarity=similarity)
         return found
 
+    def similarity(self, parsed: ParsedQuery, mask: np.ndarray) -> np.ndarray:
+        """The first model's similarity of the passages in `mask` (over `ids`; -inf elsewhere), scored
+        exactly as the semantic list scores them, but only those."""
+        searcher = self.searcher("first")
+        out = np.full(len(self.ids), -np.inf, dtype=np.float32)
+        rows = self._rows["first"]  # the vectors' rows' places in `ids` (None: the same order)
+        scored = np.flatnonzero(mask if rows is None else mask[rows])
+        if len(scored):
+            scores = searcher.scores(scored, searcher.embed_query(normalise(parsed.semantic_text)))
+            out[scored if rows is None else rows[scored]] = scores
+        return out
+
     def embed_second(self, parsed: ParsedQuery) -> None:
         """Embed the query with the second model (kept in its searcher's cache), so that it can run on
         another core while the first model's list is computed."""

@@ -285,8 +285,13 @@ class Engine:
             sem, similarity = self._semantic_search(parsed, depth, filters, floor is not None)
             lists["semantic"] = sem.hits
         elif floor is not None and parsed.free_text and self.has_vectors and overlap is not lexical:
-            # keyword mode: a passage holding part of the query's words matches where its meaning is close
-            similarity = self.retrieval.semantic(parsed, 1, filters, scored=True).similarity
+            # keyword mode: a passage holding part of the query's words matches where its meaning is
+            # close; only those passages are scored
+            if hasattr(self.retrieval, "similarity"):
+                self._require_vectors()
+                similarity = self.retrieval.similarity(parsed, overlap & ~lexical)
+            else:
+                similarity = self.retrieval.semantic(parsed, 1, filters, scored=True).similarity
         if mode == "semantic":
             lexical = None  # by meaning alone: words only lower the floor
         if floor is None or similarity is None:

@@ -200,6 +200,20 @@ class KeywordSearcher:
         return parsed.scored[key]
 
     def _mask(self, q: wq.Query) -> np.ndarray:
+        """Which documents a query matches: words, phrases and their AND / OR / NOT by the ranking
+        arrays (and the texts, for phrases), anything else (fields, ranges) by Whoosh."""
+        if self.exact_texts is not None:
+            if isinstance(q, (ExactPhrase, ExactTerm)) and q.fieldname == "exact":
+                return self._phrase_mask("".join(w[0] for w in q.words) + q.words[-1][1]
+                                         if isinstance(q, ExactPhrase) else q.text)
+            if type(q) in (wq.Term, ExactTerm) and q.fieldname in self.ranking.fields:
+                return self.ranking.holding(q.fieldname, [q.text])
+            parts = _MASK_OPS.get(type(q))
+            if parts is not None and (q.subqueries if isinstance(q, wq.CompoundQuery) else True):
+                return parts(self, q)
+        return self._whoosh_mask(q)
+
+    def _whoosh_mask(self, q: wq.Query) -> np.ndarray:
         mask = np.zeros(self.ranking.doc_count, dtype=bool)
         try:
             docs = np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
@@ -280,6 +294,15 @@ class KeywordSearcher:
     def filtered_ids(self, filters: Filters) -> set[str]:
         """Ids of every passage that passes the filters."""
         return self._ids_of(self.filtered_mask(filters))
+
+
+_MASK_OPS = {  # how a compound query's match follows from its parts'
+    wq.And: lambda ks, q: np.logical_and.reduce([ks._mask(sub) for sub in q.subqueries]),
+    wq.Or: lambda ks, q: np.logical_or.reduce([ks._mask(sub) for sub in q.subqueries]),
+    wq.AndMaybe: lambda ks, q: ks._mask(q.a),
+    wq.AndNot: lambda ks, q: ks._mask(q.a) & ~ks._mask(q.b),
+    wq.Require: lambda ks, q: ks._mask(q.a) & ks._mask(q.b),
+}
 
 
 def scoring_terms(q: wq.Query, boost: float = 1.0) -> list[tuple[str, str, float]]:

@@ -182,3 +182,13 @@ def test_characters_in_a_row_match_the_same_passages_as_whoosh_phrases(embedded_
             searcher.exact_texts = saved
     finally:
         searcher.exact_texts = saved
+
+
+@pytest.mark.parametrize("query", ['"门前三包" 整治', "环境 NOT 卫生", "垃圾 AND 分类", "(城管 OR 执法) AND 小区",
+                                   '"组织领导" OR "工作总结"', '"城" 管理', "region:宁波 执法", "year:[2018 TO 2020] 总结",
+                                   '"领导" NOT "组织"', "城市管理 工作总结"])
+def test_queries_match_the_passages_whoosh_matches(embedded_engine, query):
+    """Words, phrases and operators are matched with the ranking arrays; the same passages as Whoosh."""
+    searcher = embedded_engine.keyword
+    q = searcher.parse(query).keyword
+    assert (searcher._mask(q) == searcher._whoosh_mask(q)).all()

@@ -45,6 +45,20 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def one_per_core(app, cores: int):
+    """WSGI middleware: at most `cores` requests compute at once, the rest wait their turn. A query is
+    CPU work (NumPy, ONNX Runtime) holding the GIL part of the time: 8 at once on 2 cores answered 49
+    queries/s in-process where 2 at once answered 65 (bench/README.md, "Serving")."""
+    import threading
+
+    gate = threading.BoundedSemaphore(cores)
+
+    def wrapped(environ, start_response):
+        with gate:
+            return list(app(environ, start_response))  # the body is built inside the gate
+    return wrapped
+
+
 def error(code: str, message: str, status: int):
     return jsonify({"error": {"code": code, "message": message}}), status
 
