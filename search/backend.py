@@ -161,12 +161,12 @@ class EmbeddedRetrieval:
         self.has_second = has_second
         self._searchers: dict = {}
         self._rows: dict = {}  # per searcher: its rows' positions in `ids`, None where they are the same
-        self._lock = threading.Lock()
+        self._locks = {"first": threading.Lock(), "second": threading.Lock()}  # each loads on its own
 
     def searcher(self, which: str = "first"):
         """The vector searcher of the first or second model."""
         if which not in self._searchers:
-            with self._lock:
+            with self._locks[which]:
                 if which not in self._searchers:
                     from .semantic import SemanticSearcher
 
