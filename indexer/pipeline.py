@@ -80,7 +80,7 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
             report.up_to_date = True
             report.seconds = round(time.time() - started, 2)
             return report
-        from search import backend, phrases
+        from search import backend
 
         writers = backend.writers(options.backend, directory.path, options.ann_threshold, options.milvus_uri,
                                   options.milvus_alias)
@@ -97,10 +97,15 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
             "sources": [str(p) for p in paths],
             "fingerprint": stamp,
         }
-        for writer in writers:
-            manifest.update(writer.write_text(build, build_id, store))
-        manifest["phrases"] = phrases.build(build.root, store.iter_passages())  # numbered in the same order
-        manifest.update(duplicates.write(build.root, (p.norm for p, _ in store.iter_passages())))
+        # Formulations and near duplicates take a core of their own while the text indexes are written
+        # (gov-reports: 60 s of a 100 s keyword-only build); a small corpus does them in this process.
+        aside = _beside(manifest["counts"]["passages"] >= PARALLEL_PASSAGES, _formulations, build.root, build.passages)
+        try:
+            for writer in writers:
+                manifest.update(writer.write_text(build, build_id, store))
+        finally:
+            found = aside()
+        manifest.update(found)
         vectors = backend.Vectors(store.passage_ids())
         if options.embed:
             described, vectors = _embed(store, directory, options, report, progress)
@@ -116,6 +121,43 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
         for writer in writers:
             writer.drop_stale(directory.build_ids())
     return report
+
+
+PARALLEL_PASSAGES = 2_000  # from this many passages, formulations are counted in a second process
+
+
+def _formulations(root: Path, passages: Path) -> dict:
+    """Count the formulations and find the near duplicates of a build's passages (both numbered in
+    the store's order); what the manifest records."""
+    from search import phrases
+
+    store = PassageStore(passages, readonly=True)
+    try:
+        found = {"phrases": phrases.build(root, store.iter_passages())}
+        found.update(duplicates.write(root, (p.norm for p, _ in store.iter_passages())))
+        return found
+    finally:
+        store.close()
+
+
+def _beside(parallel: bool, fn, *args) -> Callable[[], dict]:
+    """Start fn(*args) in a process of its own (or, not `parallel`, run it now); returns what waits
+    for its answer."""
+    if not parallel:
+        done = fn(*args)
+        return lambda: done
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    future = pool.submit(fn, *args)
+
+    def wait() -> dict:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+    return wait
 
 
 def fingerprint(paths: list[str], options: BuildOptions) -> str:

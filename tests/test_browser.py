@@ -152,6 +152,7 @@ def test_section_filter_and_phrase_panel(page, server):
     sections = page.locator(".result .tag.section").all_inner_texts()
     assert sections and set(sections) == {"下一步打算"}
     assert page.locator(".facet[data-facet=section] a").all_inner_texts() == ["下一步打算"]
+    page.wait_for_selector(".phrases a")  # the panel is fetched after the results (/api/phrases)
     page.screenshot(path=str(ARTIFACTS / "search-section-phrases.png"), full_page=False)
 
     # a formulation from the panel is searched as a quoted phrase, the section filter kept

@@ -56,12 +56,14 @@ def helpers():
 @bp.get("/")
 def search_page():
     q = request.args.get("q", "")
-    context = {"q": q, "mode": request.args.get("mode") or "hybrid", "result": None, "error": None, "phrases": [],
+    context = {"q": q, "mode": request.args.get("mode") or "hybrid", "result": None, "error": None, "phrases_url": None,
                "active": {k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}}
     if q.strip():
         try:
             context["result"] = api.run_search(request.args, diversify="report")
-            context["phrases"] = api.run_phrases(request.args)["phrases"][:PAGE_PHRASES]
+            # The formulations panel is fetched by the page once the results show (app.js): ranking the
+            # query a second time inside this request made the page wait for both.
+            context["phrases_url"] = "/api/phrases?" + urlencode({**carried_args(), "k": PAGE_PHRASES})
             context["k"], context["offset"] = params.paging(request.args)
         except BadRequest as exc:
             context["error"] = exc.zh

@@ -23,3 +23,31 @@ document.addEventListener("click", async (event) => {
 document.querySelectorAll("form.search input[name=mode]").forEach((radio) => {
   radio.addEventListener("change", () => { if (radio.form.q.value.trim()) radio.form.submit(); });
 });
+// 常用表述: the formulations recurring among the query's matches, fetched once the results are shown.
+// Each links to a search for it as an exact phrase.
+document.querySelectorAll("section.phrases[data-src]").forEach(async (panel) => {
+  try {
+    const response = await fetch(panel.dataset.src);
+    if (!response.ok) return;
+    const { phrases } = await response.json();
+    const list = panel.querySelector("ul");
+    for (const p of phrases) {
+      const url = new URL(location.href);
+      url.searchParams.set("q", `"${p.text}"`);
+      url.searchParams.delete("offset");
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = url.pathname + url.search;
+      link.textContent = p.text;
+      link.title = `在 ${p.reports} 份报告、${p.passages} 段中出现；点击按精确短语检索`;
+      const count = document.createElement("span");
+      count.className = "count";
+      count.textContent = p.reports;
+      item.append(link, " ", count);
+      list.append(item);
+    }
+    panel.hidden = phrases.length === 0;
+  } catch (err) {
+    // the panel stays hidden: the results do not depend on it
+  }
+});
