@@ -90,5 +90,7 @@ def distinct_reports(groups: np.ndarray, reports: np.ndarray, n: int) -> np.ndar
     """For each of n groups, the number of distinct reports among (group, report) pairs."""
     span = int(reports.max(initial=0)) + 1
     pairs = groups.astype(np.int64) * span + reports
+    if not len(pairs):
+        return np.zeros(n, dtype=np.int64)
     pairs.sort()  # then the first of each run: ten times NumPy 2's hashing np.unique on 300,000 pairs
     return np.bincount(pairs[np.r_[True, pairs[1:] != pairs[:-1]]] // span, minlength=n)
