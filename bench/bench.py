@@ -80,6 +80,9 @@ def bench_indexing(corpus: str, work: Path) -> Path:
     sentences = json.loads((full_dir / "manifest.json").read_text()).get("sentence_vectors", 0)
     print(f"full build (empty cache): {t_full:.1f} s; embedding ≈ {t_embed:.1f} s for {passages} passages and "
           f"{sentences} sentences = {passages / t_embed:.1f} passages/s, {chars / t_embed:,.0f} corpus chars/s")
+    stages = json.loads((full_dir / "manifest.json").read_text()).get("stage_seconds", {})
+    for stage, seconds in stages.items():  # the build's own clock (indexer/pipeline.py)
+        print(f"  {stage}: {seconds:.1f} s")
     t_again, _, _ = run(CLI + ["index", corpus, "--index-dir", str(full_dir), "--quiet"])
     print(f"re-index unchanged corpus: {t_again:.1f} s = {t_again / t_full:.1%} of the first build")
     build = json.loads((full_dir / "manifest.json").read_text())["build"]

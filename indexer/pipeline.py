@@ -86,9 +86,11 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
                                   options.milvus_alias)
         build_id, build = directory.new_build()
         store = PassageStore(build.passages)
+        clock = _Stages()
         for path, key in discover(paths):
             _index_file(path, key, store, report)
         store.commit()
+        clock.done("reading")
         manifest = {
             "build": build_id,
             "package_version": __version__,
@@ -103,20 +105,24 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
         try:
             for writer in writers:
                 manifest.update(writer.write_text(build, build_id, store))
+            clock.done("text indexes")
         finally:
             found = aside()
+        clock.done("formulations, near duplicates (beyond the text indexes)")
         manifest.update(found)
         vectors = backend.Vectors(store.passage_ids())
         if options.embed:
-            described, vectors = _embed(store, directory, options, report, progress)
+            described, vectors = _embed(store, directory, options, report, progress, clock)
             manifest.update(described)
         for writer in writers:
             manifest.update(writer.write_vectors(build, build_id, store, vectors,
                                                  (lambda done, total: progress("milvus", done, total))
                                                  if progress else None))
+        clock.done("vector indexes")
         store.close()
         report.seconds = round(time.time() - started, 2)
         manifest["build_seconds"] = report.seconds
+        manifest["stage_seconds"] = clock.seconds
         directory.publish(manifest)
         for writer in writers:
             writer.drop_stale(directory.build_ids())
@@ -141,11 +147,10 @@ def _formulations(root: Path, passages: Path) -> dict:
 
 
 def _beside(parallel: bool, fn, *args) -> Callable[[], dict]:
-    """Start fn(*args) in a process of its own (or, not `parallel`, run it now); returns what waits
-    for its answer."""
+    """Start fn(*args) in a process of its own; returns what waits for its answer (not `parallel`: what
+    runs it then, in this process)."""
     if not parallel:
-        done = fn(*args)
-        return lambda: done
+        return lambda: fn(*args)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -302,7 +307,21 @@ def open_build_encoder(directory: IndexDir, options: BuildOptions, threads: int 
                                  threads)
 
 
-def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, report: IndexReport, progress):
+class _Stages:
+    """Seconds each stage of a build took (the manifest's `stage_seconds`; bench/bench.py prints them)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = round(now - self._last, 2)
+        self._last = now
+
+
+def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, report: IndexReport, progress,
+           clock: _Stages | None = None):
     """Embed the passages (and sentences) with the first model, the passages with the second; returns
     what the manifest records and the vectors (search.backend.Vectors) for the backends to write."""
     from search.backend import Vectors
@@ -328,7 +347,11 @@ def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, repo
         if progress:
             progress("embedding", done[0], len(texts) * (2 if second else 1) + len(pieces))
 
+    if clock:
+        clock.done("embedding inputs")
     encoder, vectors = _embed_texts(directory, options, texts + pieces, report, step)
+    if clock:
+        clock.done(f"{encoders.canonical(options.model)}: {len(texts)} passages + {len(pieces)} sentences")
     spec = encoder.spec
     out = {"model": spec.model, "max_seq_length": spec.max_tokens, "int8": spec.int8, "dimension": spec.dimension,
            "encoder_spec": encoders.spec_dict(spec), "embedded": report.embedded, "sentence_vectors": len(pieces)}
@@ -337,8 +360,12 @@ def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, repo
     if second:
         second_options = replace(options, model=second, max_seq_length=None, int8=False, sentences=False)
         encoder, second_vectors = _embed_texts(directory, second_options, texts, report, step)
+        if clock:
+            clock.done(f"{second}: {len(texts)} passages")
         out["second_encoder_spec"] = encoders.spec_dict(encoder.spec)
         _export_query_model(encoder, texts, directory, report, out, "second_query_encoder")
+        if clock:
+            clock.done(f"{second}: its query encoder exported to ONNX")
     return out, Vectors(ids, vectors[:len(texts)], (vectors[len(texts):], np.array(owners, dtype=np.int64)),
                         second_vectors)
 
