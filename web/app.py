@@ -55,7 +55,12 @@ def one_per_core(app, cores: int):
 
     def wrapped(environ, start_response):
         with gate:
-            return list(app(environ, start_response))  # the body is built inside the gate
+            result = app(environ, start_response)
+            try:
+                return list(result)  # the body is built inside the gate
+            finally:
+                if hasattr(result, "close"):  # Flask's teardown runs on close (PEP 3333)
+                    result.close()
     return wrapped
 
 
