@@ -259,21 +259,16 @@ def bench_server(index_dir: Path, n: int) -> None:
                   f"{errors} errors")
         # Stock formulations (of each query's best passages, of a section's) and comparisons (by
         # region and by year, k=3, 20 groups).
+        # Then the search page's first response (its formulations panel is fetched afterwards).
         for label, path in (("phrases", "/api/phrases?"), ("phrases section=problems", "/api/phrases?section=problems&"),
-                            ("compare by=region", "/api/compare?by=region&"), ("compare by=year", "/api/compare?by=year&")):
+                            ("compare by=region", "/api/compare?by=region&"), ("compare by=year", "/api/compare?by=year&"),
+                            ("search page (HTML)", "/?")):
             urls = [f"{base}{path}q={quote(QUERIES[i % len(QUERIES)])}" for i in range(n)]
             run_clients(urls[:len(QUERIES)], 1)
             times, statuses, _ = run_clients(urls, 1)
             p50, p95, p99 = percentiles(times)
             print(f"{label:24s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
                   f"{sum(s != 200 for s in statuses)} errors")
-        # The search page's first response (its formulations panel is fetched afterwards).
-        urls = [f"{base}/?q={quote(QUERIES[i % len(QUERIES)])}" for i in range(n)]
-        run_clients(urls[:len(QUERIES)], 1)
-        times, statuses, _ = run_clients(urls, 1)
-        p50, p95, p99 = percentiles(times)
-        print(f"{'search page (HTML)':24s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
-              f"{sum(s != 200 for s in statuses)} errors")
         times, statuses, _ = run_clients([f"{base}/api/phrases"] * 20, 1)
         print(f"{'phrases, whole corpus':24s} 1 client: p50 {percentiles(times)[0]:.0f} ms | "
               f"{sum(s != 200 for s in statuses)} errors")
