@@ -150,6 +150,8 @@ class Retrieval(Protocol):
 class EmbeddedRetrieval:
     """The build folder's own indexes; the vector searchers load on first use."""
 
+    side_by_side = True  # the two models' lists may be computed in two threads at once
+
     def __init__(self, build, keyword: KeywordSearcher, encoders: dict[str, Callable], has_second: bool,
                  sentence_weight: float):
         self.keyword_searcher = keyword
@@ -216,11 +218,6 @@ class EmbeddedRetrieval:
             scores = searcher.scores(scored, searcher.embed_query(normalise(parsed.semantic_text)))
             out[scored if rows is None else rows[scored]] = scores
         return out
-
-    def embed_second(self, parsed: ParsedQuery) -> None:
-        """Embed the query with the second model (kept in its searcher's cache), so that it can run on
-        another core while the first model's list is computed."""
-        self.searcher("second").embed_query(normalise(parsed.semantic_text))
 
     def similar(self, passage_id: str, k: int, filters: Filters) -> Ranked | None:
         searcher = self.searcher()

@@ -363,15 +363,14 @@ class Engine:
         similarity (search/matching.py)."""
         self._require_vectors()
         both = self.settings.second_weight > 0 and self.retrieval.has_second
-        # The two query encoders each take a core for 5-10 ms: the second runs beside the first's search.
-        pending = self._pool.submit(self.retrieval.embed_second, parsed) if both and hasattr(
-            self.retrieval, "embed_second") else None
+        # Each model's list (its query encoder 5-10 ms, its products 3-10 ms) takes a core: the second
+        # runs beside the first where the backend computes them here.
+        pending = (self._pool.submit(self.retrieval.semantic, parsed, depth, filters, second=True)
+                   if both and getattr(self.retrieval, "side_by_side", False) else None)
         first = self.retrieval.semantic(parsed, depth, filters, scored=scored)
         if not both:
             return first, first.similarity
-        if pending is not None:
-            pending.result()
-        other = self.retrieval.semantic(parsed, depth, filters, second=True)
+        other = pending.result() if pending else self.retrieval.semantic(parsed, depth, filters, second=True)
         lists = {"first": first.hits, "second": other.hits}
         weights = {"first": 1.0, "second": self.settings.second_weight}
         n = self.settings.candidates
@@ -382,7 +381,7 @@ class Engine:
 
     @functools.cached_property
     def _pool(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="second-encoder")
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="second-model")
 
     def _exact_texts(self, ids: list[str]) -> dict[str, str]:
         return {pid: exact_text(p) for pid, p in self.store.passages(ids).items()}
