@@ -386,7 +386,8 @@ def serve(index_dir, engine_options, host, port, threads, thesaurus):
 
     from web.app import create_app
 
-    app = _run(create_app, {"INDEX_DIR": index_dir, "THESAURUS": thesaurus, "ENGINE_OPTIONS": engine_options})
+    app = _run(create_app, {"INDEX_DIR": index_dir, "THESAURUS": thesaurus,
+                            "ENGINE_OPTIONS": {**engine_options, "side_by_side": True}})
     click.echo(f"serving {index_dir} on http://{host}:{port}/  (Ctrl-C to stop)")
     from threadpoolctl import threadpool_limits
 

@@ -263,3 +263,18 @@ def test_a_second_model_joins_the_semantic_side(engine, corpus_index, tmp_path):
     single = Engine(tmp_path / "ix")
     assert single.second is None and single.search("城管", mode="hybrid")["results"]
     single.close()
+
+
+def test_the_semantic_side_beside_the_words_gives_the_same_answers(corpus_index):
+    """`serve` computes a hybrid query's semantic side in a thread of its own (Engine side_by_side):
+    the same results, totals and facets as one thread."""
+    from search.engine import Engine
+
+    one, two = Engine(corpus_index, backend="embedded"), Engine(corpus_index, backend="embedded", side_by_side=True)
+    try:
+        for q in ("城管进小区", "垃圾分类 宁波", '"门前三包" 整治', "路灯不亮找谁", "存在问题 下一步打算"):
+            a, b = one.search(q, mode="hybrid", facets=True), two.search(q, mode="hybrid", facets=True)
+            assert a["results"] and a == b, q
+    finally:
+        one.close()
+        two.close()

@@ -22,7 +22,7 @@ class EngineHolder:
         self.load_model = load_model
         self.interval = interval
         self._stamp = self.directory.manifest_stamp()
-        self.options = options or {}  # Engine's backend and milvus_uri
+        self.options = options or {}  # Engine's backend, milvus_uri and side_by_side
         self._engine = Engine(index_dir, settings=settings, load_model=load_model, **self.options)
         self._checked = time.monotonic()
         self._lock = threading.Lock()
