@@ -170,8 +170,8 @@ def is_plain(text: str) -> bool:
 
 def plain_query(text: str, parser: qparser.QueryParser) -> wq.Query:
     """What the parser makes of a plain query (each word's terms in every field, ORed, with the field's
-    boost), built directly: the parser's generic machinery took 5 ms a query (tests/test_query.py checks
-    the two are equal)."""
+    boost), built directly: the parser's generic machinery took 5 ms a query. tests/test_keyword_search.py
+    checks that the two are equal."""
     fields = next(p for p in parser.plugins if isinstance(p, qparser.MultifieldPlugin))
     terms = [wq.Term(name, token.text, boost=fields.boosts.get(name, 1.0))
              for word in text.split()
