@@ -233,11 +233,12 @@ def documents_of(source: Source, report: IndexReport | None = None) -> list[tupl
     """The documents (reports) of one source, with their passages."""
     cleaned = clean(source.text)
     if report is not None:
+        record = f"record {source.key.split('#', 1)[1]}: " if "#" in source.key else ""  # a JSONL line
         dropped = ", ".join(f"{n} {what}" for what, n in cleaned.removed.items())
         if dropped:
-            report.notes.append((source.path, f"cleaned: {dropped}"))
+            report.notes.append((source.path, f"{record}cleaned: {dropped}"))
         if cleaned.unreadable:
-            report.notes.append((source.path, f"{cleaned.unreadable} garbled characters could not be read "
+            report.notes.append((source.path, f"{record}{cleaned.unreadable} garbled characters could not be read "
                                               f"(kept as \ufffd)"))
     title = source.fields.get("title") or cleaned.title or (leading_title(cleaned.lines) if source.structured
                                                             else None)

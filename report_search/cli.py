@@ -117,6 +117,24 @@ def main():
                           or not record.name.startswith(("pymilvus", "grpc", "milvus_lite")))
 
 
+NOTES_SHOWN = 5  # clean-up notes of one kind printed per file (a JSONL file has one per record)
+
+
+def note_lines(notes: list[tuple[str, str]], shown: int | None) -> list[str]:
+    """The indexer's notes as lines; of each file's clean-up notes of one kind (the same words, numbers
+    and record ids aside), the first `shown` and then how many more."""
+    kinds: dict[tuple[str, str], list[str]] = {}
+    for path, note in notes:  # what could not be read is always printed; clean-up counts are grouped
+        kind = re.sub(r"\d+", "N", re.sub(r"^record [^:]*: ", "", note)) if "cleaned: " in note else note
+        kinds.setdefault((path, kind), []).append(note)
+    lines = []
+    for (path, _), found in kinds.items():
+        lines += [f"  note: {path}: {note}" for note in found[:shown]]
+        if shown is not None and len(found) > shown:
+            lines.append(f"  note: {path}: … and {len(found) - shown} more notes like these (--all-notes prints them)")
+    return lines
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @index_dir_option
@@ -142,8 +160,10 @@ def main():
               help="Milvus Lite file (e.g. reports.db) or server (http://host:19530); a token comes from $MILVUS_TOKEN.")
 @click.option("--milvus-alias", default="report_search", show_default=True,
               help="The alias searches use; each build is a collection named after it.")
+@click.option("--all-notes", is_flag=True,
+              help=f"Print every clean-up note (by default a file's first {NOTES_SHOWN} of each kind, then a count).")
 def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, max_tokens, second_model, backend,
-          milvus_uri, milvus_alias):
+          milvus_uri, milvus_alias, all_notes):
     """Index folders and files of reports (default: corpus/)."""
     from indexer.encoders import DEFAULT_MODEL, SECOND_MODEL
     from indexer.pipeline import BuildOptions, build_index
@@ -188,8 +208,8 @@ def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, m
     click.echo(f"indexed {report.files} files: {report.reports} reports, {report.passages} passages "
                f"into {report.index_dir} in {report.seconds:.1f} s"
                + (f" ({report.embedded} passages and sentences embedded, the rest from cache)" if not no_embed else ""))
-    for path, note in report.notes:
-        click.echo(f"  note: {path}: {note}")
+    for line in note_lines(report.notes, None if all_notes else NOTES_SHOWN):
+        click.echo(line)
     click.echo(f"skipped {len(report.skipped)} files" + (":" if report.skipped else ""))
     for path, reason in report.skipped:
         click.echo(f"  skipped: {path}: {reason}")

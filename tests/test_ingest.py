@@ -208,3 +208,22 @@ def _tiny_pdf(text: str) -> bytes:
     out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def test_clean_up_notes_name_the_record_and_repeat_at_most_five_times(tmp_path):
+    """A JSONL file's clean-up notes say which record; past five of one kind a count stands for the rest,
+    and --all-notes prints them all. What could not be read is always printed."""
+    broken = "今年城管局印制了35万份倡议书，已经分发到中心城区的\n商家店铺和居民院落，收到良好效果。\n"
+    with open(tmp_path / "r.jsonl", "w", encoding="utf-8") as handle:
+        for i in range(8):
+            text = broken + ("无法识别的字符\ufffd\ufffd。\n" if i in (2, 6) else "")
+            handle.write(json.dumps({"id": f"r{i}", "title": f"某市城管局工作总结{i}", "text": text},
+                                    ensure_ascii=False) + "\n")
+    args = ["index", str(tmp_path / "r.jsonl"), "--index-dir", str(tmp_path / "ix"), "--no-embed", "--quiet"]
+    out = CliRunner().invoke(main, args).output
+    cleaned = [line for line in out.splitlines() if "cleaned: " in line]
+    assert len(cleaned) == 5 and all("record r" in line and "broken lines rejoined" in line for line in cleaned)
+    assert "… and 3 more notes like these (--all-notes prints them)" in out
+    assert "record r2: 2 garbled characters" in out and "record r6: 2 garbled characters" in out
+    everything = CliRunner().invoke(main, args + ["--force", "--all-notes"]).output
+    assert sum("cleaned: " in line for line in everything.splitlines()) == 8 and "more notes like" not in everything
