@@ -3,7 +3,8 @@
 Layout of an index directory:
 
     manifest.json          points at the active build; replaced atomically
-    builds/<build-id>/     one complete index version (passages.sqlite, keyword/, vectors.*)
+    builds/<build-id>/     one complete index version (passages.sqlite, keyword/, vectors.*, phrases.*,
+                           duplicates.npz)
     cache/embeddings.sqlite  embedding cache shared by all builds
     cache/onnx/<variant>/    a model converted or exported to ONNX (indexer/e5_onnx.py, indexer/onnx_encoder.py)
     index.lock             held by the indexer that is writing
