@@ -322,7 +322,7 @@ class _Stages:
 
 
 def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, report: IndexReport, progress,
-           clock: _Stages | None = None):
+           clock: _Stages):
     """Embed the passages (and sentences) with the first model, the passages with the second; returns
     what the manifest records and the vectors (search.backend.Vectors) for the backends to write."""
     from search.backend import Vectors
@@ -348,11 +348,9 @@ def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, repo
         if progress:
             progress("embedding", done[0], len(texts) * (2 if second else 1) + len(pieces))
 
-    if clock:
-        clock.done("embedding inputs")
+    clock.done("embedding inputs")
     encoder, vectors = _embed_texts(directory, options, texts + pieces, report, step)
-    if clock:
-        clock.done(f"{encoders.canonical(options.model)}: {len(texts)} passages + {len(pieces)} sentences")
+    clock.done(f"{encoders.canonical(options.model)}: {len(texts)} passages + {len(pieces)} sentences")
     spec = encoder.spec
     out = {"model": spec.model, "max_seq_length": spec.max_tokens, "int8": spec.int8, "dimension": spec.dimension,
            "encoder_spec": encoders.spec_dict(spec), "embedded": report.embedded, "sentence_vectors": len(pieces)}
@@ -361,12 +359,10 @@ def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, repo
     if second:
         second_options = replace(options, model=second, max_seq_length=None, int8=False, sentences=False)
         encoder, second_vectors = _embed_texts(directory, second_options, texts, report, step)
-        if clock:
-            clock.done(f"{second}: {len(texts)} passages")
+        clock.done(f"{second}: {len(texts)} passages")
         out["second_encoder_spec"] = encoders.spec_dict(encoder.spec)
         _export_query_model(encoder, texts, directory, report, out, "second_query_encoder")
-        if clock:
-            clock.done(f"{second}: its query encoder exported to ONNX")
+        clock.done(f"{second}: its query encoder exported to ONNX")
     return out, Vectors(ids, vectors[:len(texts)], (vectors[len(texts):], np.array(owners, dtype=np.int64)),
                         second_vectors)
 

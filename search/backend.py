@@ -117,6 +117,7 @@ def writers(backend: str, index_dir, ann_threshold: int | None = None, milvus_ur
 class Retrieval(Protocol):
     ids: list[str]  # every passage of the build, in the order facets and formulations number them
     has_second: bool  # whether a second model's vectors are there
+    side_by_side: bool  # whether the two models' lists may be computed in two threads at once
 
     def parse(self, text: str) -> ParsedQuery: ...
 

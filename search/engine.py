@@ -284,8 +284,7 @@ class Engine:
         semantic = mode in ("semantic", "hybrid") and parsed.free_text
         # The semantic side (matrix products, ONNX Runtime: the GIL released) runs beside the words'.
         pending = (self._pools[0].submit(self._semantic_search, parsed, depth, filters, floor is not None)
-                   if semantic and mode == "hybrid" and self.side_by_side
-                   and getattr(self.retrieval, "side_by_side", False) else None)
+                   if semantic and mode == "hybrid" and self.side_by_side and self.retrieval.side_by_side else None)
         if mode in ("keyword", "hybrid") or (floor is not None and parsed.free_text):
             lexical, overlap = self._lexical(parsed, filters)
         if mode in ("keyword", "hybrid"):
@@ -376,7 +375,7 @@ class Engine:
         # Each model's list (its query encoder 5-10 ms, its products 3-10 ms) takes a core: the second
         # runs beside the first where the backend computes them here.
         pending = (self._pools[1].submit(self.retrieval.semantic, parsed, depth, filters, second=True)
-                   if both and getattr(self.retrieval, "side_by_side", False) else None)
+                   if both and self.retrieval.side_by_side else None)
         first = self.retrieval.semantic(parsed, depth, filters, scored=scored)
         if not both:
             return first, first.similarity

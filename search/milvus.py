@@ -353,6 +353,8 @@ def _hnsw(limit: int) -> dict:
 class MilvusRetrieval:
     """The retriever interface (search/backend.py) over a build's Milvus collections."""
 
+    side_by_side = False  # each list is a Milvus call: they stay in the request's thread
+
     @_milvus_errors
     def __init__(self, config: dict, ids: list[str], mask_of: Callable, parse: Callable[[str], ParsedQuery],
                  expansion_terms, encoders: dict, uri: str | None = None, sentence_weight: float = 0.5):

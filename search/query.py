@@ -24,6 +24,7 @@ FIELD_ALIASES = {"region": "region", "year": "year", "issuer": "issuer", "doc_ty
 _FIELD_SYNTAX = re.compile(r"(?<![\w\"])([A-Za-z_\u4e00-\u9fff]{2,10}):(?=\S)")
 _YEAR_SUFFIX = re.compile(r"(\byear:\S*?\d{4}|\byear:\[\s*\d{4}|\d{4}(?=年\s*\]))年")
 _OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
+_SYNTAX = re.compile(r"[\"()\[\]{}:^~*?!+\\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")  # what the parser reads
 
 
 class QueryError(ValueError):
@@ -144,7 +145,7 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
         keyword = _require_constraints(plain_query(clean, parser) if is_plain(clean) else parser.parse(clean))
     except Exception:  # Whoosh raises assorted errors on odd syntax: search the words alone
         notes.append("the query's syntax was not understood: searched as plain words")
-        clean = re.sub(r"[\"()\[\]{}:^~*?!+\\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b", " ", clean)
+        clean = _SYNTAX.sub(" ", clean)
         try:
             keyword = _require_constraints(parser.parse(clean))
         except Exception:
@@ -160,12 +161,10 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
 
 
 
-_SYNTAX = re.compile(r"[\"'()\[\]{}:^~*?!+\\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
-
-
 def is_plain(text: str) -> bool:
-    """Whether a query is words alone: nothing Whoosh's parser would read as syntax."""
-    return not _SYNTAX.search(text)
+    """Whether a query is words alone: nothing Whoosh's parser would read as syntax (nor a single quote,
+    which it reads as one term)."""
+    return not _SYNTAX.search(text) and "'" not in text
 
 
 def plain_query(text: str, parser: qparser.QueryParser) -> wq.Query:
