@@ -18,6 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from indexer.formats import vectors as vector_format  # noqa: E402
 from search import semantic  # noqa: E402
 
 
@@ -58,9 +59,9 @@ def main() -> None:
     print(f"exact: {(time.perf_counter() - t) / args.queries * 1000:.2f} ms/query")
     started = time.perf_counter()
     path = Path("/tmp/ann_recall.faiss")
-    semantic.build(path, [str(i) for i in range(len(data))], data, ann_threshold=0)
+    vector_format.build(path, [str(i) for i in range(len(data))], data, ann_threshold=0)
     index = faiss.read_index(str(path))
-    print(f"hnsw build (M={semantic.HNSW_M}, efConstruction={semantic.HNSW_EF_CONSTRUCTION}): "
+    print(f"hnsw build (M={vector_format.HNSW_M}, efConstruction={vector_format.HNSW_EF_CONSTRUCTION}): "
           f"{time.perf_counter() - started:.1f} s")
     faiss.omp_set_num_threads(1)
     for ef in [int(x) for x in args.ef.split(",")]:

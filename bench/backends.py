@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from search.engine import Engine  # noqa: E402
-from search.evaluation import judged_queries, ndcg  # noqa: E402
+from report_search.evaluation import judged_queries, ndcg  # noqa: E402
 
 MODES = ("keyword", "semantic", "hybrid")
 

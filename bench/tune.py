@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search import evaluation  # noqa: E402
+from report_search import evaluation  # noqa: E402
 from search.engine import Engine, SearchSettings  # noqa: E402
 from search.hits import Filters  # noqa: E402
 

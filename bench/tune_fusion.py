@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search import evaluation, fusion  # noqa: E402
+from report_search import evaluation
+from search import fusion  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.hits import Filters  # noqa: E402
 

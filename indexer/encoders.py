@@ -256,3 +256,14 @@ def spec_dict(spec: EncoderSpec) -> dict:
 def inference_threads() -> int:
     """Threads for indexing: every core unless the user set OMP_NUM_THREADS."""
     return int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+
+
+def open_for_index(directory, model: str, max_tokens: int | None = None, int8: bool = False,
+                   threads: int | None = None) -> Encoder:
+    """The encoder an index (indexer.layout.IndexDir) is embedded with, for its build and its queries
+    alike; a sentence-transformers model's ONNX export is kept in the index directory's cache."""
+    model = canonical(model)
+    if model in E5_MODELS:  # converted once per user and weights (e5_onnx.cache_folder)
+        return open_encoder(model, max_tokens, int8, threads=threads)
+    variant = f"{model}|{max_tokens or DEFAULT_MAX_TOKENS['sentence-transformers']}"
+    return open_encoder(model, max_tokens, int8, directory.model_folder(variant), threads)

@@ -1,7 +1,7 @@
 """Build an index directory from folders and files of reports.
 
 read → clean → split into reports → passages with heading paths and metadata →
-passage store → the backends' text indexes (search/backend.py writers) → formulations →
+passage store → the backends' text indexes (indexer/writers.py) → formulations →
 embeddings (cached) → the backends' vector indexes → publish.
 One unreadable file is reported and skipped; the rest always indexes.
 """
@@ -17,9 +17,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import __version__
+from . import __version__, duplicates, encoders, sections
 from . import metadata as meta
-from . import duplicates, sections
 from .cleaning import clean
 from .embedding import EmbeddingCache, embed_with_cache, passage_input, sentence_pieces
 from .encoders import DEFAULT_MODEL, SECOND_MODEL
@@ -28,6 +27,8 @@ from .readers import Source, Unreadable, discover, key_hash, read
 from .store import Document, PassageStore, StoredPassage, passage_id
 from .structure import Passage, Report, passages, split_reports
 from .text import normalise
+from .writers import Vectors
+from .writers import writers as backend_writers
 
 
 @dataclass
@@ -80,9 +81,7 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
             report.up_to_date = True
             report.seconds = round(time.time() - started, 2)
             return report
-        from search import backend
-
-        writers = backend.writers(options.backend, directory.path, options.ann_threshold, options.milvus_uri,
+        writers = backend_writers(options.backend, directory.path, options.ann_threshold, options.milvus_uri,
                                   options.milvus_alias)
         build_id, build = directory.new_build()
         store = PassageStore(build.passages)
@@ -110,7 +109,7 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
             found = aside()
         clock.done("formulations, near duplicates (beyond the text indexes)")
         manifest.update(found)
-        vectors = backend.Vectors(store.passage_ids())
+        vectors = Vectors(store.passage_ids())
         if options.embed:
             described, vectors = _embed(store, directory, options, report, progress, clock)
             manifest.update(described)
@@ -135,11 +134,11 @@ PARALLEL_PASSAGES = 2_000  # from this many passages, formulations are counted i
 def _formulations(root: Path, passages: Path) -> dict:
     """Count the formulations and find the near duplicates of a build's passages (both numbered in
     the store's order); what the manifest records."""
-    from search import phrases
+    from .formats import formulations
 
     store = PassageStore(passages, readonly=True)
     try:
-        found = {"phrases": phrases.build(root, store.iter_passages())}
+        found = {"phrases": formulations.build(root, store.iter_passages())}
         found.update(duplicates.write(root, (p.norm for p, _ in store.iter_passages())))
         return found
     finally:
@@ -295,19 +294,6 @@ def _stored(doc_id: str, p: Passage, section: str) -> StoredPassage:
                          normalise(p.text), section)
 
 
-def open_build_encoder(directory: IndexDir, options: BuildOptions, threads: int | None = None):
-    """The encoder an index is embedded with; a sentence-transformers model's ONNX export is kept
-    in the index directory's cache."""
-    from . import encoders
-
-    model = encoders.canonical(options.model)
-    if model in encoders.E5_MODELS:  # converted once per user and weights (e5_onnx.cache_folder)
-        return encoders.open_encoder(model, options.max_seq_length, options.int8, threads=threads)
-    variant = f"{model}|{options.max_seq_length or encoders.DEFAULT_MAX_TOKENS['sentence-transformers']}"
-    return encoders.open_encoder(model, options.max_seq_length, options.int8, directory.model_folder(variant),
-                                 threads)
-
-
 class _Stages:
     """Seconds each stage of a build took (the manifest's `stage_seconds`; bench/bench.py prints them)."""
 
@@ -325,10 +311,6 @@ def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, repo
            clock: _Stages):
     """Embed the passages (and sentences) with the first model, the passages with the second; returns
     what the manifest records and the vectors (search.backend.Vectors) for the backends to write."""
-    from search.backend import Vectors
-
-    from . import encoders
-
     second = options.second_model and encoders.canonical(options.second_model)
     second = second if second != encoders.canonical(options.model) else None
     ids, texts, pieces, owners = [], [], [], []
@@ -369,7 +351,7 @@ def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, repo
 
 def _embed_texts(directory: IndexDir, options: BuildOptions, texts: list[str], report: IndexReport, step):
     """One model's vectors of the texts, through the embedding cache; counts what it computed."""
-    encoder = open_build_encoder(directory, options)
+    encoder = encoders.open_for_index(directory, options.model, options.max_seq_length, options.int8)
     cache = EmbeddingCache(directory.embedding_cache)
     try:
         vectors, embedded = embed_with_cache(encoder, texts, cache, progress=step)
@@ -382,8 +364,6 @@ def _embed_texts(directory: IndexDir, options: BuildOptions, texts: list[str], r
 def _export_query_model(encoder, texts: list[str], directory: IndexDir, report: IndexReport, out: dict,
                         name: str) -> None:
     """A sentence-transformers model's query side exported to ONNX (queries then embed without PyTorch)."""
-    from . import encoders
-
     if isinstance(encoder, encoders.SentenceTransformerEncoder):
         try:
             if encoder.export_query_model(encoder.query_folder, texts[:32]):

@@ -372,7 +372,7 @@ def stats(index_dir, engine_options, as_json):
 @backend_options
 def evaluate(dataset, index_dir, engine_options, modes, as_json, limit, thesaurus):
     """Score the engine on a labelled query set (BEIR folder or seeds-style JSONL)."""
-    from search import evaluation
+    from report_search import evaluation
 
     mode_list = [m.strip() for m in modes.split(",") if m.strip()]
     bad = [m for m in mode_list if m not in ("keyword", "semantic", "hybrid")]

@@ -1,13 +1,11 @@
-"""The backends, one interface each way: the indexer writes a build through `writers()` and the
-engine searches it through a `Retrieval`. Backends: the embedded indexes of a build folder
-(Whoosh + ranking arrays + FAISS, the default) or Milvus (search/milvus.py, which keeps the
-embedded ones too: it reads their ranking arrays, and either backend then answers from the build).
-The engine fuses, ranks wording first, collapses, counts facets and reads passages the same way
-over either; a backend only stores, finds and scores passages."""
+"""The backends as the engine searches them, through a `Retrieval`: the embedded indexes of a build
+folder (Whoosh + ranking arrays + FAISS, the default) or Milvus (search/milvus.py). indexer/writers.py
+writes them. The engine fuses, ranks wording first, collapses, counts facets and reads passages the
+same way over either; a backend only finds and scores passages."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable, Protocol
 
 import numpy as np
@@ -17,101 +15,6 @@ from indexer.text import normalise
 from .hits import Filters, Ranked
 from .keyword import KeywordSearcher
 from .query import ParsedQuery
-
-BACKENDS = ("embedded", "milvus")
-
-
-@dataclass(frozen=True)
-class Vectors:
-    """What the indexer hands a backend after embedding: rows in the passage store's order."""
-
-    ids: list[str]
-    passages: np.ndarray | None = None  # the first model's (None: a keyword-only build)
-    sentences: tuple[np.ndarray, np.ndarray] | None = None  # sentence vectors, each one's passage row (ascending)
-    second: np.ndarray | None = None  # the second model's passage vectors
-
-
-class Writer(Protocol):
-    """Writes a build's searchable indexes; each call returns what the manifest records."""
-
-    def write_text(self, build, build_id: str, store) -> dict:
-        """Before embedding: what needs only the passages."""
-
-    def write_vectors(self, build, build_id: str, store, vectors: Vectors, progress=None) -> dict:
-        """After embedding (or without it, `vectors.passages` None)."""
-
-    def drop_stale(self, keep_builds: set[str]) -> None:
-        """After publishing: what belongs to builds the index directory no longer keeps."""
-
-
-class EmbeddedWriter:
-    """The build folder's own indexes: Whoosh with its ranking arrays, then FAISS."""
-
-    def __init__(self, ann_threshold: int | None = None):
-        self.ann_threshold = ann_threshold
-
-    def write_text(self, build, build_id: str, store) -> dict:
-        from . import keyword
-
-        keyword.build(build.keyword, store.iter_passages())
-        return {}
-
-    def write_vectors(self, build, build_id: str, store, vectors: Vectors, progress=None) -> dict:
-        if vectors.passages is None:
-            return {}
-        from . import semantic
-
-        threshold = self.ann_threshold or semantic.ANN_THRESHOLD
-        kind = semantic.build(build.vectors, vectors.ids, vectors.passages, ann_threshold=threshold,
-                              sentences=vectors.sentences)
-        if vectors.second is not None:
-            semantic.build(build.second_vectors, vectors.ids, vectors.second, ann_threshold=threshold)
-        return {"vector_index": kind}
-
-    def drop_stale(self, keep_builds: set[str]) -> None:
-        pass  # the files live in the build folders, which the index directory removes itself
-
-
-class MilvusWriter:
-    """A build's collections in Milvus (search/milvus.py), from the embedded writer's ranking arrays."""
-
-    def __init__(self, uri: str, alias: str, owner: str, k1: float, b: float):
-        self.uri, self.alias, self.owner, self.k1, self.b = uri, alias, owner, k1, b
-
-    def write_text(self, build, build_id: str, store) -> dict:
-        return {}  # everything at once, when the vectors are there
-
-    def write_vectors(self, build, build_id: str, store, vectors: Vectors, progress=None) -> dict:
-        from . import milvus
-        from .keyword import ranking_arrays
-
-        return {"milvus": milvus.write(self.uri, self.alias, self.owner, build_id, store.iter_passages(),
-                                       ranking_arrays(build.keyword), vectors.passages, second=vectors.second,
-                                       sentences=vectors.sentences, k1=self.k1, b=self.b, progress=progress)}
-
-    def drop_stale(self, keep_builds: set[str]) -> None:
-        from . import milvus
-
-        milvus.drop_stale(self.uri, self.alias, self.owner, keep_builds)
-
-
-def writers(backend: str, index_dir, ann_threshold: int | None = None, milvus_uri: str | None = None,
-            milvus_alias: str | None = None) -> list:
-    """The writers of a build for a backend, in the order they run."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not '{backend}'")
-    out: list = [EmbeddedWriter(ann_threshold)]
-    if backend == "milvus":
-        from indexer.layout import IndexUnavailable
-
-        from . import milvus
-        from .engine import SearchSettings
-
-        if not milvus_uri:
-            raise IndexUnavailable("the Milvus backend needs a URI: --milvus-uri FILE.db or http://host:19530")
-        out.append(MilvusWriter(milvus.resolve_uri(milvus_uri), milvus_alias, milvus.owner_token(index_dir),
-                                SearchSettings.bm25_k1, SearchSettings.bm25_b))
-    return out
 
 
 class Retrieval(Protocol):

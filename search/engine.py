@@ -10,19 +10,20 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.analysis import passage_phrase_chars, phrase_chars
 from indexer.duplicates import Duplicates
+from indexer.formats import BACKENDS, bm25
+from indexer.formats.keyword import exact_text, ranking_arrays
 from indexer.layout import IndexDir, IndexUnavailable
 from indexer.store import PassageStore, doc_id_of
-from indexer.text import normalise
 
 from . import collapse as near_dupes
 from . import fusion, matching, wording
-from .analysis import passage_phrase_chars, phrase_chars
+from .backend import EmbeddedRetrieval
 from .citation import citation
 from .highlight import highlight
 from .hits import Filters, Hit, Ranked
-from .backend import BACKENDS, EmbeddedRetrieval
-from .keyword import KeywordSearcher, QueryReader, exact_text
+from .keyword import KeywordSearcher, QueryReader
 from .query import ParsedQuery, QueryError
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -77,8 +78,8 @@ class SearchSettings:
     # BM25 on the five dev sets at once (bench/tune.py): k1 0.3-0.6 a plateau, each set's keyword
     # figure at 0.6 at or above 0.9's (short passages, character bigrams: term counts saturate
     # early); hybrid mean 0.7666 -> 0.7687. b 0.6-0.85 score alike.
-    bm25_k1: float = 0.6
-    bm25_b: float = 0.75
+    bm25_k1: float = bm25.K1
+    bm25_b: float = bm25.B
     # What counts as a match (search/matching.py); calibrated in bench/README.md ("The match definition").
     semantic_floor: float | None = 0.87  # the first model's similarity that matches alone; None: no floor
     overlap_floor: float = 0.855  # the similarity that matches with a tenth of the query's word weight held
@@ -124,8 +125,6 @@ class Engine:
                 reader.parse, reader.expansion_terms,
                 {"dense": self._query_encoder, "dense2": lambda: self._query_encoder("second_encoder_spec")},
                 uri=milvus_uri, sentence_weight=settings.sentence_weight)
-            from .keyword import ranking_arrays
-
             self.postings = ranking_arrays(build.keyword)
         else:
             self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b, reader=reader,
@@ -165,15 +164,13 @@ class Engine:
         """The encoder the index was built with, on one thread; refused (IndexUnavailable,
         saying to re-index) where this installation's weights differ from the index's."""
         from indexer import encoders
-        from indexer.pipeline import BuildOptions, open_build_encoder
 
         built = encoders.spec_of(self.manifest, key)
         if built is None:  # an index of version 0.2: m3e-small, no description
             raise IndexUnavailable(f"index in {self.directory.path} predates model descriptions: "
                                    f"re-run `report-search index`")
-        options = BuildOptions(model=built.model, max_seq_length=built.max_tokens, int8=built.int8)
         try:
-            encoder = open_build_encoder(self.directory, options, threads=1)
+            encoder = encoders.open_for_index(self.directory, built.model, built.max_tokens, built.int8, threads=1)
             encoders.check_compatible(built, encoder.spec)
         except encoders.IncompatibleModel as exc:
             raise IndexUnavailable(str(exc)) from None

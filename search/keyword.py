@@ -1,114 +1,32 @@
-"""The keyword index (Whoosh, BM25F over jieba words plus a character-bigram
-field for exact phrases): its schema, how it is built, how it is searched."""
+"""Keyword search over the keyword index (its format: indexer/formats/keyword.py): BM25F through the
+ranking arrays, the matches of phrases, operators and fields, and filters."""
 from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
-from whoosh import fields, index, query as wq, scoring
-from whoosh.analysis import Tokenizer
+from whoosh import query as wq
+from whoosh import scoring
 
-from indexer.store import Document, StoredPassage
+from indexer.analysis import phrase_chars, phrase_stream
+from indexer.formats import bm25
+from indexer.formats.keyword import FIELD_BOOSTS, open_index, ranking_arrays, schema
 from indexer.text import normalise
 
-from . import bm25
-from .analysis import BigramTokenizer, WordTokenizer, bigram_terms, phrase_chars, phrase_stream, word_terms
 from .hits import Filters, Hit, Ranked
-from .query import ExactPhrase, ExactTerm, ParsedQuery, QueryError, is_plain, make_parser, parse, plain_query
+from .query import (
+    ExactPhrase,
+    ExactTerm,
+    ParsedQuery,
+    QueryError,
+    is_plain,
+    make_parser,
+    parse,
+    plain_query,
+)
 from .thesaurus import Thesaurus
-
-# BM25F weights of the fields a plain query searches; the bigram field adds
-# character overlap where jieba splits query and passage differently.
-# Tuned on seeds-dev and ncp-dev, checked on the five dev sets at k1 0.6: hybrid mean 0.7684-0.7688
-# for exact 0.7-1.5 and doctitle 0.15-0.5; heading 0.4 or 1.0 lose 0.002 (seeds-more, seeds-dev).
-FIELD_BOOSTS = {"content": 1.0, "heading": 0.7, "exact": 1.0, "doctitle": 0.3}
-RANKING = "bm25"  # the ranking arrays' folder inside the keyword index
-
-
-def schema() -> fields.Schema:
-    words: Tokenizer = WordTokenizer()
-    return fields.Schema(
-        passage_id=fields.ID(stored=True, unique=True),
-        doc_id=fields.ID(stored=True),
-        content=fields.TEXT(analyzer=words, phrase=False),
-        heading=fields.TEXT(analyzer=words, phrase=False),
-        title=fields.TEXT(analyzer=words, phrase=False),  # for title:…
-        doctitle=fields.TEXT(analyzer=words, phrase=False),  # the same words, for ranking
-        exact=fields.TEXT(analyzer=BigramTokenizer(), phrase=True),
-        region=fields.KEYWORD(lowercase=True, commas=False),
-        year=fields.NUMERIC(int, bits=32, signed=False),
-        issuer=fields.ID(),
-        doc_type=fields.ID(),
-        source=fields.ID(),
-        section=fields.ID(),
-    )
-
-
-def region_terms(region: str | None, province: str | None) -> str:
-    """Every name a region filter may use: `宁波市 宁波 浙江省 浙江`."""
-    names = set()
-    for name in (region, province):
-        if name:
-            norm = normalise(name)
-            names.add(norm)
-            for suffix in ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市"):
-                if norm.endswith(suffix) and len(norm) > len(suffix) + 1:
-                    names.add(norm[: -len(suffix)])
-                    break
-    return " ".join(sorted(names))
-
-
-def exact_text(passage: StoredPassage) -> str:
-    """Headings and text for phrase matching; `_` keeps a phrase from spanning two of them."""
-    return " _ ".join(passage.heading_path + (passage.norm,))
-
-
-def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int:
-    """Write a new keyword index at `path` from (passage, document) pairs:
-    the Whoosh index and, beside it, the ranking arrays (`bm25`)."""
-    path.mkdir(parents=True, exist_ok=True)
-    ix = index.create_in(str(path), schema())
-    writer = ix.writer(procs=1, limitmb=256)  # one segment: document numbers in the order added
-    ranking = bm25.PostingsWriter(FIELD_BOOSTS)
-    n = 0
-    for passage, doc in passages:
-        # The nearest heading says what a paragraph is about; the upper ones and
-        # the title are too broad to help ranking (measured on seeds-dev).
-        heading = passage.heading_path[-1] if passage.heading_path else ""
-        title = doc.title or ""
-        exact = exact_text(passage)
-        ranking.add(passage.passage_id, {
-            "content": [t.text for t in word_terms(passage.norm)],
-            "heading": [t.text for t in word_terms(heading)] if heading else [],
-            "doctitle": [t.text for t in word_terms(title)] if title else [],
-            "exact": [b[0] for b in bigram_terms(exact)],
-        })
-        writer.add_document(
-            passage_id=passage.passage_id,
-            doc_id=passage.doc_id,
-            content=passage.norm,
-            heading=heading,
-            title=title,
-            doctitle=title,
-            exact=exact,
-            region=region_terms(doc.region, doc.province),
-            issuer=normalise(doc.issuer) if doc.issuer else None,
-            doc_type=normalise(doc.doc_type) if doc.doc_type else None,
-            source=doc.source,
-            section=passage.section,
-            **({"year": doc.year} if doc.year else {}),
-        )
-        n += 1
-    writer.commit()
-    ranking.write(path / RANKING)
-    return n
-
-
-def ranking_arrays(path: Path) -> bm25.Postings:
-    """The ranking arrays written beside a keyword index."""
-    return bm25.Postings(path / RANKING)
 
 
 class QueryReader:
@@ -139,7 +57,7 @@ class KeywordSearcher:
                  exact_texts: Callable[[list[str]], dict[str, str]] | None = None):
         """`exact_texts(passage_ids)`: the passages' `exact_text`, where phrases are to be matched by the
         ranking arrays and the texts instead of Whoosh's phrase query (the same passages, ten times faster)."""
-        self.ix = index.open_dir(str(path))
+        self.ix = open_index(path)
         self.exact_texts = exact_texts
         self._streams: dict[int, str] = {}  # document number → phrase_stream of its exact text
         self.k1, self.b = k1, b

@@ -21,8 +21,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import bm25
-from .analysis import phrase_chars, word_terms
+from indexer.analysis import phrase_chars, word_terms
+from indexer.formats import bm25
+
 from .query import _OPERATORS, ParsedQuery
 
 

@@ -3,26 +3,20 @@ weights as a sparse vector, its phrases, operators and fields and the search fil
 filter expressions, matching what Whoosh matches in the embedded backend. Pure functions."""
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Iterable
 
 import numpy as np
 from whoosh import query as wq
 
+from indexer.formats.keyword import FIELD_BOOSTS
+from indexer.formats.milvus import source_key, term_key
 from indexer.text import normalise
 
 from .hits import Filters
-from .keyword import FIELD_BOOSTS
 from .query import ExactPhrase, ExactTerm, QueryError
 
 QUERY_FIELDS = ("content", "heading", "title", "doctitle", "exact")
-
-
-def term_key(field: str, text: str) -> int:
-    """The sparse dimension of a field's term: 32 bits of BLAKE2b (a collision costs a negligible score error)."""
-    digest = hashlib.blake2b(f"{field}\x00{text}".encode("utf-8"), digest_size=4).digest()
-    return int.from_bytes(digest, "little") % 0xFFFFFFFF  # Milvus reserves the largest index
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
@@ -36,15 +30,6 @@ def literal(value) -> str:
         return str(int(value))
     text = _CONTROL.sub("\ufffd", str(value))
     return '"' + "".join(_ESCAPES.get(c, c) for c in text) + '"'
-
-
-# A source path as stored and filtered in Milvus: LIKE's own characters replaced by private-use ones,
-# so that a path prefix matches literally (Milvus Lite mishandles an escaped `\\_` in a longer expression).
-_SOURCE_KEY = str.maketrans({"_": "\ue05f", "%": "\ue025", "\\": "\ue05c"})
-
-
-def source_key(path: str) -> str:
-    return path.translate(_SOURCE_KEY)
 
 
 def like(chars: str) -> str:

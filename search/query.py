@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from whoosh import qparser, query as wq
+from whoosh import qparser
+from whoosh import query as wq
 
+from indexer.analysis import phrase_chars, word_terms
 from indexer.sections import ROLES, role_code
-
-from .analysis import phrase_chars, word_terms
 
 MAX_QUERY_CHARS = 1000
 METADATA_FIELDS = ("region", "year", "issuer", "doc_type", "source", "section")

@@ -1,86 +1,16 @@
-"""The vector index (FAISS, inner product on unit vectors), keyed by passage id.
-
-Exact search below `ANN_THRESHOLD` vectors; above it, HNSW. Filtered searches
-score the allowed passages exactly, so a filter never costs recall. Beside the passage
-vectors (`vectors.faiss`, title + heading + text), the vectors of each passage's sentences
-(`vectors.sentences.faiss`, bare text; `vectors.owners.npy`: each one's passage row).
+"""Semantic search over the vector index (its format: indexer/formats/vectors.py). Filtered searches
+score the allowed passages exactly, so a filter never costs recall.
 """
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import numpy as np
 
+from indexer.formats.vectors import HNSW_EF_SEARCH, VectorFiles, matrix_of
+
 from .hits import Hit, Ranked
-
-ANN_THRESHOLD = 100_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 256  # recall@10 0.983 at 200k real-like vectors, p50 1.5 ms (bench/ann_recall.py)
-
-
-def _faiss():
-    try:
-        import faiss
-    except ImportError:
-        raise ImportError("semantic search needs faiss: pip install faiss-cpu") from None
-    return faiss
-
-
-def ids_path(path: Path) -> Path:
-    return path.with_suffix(".ids.json")
-
-
-def sentences_path(path: Path) -> Path:
-    return path.with_suffix(".sentences.faiss")
-
-
-def owners_path(path: Path) -> Path:
-    return path.with_suffix(".owners.npy")
-
-
-def _vector_index(vectors: np.ndarray, ann_threshold: int):
-    faiss = _faiss()
-    dim = vectors.shape[1] if len(vectors) else 0
-    if len(vectors) >= ann_threshold:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        kind = "hnsw"
-    else:
-        index = faiss.IndexFlatIP(max(dim, 1))
-        kind = "flat"
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index, kind
-
-
-def build(path: Path, passage_ids: list[str], vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD,
-          sentences: tuple[np.ndarray, np.ndarray] | None = None) -> str:
-    """Write the vector index and its id list, and, where given, sentence vectors with each one's
-    passage row (ascending); returns the index kind."""
-    faiss = _faiss()
-    index, kind = _vector_index(vectors, ann_threshold)
-    faiss.write_index(index, str(path))
-    if sentences is not None and len(sentences[0]):
-        sentence_vectors, owners = sentences
-        if np.any(np.diff(owners) < 0) or owners.max() >= len(passage_ids):
-            raise ValueError("sentence owners must be ascending passage rows")
-        faiss.write_index(_vector_index(sentence_vectors, ann_threshold)[0], str(sentences_path(path)))
-        np.save(owners_path(path), owners.astype(np.int64))
-    ids_path(path).write_text(json.dumps(passage_ids), encoding="utf-8")
-    return kind
-
-
-def _vectors(index) -> np.ndarray:
-    """An index's vectors as a matrix: a view of a flat index's own storage (no copy), else
-    reconstructed."""
-    if not index.ntotal:
-        return np.zeros((0, index.d), dtype=np.float32)
-    if not hasattr(index, "hnsw") and hasattr(index, "get_xb"):
-        return _faiss().rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
-    return index.reconstruct_n(0, index.ntotal)
 
 
 class SemanticSearcher:
@@ -90,21 +20,16 @@ class SemanticSearcher:
     paragraph (and its bare text counts beside its title and heading)."""
 
     def __init__(self, path: Path, encoder, ef_search: int = HNSW_EF_SEARCH, sentence_weight: float = 0.5):
-        faiss = _faiss()
-        self.index = faiss.read_index(str(path))
-        if hasattr(self.index, "hnsw"):
-            self.index.hnsw.efSearch = ef_search
-        self.ids: list[str] = json.loads(ids_path(path).read_text(encoding="utf-8"))
+        files = VectorFiles(path, ef_search, sentences=sentence_weight > 0)
+        self.index = files.index
+        self.ids = files.ids
         self.row = {pid: i for i, pid in enumerate(self.ids)}
         self.encoder = encoder  # indexer.encoders.Encoder
         self._matrix: np.ndarray | None = None
         self.sentence_weight = sentence_weight
-        self.sentences = None
-        if sentence_weight > 0 and sentences_path(path).exists():
-            self.sentences = faiss.read_index(str(sentences_path(path)))
-            if hasattr(self.sentences, "hnsw"):
-                self.sentences.hnsw.efSearch = ef_search
-            self.owners = np.load(owners_path(path))
+        self.sentences = files.sentences
+        if self.sentences is not None:
+            self.owners = files.owners
             self.offsets = np.searchsorted(self.owners, np.arange(len(self.ids) + 1))  # rows' sentence ranges
             self._sentence_matrix: np.ndarray | None = None
         # The last 1,024 query vectors are kept: paging and facets ask again (thread-safe cache).
@@ -114,13 +39,13 @@ class SemanticSearcher:
     def matrix(self) -> np.ndarray:
         """All vectors, for exact scoring (a view of the index's storage: valid while this searcher is)."""
         if self._matrix is None:
-            self._matrix = _vectors(self.index)
+            self._matrix = matrix_of(self.index)
         return self._matrix
 
     @property
     def sentence_matrix(self) -> np.ndarray:
         if self._sentence_matrix is None:
-            self._sentence_matrix = _vectors(self.sentences)
+            self._sentence_matrix = matrix_of(self.sentences)
         return self._sentence_matrix
 
     def _embed_query(self, text: str) -> np.ndarray:

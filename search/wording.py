@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .analysis import phrase_chars, word_terms
+from indexer.analysis import phrase_chars, word_terms
+
 from .fusion import Fused
 
 NEAR_BASE = 0.6  # an in-order near match counts at most this much of an exact one

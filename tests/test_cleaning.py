@@ -5,7 +5,7 @@ from conftest import seed_text
 
 from indexer.cleaning import clean
 from indexer.structure import passages, split_reports
-from search.analysis import word_terms
+from indexer.analysis import word_terms
 
 
 def joined(prefix: str) -> str:

@@ -6,7 +6,7 @@ import json
 from click.testing import CliRunner
 
 from report_search.cli import main
-from search.evaluation import mrr, ndcg, recall
+from report_search.evaluation import mrr, ndcg, recall
 
 
 def test_metric_functions_on_hand_computed_cases():
@@ -30,7 +30,7 @@ def test_eval_on_a_tiny_beir_dataset(tmp_path, backend, milvus_uri):
     (folder / "queries.jsonl").write_text("\n".join(json.dumps({"_id": k, "text": v}, ensure_ascii=False)
                                                     for k, v in queries.items()))
     (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n")
-    from search import milvus
+    from indexer.formats import milvus
 
     client = milvus.connect(milvus_uri)
     before = set(client.list_collections())

@@ -205,6 +205,7 @@ def _unit(*parts: float) -> np.ndarray:
 
 @pytest.mark.parametrize("ann_threshold", [100_000, 0])  # flat and HNSW indexes
 def test_a_passage_scores_by_its_best_sentence_too(tmp_path, ann_threshold):
+    from indexer.formats import vectors
     from search import semantic
 
     # p0 is mostly about something else, but one of its sentences is the query; p1 is half-related.
@@ -212,7 +213,7 @@ def test_a_passage_scores_by_its_best_sentence_too(tmp_path, ann_threshold):
     sentences = np.stack([_unit(1), _unit(0, 1), _unit(0, 1, 1.5), _unit(0, 0, 0, 1)])
     owners = np.array([0, 0, 1, 2])
     path = tmp_path / "vectors.faiss"
-    semantic.build(path, ["p0", "p1", "p2"], passages, ann_threshold=ann_threshold, sentences=(sentences, owners))
+    vectors.build(path, ["p0", "p1", "p2"], passages, ann_threshold=ann_threshold, sentences=(sentences, owners))
     query = _unit(0, 1)
     mixed = semantic.SemanticSearcher(path, encoder=None, sentence_weight=0.5)
     hits = mixed.search_vector(query, k=3).hits

@@ -167,7 +167,7 @@ def test_plain_queries_skip_the_parser_and_get_the_same_query(embedded_engine):
 
 def test_characters_in_a_row_match_the_same_passages_as_whoosh_phrases(embedded_engine):
     """The ranking arrays and the passages' texts find a phrase where Whoosh's phrase query does."""
-    from search.analysis import phrase_chars
+    from indexer.analysis import phrase_chars
 
     searcher = embedded_engine.keyword
     texts = [p.norm for p, _ in embedded_engine.store.iter_passages()][::7]

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from indexer.formats import milvus as milvus_format
+from indexer.formats.keyword import ranking_arrays
 from report_search.cli import main
-from search import milvus, milvus_query
+from search import milvus_query
 from search.engine import SearchSettings
 from search.hits import Filters
-from search.keyword import QueryReader, ranking_arrays, scoring_terms
+from search.keyword import QueryReader, scoring_terms
 
 
 def test_sparse_rows_score_every_passage_as_the_ranking_arrays_do(corpus_index):
@@ -23,7 +25,7 @@ def test_sparse_rows_score_every_passage_as_the_ranking_arrays_do(corpus_index):
     build = IndexDir(corpus_index).active_build()
     postings = ranking_arrays(build.keyword)
     k1, b = SearchSettings.bm25_k1, SearchSettings.bm25_b
-    rows = milvus.sparse_rows(postings, k1=k1, b=b)
+    rows = milvus_format.sparse_rows(postings, k1=k1, b=b)
     reader = QueryReader()
     for text in ["城市管理 工作总结", "垃圾分类", '"门前三包" 整治', "巾帼建功"]:
         terms = scoring_terms(reader.parse(text).keyword)
@@ -78,7 +80,7 @@ def test_a_milvus_lite_file_indexes_searches_and_keeps_only_live_collections(tmp
     assert found.exit_code == 0, found.output
     result = json.loads(found.output)
     assert result["results"] and "垃圾分类" in result["results"][0]["text"]
-    client = milvus.connect(str(db))
+    client = milvus_format.connect(str(db))
     try:
         live = set(client.list_collections())
         assert names[1] in live and names[0] in live  # the build before is kept for servers still on it

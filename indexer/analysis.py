@@ -19,7 +19,7 @@ from typing import Iterator, NamedTuple
 
 from whoosh.analysis import Token, Tokenizer
 
-from indexer.text import WORD_CHAR, mask_placeholders, normalise_aligned
+from .text import WORD_CHAR, mask_placeholders, normalise_aligned
 
 _TERM_CHARS = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -31,7 +31,7 @@ class Term(NamedTuple):
 
 
 def _data(name: str) -> str:
-    return resources.files("search").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return resources.files("indexer").joinpath(f"data/{name}").read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)

@@ -29,6 +29,10 @@ from typing import Iterable
 import numpy as np
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+# BM25's parameters: the engine's defaults (search/engine.py SearchSettings), and what a Milvus build
+# folds into its rows. Measured in bench/README.md ("Settings").
+K1, B = 0.6, 0.75
+
 
 class PostingsWriter:
     """Collects the tokens of each document, field by field, then writes the arrays."""

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from indexer.text import normalise
-
-from .engine import Engine, SearchSettings
+from search.engine import Engine, SearchSettings
 
 
 def ndcg(gains: list[int], n_relevant: int, k: int = 10) -> float:
@@ -117,8 +116,7 @@ def judged_queries(dataset: Path, engine: Engine, limit: int | None = None
 def _run_beir(folder: Path, modes: list[str], index_dir: str | None, limit: int | None,
               settings: SearchSettings, options: dict) -> dict:
     from indexer.pipeline import BuildOptions, build_index
-
-    from .backend import writers
+    from indexer.writers import writers
 
     with tempfile.TemporaryDirectory() as tmp:
         target = index_dir or str(Path(tmp) / "index")

@@ -1,0 +1,170 @@
+"""Stock formulations (常用表述): wordings that recur across different reports.
+
+A formulation is a stretch of a clause (the text between two punctuation marks) that starts and
+ends on word boundaries, a `、` list kept whole inside it, so it is cut where a writer would cut
+it: `高度重视、周密部署、狠抓落实`, `取得了明显成效`, never `重视、周密部`. Leading particles and
+adverbs that vary from report to report (`要`, `进一步`, `我们`) are trimmed, so
+`要统一思想、提高认识` and `统一思想、提高认识` count as one. A single dictionary word counts only
+where jieba tags it a set phrase (高度重视), a four-character one only where it ends in a verb.
+
+At build time every candidate of every passage is counted by distinct reports; those found in two
+reports or more are kept with the passages they occur in (`phrases.npz` and `phrases.json` in
+the build, owned by this module). search/phrases.py counts them over a set of passages.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from ..store import Document, StoredPassage
+from ..text import CJK
+
+MIN_CHARS, MAX_CHARS = 4, 24  # characters of a formulation
+MIN_REPORTS = 2
+# Clause boundaries (normalised text: half-width punctuation), quotes and brackets included.
+_CLAUSE = re.compile(r"[^,.;:!?。;:!?()\[\]《》“”\"'‘’<>{}…\s—|/]+")
+# What varies at the start of the same formulation: particles, adverbs, the speaker.
+_LEAD = re.compile(r"(?:了|的|我们|我市|我区|我县|我局|各级|同时|并且|并|是|要|必须|进一步|切实|不断|认真|还|也|都|已经|已|从而|"
+                   r"以|在|对|把|将|使|让|和|与|及|等|其中|通过|按照|围绕|一是|二是|三是|四是|五是|六是|七是|八是|九是|十是|"
+                   r"[一二三四五六七八九十]+、)+")  # matched at a span's start (pos), hence no ^
+_TRAIL = re.compile(r"(?:等|的|了|是|和|与|及|等等)$")
+_NUMERIC = re.compile(r"[0-9〇零一二三四五六七八九十百千万亿两几%年月日号点时分]")
+_TIME = re.compile(r"^(?:截[至止])?(?:今年|去年|明年|上半年|下半年|近年|近几年|目前|当前|年初|年底|年末|一年|多年|今后|"
+                   r"以来|来|同期|期间|全年)+$")
+_PLACE = re.compile(r"^[\u4e00-\u9fff]{1,6}(?:省|市|县|区|州|镇|乡|街道|村|社区|自治区|自治州|盟|旗)$")
+_FILE = "phrases.npz"
+_TEXTS = "phrases.json"
+
+
+def clauses(norm: str) -> Iterable[tuple[int, int]]:
+    """Spans of the candidate formulations in a normalised text: the beginnings and ends of each
+    clause that fall on word boundaries, a `、` list kept whole inside (`我局高度重视、周密部署`
+    gives `高度重视、周密部署`, never `重视、周密`), and each part of the list the same way."""
+    found: set[tuple[int, int]] = set()
+    for m in _CLAUSE.finditer(norm):
+        parts, position = [], m.start()
+        for part in m.group().split("、"):
+            parts.append((position, position + len(part)))
+            position += len(part) + 1
+        pieces = [(parts, m.span())] + ([([p], p) for p in parts] if len(parts) > 1 else [])
+        for items, (start, end) in pieces:
+            if end - start < MIN_CHARS:
+                continue
+            # A cut may fall inside the first item (where the subject ends) or the last (where an
+            # object starts), and between items; never inside the list.
+            # Cut inside a list, an item keeps four characters at least (`统一思想`, not `思想`).
+            keep = MIN_CHARS if len(items) > 1 else 0
+            starts = ([cut for cut in _word_bounds(norm, *items[0])[:-1] if items[0][1] - cut >= keep]
+                      + [a for a, _ in items[1:]])
+            ends = ([b for _, b in items[:-1]]
+                    + [cut for cut in _word_bounds(norm, *items[-1])[1:] if cut - items[-1][0] >= keep])
+            one_word = set(zip(starts, starts[1:])) if len(items) == 1 else set()
+            for a in starts:
+                for b in ends:
+                    if not MIN_CHARS <= b - a <= MAX_CHARS:
+                        continue
+                    if (a, b) in one_word and not _idiom(norm[a:b]):
+                        continue  # a plain word (基础设施) is no formulation; a set phrase (高度重视) is
+                    span = _trimmed(norm, a, b)
+                    if span:
+                        found.add(span)
+    return sorted(span for span in found if _is_candidate(norm[span[0]:span[1]]))
+
+
+_SET_PHRASE = ("i", "l", "z")  # jieba's tags of 成语, 习用语, 状态词: 高度重视, 以点带面, 狠抓落实
+
+
+def _idiom(word: str) -> bool:
+    """Whether jieba's dictionary tags a word as a set phrase."""
+    return _pos().word_tag_tab.get(word) in _SET_PHRASE
+
+
+def _formulation(key: str) -> bool:
+    """Whether a four-character candidate says something a writer reuses: a set phrase (高度重视),
+    or words ending in a verb (深入推进, 全面贯彻), not a noun compound (人民群众, 经济发展)."""
+    if len(key) > MIN_CHARS or "、" in key:
+        return True
+    words = list(_pos().cut(key, HMM=False))
+    if len(words) == 1:
+        return words[0].flag in _SET_PHRASE + ("v",)
+    return len(words) > 2 or words[-1].flag in ("v", "vd")
+
+
+@functools.lru_cache(maxsize=1)
+def _pos():
+    import jieba.posseg
+
+    from indexer.analysis import _jieba
+
+    return jieba.posseg.POSTokenizer(_jieba())
+
+
+def _word_bounds(norm: str, start: int, end: int) -> list[int]:
+    """Offsets in norm[start:end] where a word begins or ends (jieba, the keyword side's dictionary)."""
+    from indexer.analysis import _jieba
+
+    bounds, position = [start], start
+    for word in _jieba().cut(norm[start:end], HMM=False):
+        position += len(word)
+        bounds.append(position)
+    return bounds
+
+
+def _trimmed(norm: str, start: int, end: int) -> tuple[int, int] | None:
+    """Without the particles and adverbs that vary in front (`要`, `进一步`) and `的` / `等` after;
+    None where too little is left (`我们也清醒`, `的党中央`)."""
+    lead = _LEAD.match(norm, start, end)
+    if lead:
+        start = lead.end()
+    trail = _TRAIL.search(norm, start, end)
+    if trail:
+        end = trail.start()
+    return (start, end) if end - start >= MIN_CHARS else None
+
+
+def _is_candidate(text: str) -> bool:
+    if not MIN_CHARS <= len(text) <= MAX_CHARS or text.startswith("、") or text.endswith("、"):
+        return False
+    chars = CJK.findall(text)
+    if len(chars) < MIN_CHARS or len(chars) + text.count("、") < len(text):
+        return False  # letters, digits, placeholders
+    if len(_NUMERIC.findall(text)) * 3 > len(text):
+        return False  # numbers and dates
+    return not _PLACE.match(text) and not _TIME.match(text)
+
+
+def build(root: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int:
+    """Count every passage's candidates by report; write those of MIN_REPORTS reports or more with
+    their occurrences (passages numbered in the order given: the keyword index's, as both read
+    PassageStore.iter_passages). Returns their number."""
+    reports: dict[str, set[str]] = {}
+    found: list[tuple[int, str]] = []
+    for i, (passage, doc) in enumerate(passages):
+        for start, end in clauses(passage.norm):
+            key = passage.norm[start:end]
+            reports.setdefault(key, set()).add(doc.doc_id)
+            found.append((i, key))
+    kept = sorted(key for key, docs in reports.items() if len(docs) >= MIN_REPORTS and _formulation(key))
+    number = {key: n for n, key in enumerate(kept)}
+    pairs = np.array([(i, number[key]) for i, key in found if key in number], dtype=np.int32).reshape(-1, 2)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs
+    np.savez(root / _FILE, passage=pairs[:, 0], phrase=pairs[:, 1])
+    (root / _TEXTS).write_text(json.dumps({"phrases": kept}, ensure_ascii=False), encoding="utf-8")
+    return len(kept)
+
+
+def exists(root: Path) -> bool:
+    return (root / _FILE).exists()
+
+
+def load(root: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The occurrences as written: (passage number, formulation number) pairs, ordered by passage,
+    and the formulations' texts (normalised: simplified script, one form for all reports)."""
+    data = np.load(root / _FILE)
+    texts = json.loads((root / _TEXTS).read_text(encoding="utf-8"))
+    return data["passage"], data["phrase"], texts["phrases"]

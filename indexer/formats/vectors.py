@@ -1,0 +1,98 @@
+"""The vector index's format (FAISS, inner product on unit vectors), keyed by passage id.
+
+Exact search below `ANN_THRESHOLD` vectors; above it, HNSW. Beside the passage vectors
+(`vectors.faiss`, title + heading + text; `vectors.ids.json`, their passage ids), the vectors of each
+passage's sentences (`vectors.sentences.faiss`, bare text; `vectors.owners.npy`: each one's passage
+row). search/semantic.py searches it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+ANN_THRESHOLD = 100_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 256  # recall@10 0.983 at 200k real-like vectors, p50 1.5 ms (bench/ann_recall.py)
+
+
+def _faiss():
+    try:
+        import faiss
+    except ImportError:
+        raise ImportError("semantic search needs faiss: pip install faiss-cpu") from None
+    return faiss
+
+
+def ids_path(path: Path) -> Path:
+    return path.with_suffix(".ids.json")
+
+
+def sentences_path(path: Path) -> Path:
+    return path.with_suffix(".sentences.faiss")
+
+
+def owners_path(path: Path) -> Path:
+    return path.with_suffix(".owners.npy")
+
+
+def _vector_index(vectors: np.ndarray, ann_threshold: int):
+    faiss = _faiss()
+    dim = vectors.shape[1] if len(vectors) else 0
+    if len(vectors) >= ann_threshold:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        kind = "hnsw"
+    else:
+        index = faiss.IndexFlatIP(max(dim, 1))
+        kind = "flat"
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, kind
+
+
+def build(path: Path, passage_ids: list[str], vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD,
+          sentences: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+    """Write the vector index and its id list, and, where given, sentence vectors with each one's
+    passage row (ascending); returns the index kind."""
+    faiss = _faiss()
+    index, kind = _vector_index(vectors, ann_threshold)
+    faiss.write_index(index, str(path))
+    if sentences is not None and len(sentences[0]):
+        sentence_vectors, owners = sentences
+        if np.any(np.diff(owners) < 0) or owners.max() >= len(passage_ids):
+            raise ValueError("sentence owners must be ascending passage rows")
+        faiss.write_index(_vector_index(sentence_vectors, ann_threshold)[0], str(sentences_path(path)))
+        np.save(owners_path(path), owners.astype(np.int64))
+    ids_path(path).write_text(json.dumps(passage_ids), encoding="utf-8")
+    return kind
+
+
+def matrix_of(index) -> np.ndarray:
+    """An index's vectors as a matrix: a view of a flat index's own storage (no copy), else
+    reconstructed."""
+    if not index.ntotal:
+        return np.zeros((0, index.d), dtype=np.float32)
+    if not hasattr(index, "hnsw") and hasattr(index, "get_xb"):
+        return _faiss().rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    return index.reconstruct_n(0, index.ntotal)
+
+
+class VectorFiles:
+    """A vector index as written: the passage vectors, their ids and, where asked for and written,
+    the sentence vectors with each one's passage row."""
+
+    def __init__(self, path: Path, ef_search: int = HNSW_EF_SEARCH, sentences: bool = True):
+        faiss = _faiss()
+        self.index = faiss.read_index(str(path))
+        if hasattr(self.index, "hnsw"):
+            self.index.hnsw.efSearch = ef_search
+        self.ids: list[str] = json.loads(ids_path(path).read_text(encoding="utf-8"))
+        self.sentences = self.owners = None
+        if sentences and sentences_path(path).exists():
+            self.sentences = faiss.read_index(str(sentences_path(path)))
+            if hasattr(self.sentences, "hnsw"):
+                self.sentences.hnsw.efSearch = ef_search
+            self.owners = np.load(owners_path(path))
