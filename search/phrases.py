@@ -15,7 +15,9 @@ from indexer.formats import formulations
 from indexer.formats.formulations import MIN_REPORTS
 from indexer.text import compact, normalise
 
+from .checks import MAX_K, check_mode, check_whole
 from .facets import distinct_reports
+from .hits import Filters
 
 
 @dataclass(frozen=True)
@@ -105,3 +107,31 @@ def _only_query_words(key: str, query: str) -> bool:
     """Whether a formulation says nothing but the query (`垃圾分类` for the query 垃圾分类)."""
     words = compact(key)
     return words in query or (len(query) >= 2 and not words.replace(query, ""))
+
+
+def phrases(engine, query: str | None = None, k: int = 20, filters: Filters = Filters(),
+            mode: str | None = None) -> dict:
+    """The formulations that recur across different reports among the passages a query matches
+    (search/matching.py; every passage that passes the filters, without a query), most reports first."""
+    check_whole("k", k, 1, MAX_K)
+    index = engine.phrase_index
+    order, notes = None, []
+    if query is not None and query.strip():
+        mode = mode or engine.settings.mode
+        check_mode(mode)
+        parsed = engine.retrieval.parse(query)
+        notes = parsed.notes
+        ranked, mask = engine._rank(parsed, mode, 0, filters)  # the head: its order for the examples
+        position = engine.facet_index.position
+        order = [position[f.passage_id] for f in ranked if f.passage_id in position]
+    elif filters.is_empty():
+        mask = np.ones(len(engine.retrieval.ids), dtype=bool)
+    else:
+        mask = engine.retrieval.filtered_mask(filters)
+    found = index.top(mask, k, exclude=query or "", order=order)
+    result = {"query": query or "", "passages": int(mask.sum()),
+              "phrases": [{"text": p.text, "reports": p.reports, "passages": p.passages, "examples": p.examples}
+                          for p in found]}
+    if notes:
+        result["notes"] = list(notes)
+    return result

@@ -6,7 +6,8 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search import export as exporting
-from search.engine import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS, MAX_K, MAX_OFFSET, SearchError
+from search.checks import MAX_K, MAX_OFFSET, SearchError
+from search.compare import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS
 from search.hits import split_values
 from search.query import QueryError
 

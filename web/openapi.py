@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from indexer.sections import ROLES
-from search.engine import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS, MAX_K, MAX_OFFSET
+from search.checks import MAX_K, MAX_OFFSET
+from search.compare import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS
 
 from .params import MAX_FILTER_CHARS, MAX_YEAR, MIN_YEAR
 

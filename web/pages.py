@@ -7,8 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, render_template, request
 
 from indexer.sections import ROLES
-
-from search.engine import MAX_OFFSET
+from search.checks import MAX_OFFSET
 
 from . import api, params
 from .params import BadRequest

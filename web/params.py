@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from indexer.sections import ROLES, role_code
-from search.engine import MAX_K, MAX_OFFSET, MODES
+from search.checks import MAX_K, MAX_OFFSET, MODES
 from search.hits import Filters, split_values
 from search.query import MAX_QUERY_CHARS
 
