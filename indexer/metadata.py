@@ -8,6 +8,7 @@ is a starting point, a cut-off, a target or a base of comparison (1958年以来,
 到2035年, 比2007年) is not the report's year, nor is the past year a report looks back on; a
 body named only as leading or helping with a task (市场监管局牵头, 会同市公安局, 由区城管局负责)
 is not its issuer. bench/metadata_precision.py measures both against hand labels.
+One file over ~350 lines because the four inferences share their rules of what a mention is.
 """
 from __future__ import annotations
 

@@ -59,10 +59,9 @@ class BuildOptions:
     # embedding time.
     sentences: bool = True
     # A second model's passage vectors: its list joins the first's on the semantic side
-    # (search/engine.py second_weight). bench/two_models.py: m3e-small beside e5-small raised
-    # hybrid nDCG@10 on ncp, stard, seeds and seeds-more (paraphrases most). None: one model.
+    # (SearchSettings.second_weight; measured in bench/README.md, "Settings"). None: one model.
     second_model: str | None = SECOND_MODEL
-    # Where searches run: "embedded" (the build folder's own indexes) or "milvus" (search/milvus.py:
+    # Where searches run: "embedded" (the build folder's own indexes) or "milvus" (indexer/formats/milvus.py:
     # also written to Milvus at milvus_uri, a Milvus Lite file or a server, under the alias milvus_alias).
     backend: str = "embedded"
     milvus_uri: str | None = None

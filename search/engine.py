@@ -48,8 +48,8 @@ class Engine:
         """Open an index directory's active build; `backend` 'embedded' or 'milvus' (default: the one
         the build was written for), `milvus_uri` where its Milvus is reached from here. With
         `side_by_side`, a hybrid query's semantic side runs in a thread of its own beside the words': for
-        a server that gives each request one BLAS thread (gov-reports hybrid p50 26 -> 17 ms there; with
-        BLAS on every core it oversubscribes them, 13 -> 18 ms in-process)."""
+        a server that gives each request one BLAS thread (measured in bench/README.md, "Query speed"; with
+        BLAS on every core it oversubscribes them)."""
         self.side_by_side = side_by_side
         self.directory = IndexDir(index_dir)
         self.settings = settings

@@ -77,9 +77,9 @@ def _package_token_ids(tmp_path):
 
 
 def test_e5_fast_path_tokenizer_gives_the_package_token_ids(tmp_path):
-    from indexer import e5_onnx
+    from indexer import e5_weights
 
-    tokenizer = e5_onnx.E5Tokenizer(e5_onnx.read_weights(encoders.e5_weights()))
+    tokenizer = e5_weights.E5Tokenizer(e5_weights.read_weights(encoders.e5_weights()))
     texts = ["passage: " + t for t in TOKENIZER_CASES + _passages(400)]
     theirs = _package_token_ids(tmp_path)
     ours = tokenizer.content_ids(texts)

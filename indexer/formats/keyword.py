@@ -14,10 +14,8 @@ from ..store import Document, StoredPassage
 from ..text import normalise
 from . import bm25
 
-# BM25F weights of the fields a plain query searches; the bigram field adds
-# character overlap where jieba splits query and passage differently.
-# Tuned on seeds-dev and ncp-dev, checked on the five dev sets at k1 0.6: hybrid mean 0.7684-0.7688
-# for exact 0.7-1.5 and doctitle 0.15-0.5; heading 0.4 or 1.0 lose 0.002 (seeds-more, seeds-dev).
+# BM25F weights of the fields a plain query searches; the bigram field adds character overlap where
+# jieba splits query and passage differently. Measured: bench/README.md ("Settings").
 FIELD_BOOSTS = {"content": 1.0, "heading": 0.7, "exact": 1.0, "doctitle": 0.3}
 RANKING = "bm25"  # the ranking arrays' folder inside the keyword index
 
