@@ -18,16 +18,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import devsets  # noqa: E402
+from report_search.evaluation import ndcg  # noqa: E402
 from search.engine import Engine  # noqa: E402
-from report_search.evaluation import judged_queries, ndcg  # noqa: E402
 
 MODES = ("keyword", "semantic", "hybrid")
 
 
-def run_set(index_dir: str, dataset: Path, limit: int | None, uri: str | None) -> dict:
-    engines = {"embedded": Engine(index_dir, backend="embedded"),
-               "milvus": Engine(index_dir, backend="milvus", milvus_uri=uri)}
-    queries, judge = judged_queries(dataset, engines["embedded"], limit)
+def run_set(spec: str, limit: int | None, uri: str | None) -> dict:
+    [embedded] = devsets.open_sets([spec], limit, backend="embedded")
+    engines = {"embedded": embedded.engine, "milvus": Engine(embedded.engine.directory.path, backend="milvus",
+                                                              milvus_uri=uri)}
+    queries, judge = embedded.queries, embedded.judge
     out = {"queries": len(queries), "milvus": engines["milvus"].manifest["milvus"]}
     for mode in MODES:
         scores = {name: [] for name in engines}
@@ -62,9 +64,8 @@ def main() -> None:
     print(f"{'set':10s} {'mode':9s} {'embedded':>9s} {'milvus':>7s} {'diff':>7s} {'top10∩':>7s} "
           f"{'p50 emb':>8s} {'p50 mil':>8s}")
     for spec in args.sets:
-        name, _, rest = spec.partition("=")
-        index_dir, _, dataset = rest.partition(":")
-        result = run_set(index_dir, Path(dataset), args.limit, args.milvus_uri)
+        name = devsets.parse(spec).name
+        result = run_set(spec, args.limit, args.milvus_uri)
         for mode in MODES:
             r = result[mode]
             print(f"{name:10s} {mode:9s} {r['ndcg_embedded']:9.3f} {r['ndcg_milvus']:7.3f} "

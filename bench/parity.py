@@ -22,16 +22,10 @@ MODES = ("keyword", "semantic", "hybrid")
 
 
 def dump(out: Path, specs: list[str], limit: int | None) -> None:
-    from report_search import evaluation
-    from search.engine import Engine
+    import devsets
 
     found: dict[str, dict] = {}
-    engines: dict[str, Engine] = {}
-    for spec in specs:
-        name, _, rest = spec.partition("=")
-        index_dir, _, dataset = rest.partition(":")
-        engine = engines.setdefault(index_dir, Engine(index_dir))
-        queries, _ = evaluation.judged_queries(Path(dataset), engine, limit)
+    for name, engine, queries, _ in devsets.open_sets(specs, limit):
         for mode in MODES:
             found[f"{name}/{mode}"] = {
                 q["text"]: [r["total"], [x["passage_id"] for x in r["results"]]]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import devsets  # noqa: E402
 from report_search import evaluation  # noqa: E402
 from search.engine import Engine, SearchSettings  # noqa: E402
 from search.hits import Filters  # noqa: E402
@@ -45,17 +46,6 @@ def per_query_ndcg(engine: Engine, queries: list[dict], judge, mode: str) -> lis
     return out
 
 
-def load_sets(specs: list[str], limit: int | None = None, backend: str | None = None) -> list[tuple]:
-    """(name, engine, queries, judge) for each NAME=INDEX_DIR:DATASET; `backend` as Engine takes it."""
-    sets = []
-    for spec in specs:
-        name, _, rest = spec.partition("=")
-        index_dir, _, dataset = rest.partition(":")
-        engine = Engine(index_dir, backend=backend)
-        sets.append((name, engine, *evaluation.judged_queries(Path(dataset), engine, limit)))
-    return sets
-
-
 def set_figures(name: str, scores: list[float], queries: list[dict], kinds: bool) -> dict[str, float]:
     """A set's mean nDCG@10 and, with `kinds`, its mean per query kind."""
     figures = {name: statistics.mean(scores)}
@@ -74,7 +64,7 @@ def main() -> None:
     ap.add_argument("--kinds", action="store_true", help="also nDCG@10 per query kind (seeds-style sets)")
     ap.add_argument("--backend", default=None, help="embedded or milvus (default: what each index was built for)")
     args = ap.parse_args()
-    sets = load_sets(args.sets, args.limit, args.backend)
+    sets = devsets.open_sets(args.sets, args.limit, backend=args.backend)
     rows = []
     for overrides in parse_grid(args.grid):
         figures = {}
