@@ -29,11 +29,13 @@ case "${1:-serve}" in
         ;;
     test)
         shift
-        # The browser tests drive Debian's chromium; CJK fonts make the screenshots legible.
-        if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then
+        # The browser tests drive Debian's chromium; CJK fonts make the screenshots legible;
+        # LibreOffice renders the Word export.
+        if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ] || [ ! -x /usr/bin/soffice ]; then
             SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
             $SUDO apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+            DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk \
+                libreoffice-writer-nogui >/dev/null
         fi
         exec .venv/bin/python -m pytest "$@"
         ;;

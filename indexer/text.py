@@ -27,6 +27,11 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+def to_simplified(text: str) -> str:
+    """Traditional script as simplified (OpenCC t2s), nothing else changed: for what a writer copies."""
+    return _t2s().convert(text)
+
+
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 

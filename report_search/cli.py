@@ -233,9 +233,11 @@ def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, m
               help="Write the results with their source lines as CSV (UTF-8 with BOM), Markdown or Word.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="File for --format (csv and md go to standard output without it).")
+@click.option("--simplified", is_flag=True, help="With --format: traditional script converted to simplified.")
 @thesaurus_option
 @backend_options
-def search(query, index_dir, engine_options, mode, k, offset, filters, explain, diversify, as_json, fmt, output, thesaurus):
+def search(query, index_dir, engine_options, mode, k, offset, filters, explain, diversify, as_json, fmt, output,
+           simplified, thesaurus):
     """Search passages. Quote "exact phrases"; use AND / OR / NOT and field:value."""
     if fmt == "docx" and not output:
         raise click.BadParameter("a .docx needs a file: add -o FILE", param_hint="--format")
@@ -247,7 +249,7 @@ def search(query, index_dir, engine_options, mode, k, offset, filters, explain, 
     if fmt:
         from search.export import export
 
-        data = export(result, fmt, offset)
+        data = export(result, fmt, offset, filters, simplified)
         if output:
             with open(output, "wb") as handle:
                 handle.write(data)

@@ -351,6 +351,7 @@ class Engine:
     document = reading.document
     documents = reading.documents
     stats = reading.stats
+    chosen = reading.chosen
     _results = reading.results
 
     def _exact_texts(self, ids: list[str]) -> dict[str, str]:

@@ -1,12 +1,19 @@
-"""Search results as files a writer keeps: CSV (UTF-8 with BOM, so Excel reads it), Markdown and
-Word (.docx), every passage with its source line (search/citation.py)."""
+"""Passages as files a writer keeps: CSV (UTF-8 with BOM, so Excel reads it), Markdown and Word
+(.docx, in the official documents' layout: search/official_docx.py), every passage with its source
+line (search/citation.py). Two kinds: a page of search results (`export`), in rank order under a
+title naming the query and its filters, and a writer's chosen passages (`export_passages`, the
+素材篮), grouped by section role in a report's order, each with the writer's note."""
 from __future__ import annotations
 
 import csv
 import io
 import re
+from dataclasses import fields
 
 from indexer.sections import ROLES
+from indexer.text import to_simplified
+
+from .hits import Filters
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -16,32 +23,93 @@ FORMATS = {
 # `*_source`: declared (the source or the title says it), inferred (read from the body), or empty (unknown).
 COLUMNS = ("rank", "passage_id", "title", "region", "region_source", "year", "year_source", "issuer",
            "issuer_source", "doc_type", "doc_type_source", "section", "section_name", "heading_path", "text",
-           "citation", "score", "doc_id", "source")
+           "citation", "note", "score", "doc_id", "source")
+MODE_NAMES = {"hybrid": "混合检索", "keyword": "关键词检索", "semantic": "语义检索"}
+FILTER_NAMES = {"region": "地区", "issuer": "发文单位", "doc_type": "文种", "source": "来源", "section": "部分"}
+BASKET_TITLE = "素材摘编"
 
 
-def export(result: dict, fmt: str, offset: int = 0) -> bytes:
-    """`result` (the search contract; its first result ranked offset + 1) in format `fmt`."""
+def export(result: dict, fmt: str, offset: int = 0, filters: Filters = Filters(), simplified: bool = False) -> bytes:
+    """`result` (the search contract; its first result ranked offset + 1) in format `fmt`, under a
+    title naming the query, the mode and the filters."""
+    check_format(fmt)
+    n = len(result["results"])
+    shown = f"本文件收第 {offset + 1}–{offset + n} 条" if n else "本文件未收段落"
+    lines = [f"{MODE_NAMES.get(result['mode'], result['mode'])}；{describe(filters)}",
+             f"共 {result['total']} 段匹配，{shown}"]
+    title = f"“{result['query']}”检索结果摘编"
+    return _write(fmt, title, lines, [(None, rows(result["results"], offset))], simplified)
+
+
+def export_passages(results: list[dict], fmt: str, title: str | None = None, notes: dict[str, str] | None = None,
+                    simplified: bool = False) -> bytes:
+    """Chosen passages (result dicts, in the writer's order) grouped by section role in a report's
+    order (基本情况 → 主要做法与成效 → 存在问题 → 下一步打算 → 经验体会 → 其他), each with its note."""
+    check_format(fmt)
+    notes = notes or {}
+    all_rows = rows(results, 0, notes)
+    parts = [(ROLES[role], [r for r in all_rows if r["section"] == role]) for role in ROLES]
+    parts = [(heading, members) for heading, members in parts if members]
+    rank = 0
+    for _, members in parts:  # numbered in the order written
+        for row in members:
+            rank += 1
+            row["rank"] = rank
+    lines = [f"共 {len(results)} 段，按报告结构编排"]
+    return _write(fmt, title or BASKET_TITLE, lines, parts, simplified)
+
+
+def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not '{fmt}'")
-    return {"csv": to_csv, "md": to_markdown, "docx": to_docx}[fmt](result, offset)
 
 
-def rows(result: dict, offset: int = 0) -> list[dict]:
-    """One flat row per result, in rank order."""
+def describe(filters: Filters) -> str:
+    """The filters in words (`地区：浙江省；年份：2023–2025`), or 不限范围."""
+    parts = []
+    a, b = filters.year_from, filters.year_to
+    if a is not None or b is not None:
+        years = (f"{a} 年" if a == b else f"{a}–{b} 年" if a is not None and b is not None
+                 else f"{a} 年以来" if a is not None else f"{b} 年以前")
+        parts.append(f"年份：{years}")
+    for f in fields(filters):
+        value = getattr(filters, f.name)
+        if f.name in FILTER_NAMES and value:
+            shown = "、".join(ROLES.get(v, v) for v in filters.values(f.name)) if f.name == "section" else value
+            parts.append(f"{FILTER_NAMES[f.name]}：{shown}")
+    return "；".join(parts) or "不限范围"
+
+
+def rows(results: list[dict], offset: int = 0, notes: dict[str, str] | None = None) -> list[dict]:
+    """One flat row per result, in the order given."""
+    notes = notes or {}
     return [{"rank": offset + i, "passage_id": r["passage_id"], "title": r["title"], "region": r["region"] or "",
              "year": r["year"] if r["year"] is not None else "", "issuer": r["issuer"] or "",
              "doc_type": r["doc_type"] or "", "section": r["section"], "section_name": ROLES[r["section"]],
              "heading_path": " › ".join(r["heading_path"]), "text": r["text"], "citation": r["citation"],
-             "score": r["score"], "doc_id": r["doc_id"], "source": r["source"],
+             "note": notes.get(r["passage_id"], ""), "score": r.get("score", ""), "doc_id": r["doc_id"],
+             "source": r["source"],
              **{f"{n}_source": r.get(f"{n}_source") or "" for n in ("region", "year", "issuer", "doc_type")}}
-            for i, r in enumerate(result["results"], 1)]
+            for i, r in enumerate(results, 1)]
 
 
-def to_csv(result: dict, offset: int = 0) -> bytes:
+_SIMPLIFIED = ("title", "heading_path", "text", "citation", "note", "section_name")
+
+
+def _write(fmt: str, title: str, lines: list[str], parts: list[tuple[str | None, list[dict]]],
+           simplified: bool) -> bytes:
+    if simplified:
+        title, lines = to_simplified(title), [to_simplified(x) for x in lines]
+        parts = [(heading, [{**r, **{k: to_simplified(str(r[k])) for k in _SIMPLIFIED}} for r in members])
+                 for heading, members in parts]
+    return {"csv": to_csv, "md": to_markdown, "docx": to_docx}[fmt](title, lines, parts)
+
+
+def to_csv(title: str, lines: list[str], parts) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows(result, offset))
+    writer.writerows(row for _, members in parts for row in members)
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -53,33 +121,30 @@ def _xml(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def _heading(result: dict) -> str:
-    return f"检索：{result['query']}（{result['mode']}，共 {result['total']} 段匹配，本文件 {len(result['results'])} 条）"
+def _label(row: dict) -> str:
+    return f"《{row['title']}》" + (f" {row['heading_path']}" if row["heading_path"] else "")
 
 
-def to_markdown(result: dict, offset: int = 0) -> bytes:
-    lines = [f"# {_heading(result)}", ""]
-    for row in rows(result, offset):
-        lines += [f"## {row['rank']}. {row['title']}", "", *_quoted(row["text"]), "", row["citation"], ""]
-    return "\n".join(lines).encode("utf-8")
+def to_markdown(title: str, lines: list[str], parts) -> bytes:
+    out = [f"# {title}", "", *lines, ""]
+    for heading, members in parts:
+        if heading:
+            out += [f"## {heading}", ""]
+        for row in members:
+            out += [f"{'###' if heading else '##'} {row['rank']}. {_label(row)}", "", *_quoted(row["text"]), ""]
+            if row["note"]:
+                out += [f"批注：{row['note']}", ""]
+            out += [row["citation"], ""]
+    return "\n".join(out).encode("utf-8")
 
 
 def _quoted(text: str) -> list[str]:
     return ["> " + line if line.strip() else ">" for line in text.splitlines()] or [">"]
 
 
-def to_docx(result: dict, offset: int = 0) -> bytes:
-    """One paragraph per passage, its source line in a smaller grey paragraph under it."""
-    from docx import Document
-    from docx.shared import Pt, RGBColor
+def to_docx(title: str, lines: list[str], parts) -> bytes:
+    from .official_docx import Item, Part, render
 
-    doc = Document()
-    doc.add_heading(_xml(_heading(result)), level=1)
-    for row in rows(result, offset):
-        doc.add_paragraph(_xml(row["text"]))
-        source = doc.add_paragraph().add_run(_xml(row["citation"]))
-        source.font.size = Pt(9)
-        source.font.color.rgb = RGBColor(0x66, 0x66, 0x66)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return render(_xml(title), [_xml(x) for x in lines],
+                  [Part(heading, [Item(_xml(_label(r)), _xml(r["text"]), _xml(r["citation"]), _xml(r["note"]))
+                                  for r in members]) for heading, members in parts])

@@ -83,6 +83,18 @@ def stats(engine) -> dict:
             "built_at": m.get("built_at"), "build": m.get("build"),
             "skipped_files": [f for f in engine.store.files() if f["status"] == "skipped"]}
 
+def chosen(engine, passage_ids: list[str]) -> list[dict]:
+    """Passages by id as results (citation, metadata), in the order given; a KeyError names the first
+    unknown id."""
+    from .fusion import Fused
+
+    known = engine.store.passages(list(passage_ids))
+    missing = [pid for pid in passage_ids if pid not in known]
+    if missing:
+        raise KeyError(missing[0])
+    return results(engine, [Fused(pid, 0.0) for pid in dict.fromkeys(passage_ids)], None, False)
+
+
 def passage_dict(p) -> dict:
     return {"passage_id": p.passage_id, "doc_id": p.doc_id, "position": p.position,
             "heading_path": list(p.heading_path), "text": p.text, "section": p.section}

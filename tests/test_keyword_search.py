@@ -192,3 +192,33 @@ def test_queries_match_the_passages_whoosh_matches(embedded_engine, query):
     searcher = embedded_engine.keyword
     q = searcher.parse(query).keyword
     assert (searcher._mask(q) == searcher._whoosh_mask(q)).all()
+
+
+def test_a_keyword_index_opens_whatever_module_its_pickled_analyser_names(tmp_path, monkeypatch):
+    """Whoosh pickles the schema's analyser classes by module: an index written before a move of
+    them (search.analysis -> indexer.analysis) must still open, read with the format's own schema."""
+    import sys
+    import types
+
+    from whoosh import index as whoosh_index
+
+    from indexer import analysis
+    from indexer.formats import keyword as keyword_format
+
+    old = types.ModuleType("old_analysis")  # where the classes lived when the index was written
+    for name in ("WordTokenizer", "BigramTokenizer"):
+        moved = type(name, (getattr(analysis, name),), {"__module__": "old_analysis"})
+        setattr(old, name, moved)
+    monkeypatch.setitem(sys.modules, "old_analysis", old)
+    schema = keyword_format.schema()
+    for field in schema.names():
+        tokenizer = getattr(schema[field], "analyzer", None)
+        if tokenizer is not None and type(tokenizer).__name__ in ("WordTokenizer", "BigramTokenizer"):
+            schema[field].analyzer = getattr(old, type(tokenizer).__name__)()
+    writer = whoosh_index.create_in(str(tmp_path), schema).writer()
+    writer.add_document(passage_id="p1", content="垃圾分类")
+    writer.commit()
+    monkeypatch.delitem(sys.modules, "old_analysis")
+    with pytest.raises(ModuleNotFoundError):
+        whoosh_index.open_dir(str(tmp_path))  # what Whoosh does with the pickled schema
+    assert keyword_format.open_index(tmp_path).doc_count() == 1

@@ -95,11 +95,15 @@ def test_export_docx_and_markdown(client, tmp_path):
     r = client.get("/api/export", query_string={"q": "垃圾分类", "k": 4, "format": "docx"})
     assert r.status_code == 200
     (tmp_path / "r.docx").write_bytes(r.data)
-    paragraphs = [p.text for p in Document(str(tmp_path / "r.docx")).paragraphs]
-    assert paragraphs[0].startswith("检索：垃圾分类") and len(paragraphs) == 1 + 2 * 4
-    assert all(p.startswith("——《") for p in paragraphs[2::2])  # each passage, then its source
+    paragraphs = Document(str(tmp_path / "r.docx")).paragraphs
+    assert paragraphs[0].text == "“垃圾分类”检索结果摘编" and paragraphs[0].style.name == "Title"
+    assert paragraphs[1].text == "混合检索；不限范围" and paragraphs[2].text.endswith("本文件收第 1–4 条")
+    labels = [p for p in paragraphs if p.style.name == "Heading 2"]
+    sources = [p for p in paragraphs if p.style.name == "Quote"]
+    assert len(labels) == len(sources) == 4 and labels[0].text.startswith("（一）《")
+    assert all(p.text.startswith("——《") for p in sources)  # each passage, then its source
     md = client.get("/api/export", query_string={"q": "垃圾分类", "k": 2, "format": "md"}).data.decode()
-    assert md.startswith("# 检索：垃圾分类") and md.count("\n——《") == 2
+    assert md.startswith("# “垃圾分类”检索结果摘编") and md.count("\n——《") == 2
     bad = client.get("/api/export", query_string={"q": "垃圾分类", "format": "pdf"})
     assert bad.status_code == 400 and "format" in bad.get_json()["error"]["message"]
 

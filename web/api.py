@@ -107,12 +107,30 @@ def phrases():
 @bp.get("/api/export")
 def export():
     """The results of /api/search as a file: csv (UTF-8 with BOM), md or docx."""
-    params.known_only(request.args, SEARCH_PARAMS + ("format",))
+    params.known_only(request.args, SEARCH_PARAMS + ("format", "simplified"))
     fmt = params.choice(request.args, "format", exporting.FORMATS, "csv")
     result = run_search(request.args, facets=False)
+    data = exporting.export(result, fmt, params.paging(request.args)[1], params.filters(request.args),
+                            params.flag(request.args, "simplified"))
+    return attachment(data, fmt, params.query(request.args).strip()[:40])
+
+
+@bp.post("/api/export")
+def export_passages():
+    """Chosen passages (the page's 素材篮, or a program's) as a file, grouped by section role."""
+    body = params.export_body(request.get_json(silent=True))
+    try:
+        results = engine().chosen(body["passage_ids"])
+    except KeyError as exc:
+        raise BadRequest(f"no passage with id '{exc.args[0]}'", 404, zh=f"找不到段落 {exc.args[0]}") from None
+    data = exporting.export_passages(results, body["format"], body["title"], body["notes"], body["simplified"])
+    return attachment(data, body["format"], body["title"] or exporting.BASKET_TITLE)
+
+
+def attachment(data: bytes, fmt: str, name: str) -> Response:
     mimetype, suffix = exporting.FORMATS[fmt]
-    name = f"report-search-{params.query(request.args).strip()[:40]}.{suffix}"
-    return Response(exporting.export(result, fmt, params.paging(request.args)[1]), content_type=mimetype,
+    name = f"report-search-{name}.{suffix}"
+    return Response(data, content_type=mimetype,
                     headers={"Content-Disposition": f"attachment; filename=\"report-search.{suffix}\"; "
                                                     f"filename*=UTF-8''{quote(name)}"})
 

@@ -5,7 +5,7 @@ from indexer.sections import ROLES
 from search.checks import MAX_K, MAX_OFFSET
 from search.compare import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS
 
-from .params import MAX_FILTER_CHARS, MAX_YEAR, MIN_YEAR
+from .params import MAX_EXPORT_PASSAGES, MAX_FILTER_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_YEAR, MIN_YEAR
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 _YEAR = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
@@ -168,6 +168,14 @@ def _responses(schema_ref: str, not_found: bool = False) -> dict:
     return out
 
 
+_FILE_RESPONSES = {
+    "200": {"description": "the file", "content": {
+        "text/csv": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}},
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+            "schema": {"type": "string", "format": "binary"}}}},
+    "400": {"description": "bad parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+
+
 def spec() -> dict:
     return {
         "openapi": "3.1.0",
@@ -210,12 +218,29 @@ def spec() -> dict:
                 "summary": "The results of /api/search as a file, each passage with its source line",
                 "parameters": [_param("format", {"type": "string", "enum": ["csv", "md", "docx"], "default": "csv"},
                                       "csv (UTF-8 with BOM), md or docx"),
+                               _param("simplified", {"type": "boolean", "default": False},
+                                      "traditional script converted to simplified in the file"),
                                *[p for p in _SEARCH_PARAMS if p["name"] != "explain"]],
-                "responses": {"200": {"description": "the file", "content": {
-                    "text/csv": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}},
-                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
-                        "schema": {"type": "string", "format": "binary"}}}},
-                    "400": _responses("#/components/schemas/Results")["400"]}}},
+                "responses": _FILE_RESPONSES},
+                "post": {
+                "operationId": "exportPassages",
+                "summary": "Chosen passages (a writer's 素材篮) as a file, grouped by section role in a report's "
+                           "order, each with its source line and note",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["passage_ids"], "additionalProperties": False,
+                    "properties": {
+                        "passage_ids": {"type": "array", "minItems": 1, "maxItems": MAX_EXPORT_PASSAGES,
+                                        "items": {"type": "string", "minLength": 1, "maxLength": 200},
+                                        "description": "passages in the writer's order (within each section role)"},
+                        "format": {"type": "string", "enum": ["csv", "md", "docx"], "default": "docx"},
+                        "title": {"type": ["string", "null"], "maxLength": MAX_TITLE_CHARS,
+                                  "description": "the document's title (default 素材摘编)"},
+                        "notes": {"type": "object", "additionalProperties": {"type": "string",
+                                                                             "maxLength": MAX_NOTE_CHARS},
+                                  "description": "the writer's note per passage id"},
+                        "simplified": {"type": "boolean", "default": False}}}}}},
+                "responses": {**_FILE_RESPONSES, "404": {"description": "unknown passage id", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
             "/api/passages/{id}": {"get": {
                 "operationId": "getPassage",
                 "summary": "A passage with its neighbours in its report",

@@ -140,3 +140,39 @@ def flag(args, name: str) -> bool:
         raise BadRequest(f"parameter '{name}' must be true or false, not '{value[:40]}'",
                          zh=f"{label(name)}应为 true 或 false，而不是“{value[:40]}”")
     return value in ("1", "true", "yes", "on")
+
+
+MAX_EXPORT_PASSAGES, MAX_TITLE_CHARS, MAX_NOTE_CHARS = 200, 100, 1000
+EXPORT_FIELDS = ("passage_ids", "format", "title", "notes", "simplified")
+
+
+def export_body(body) -> dict:
+    """The JSON body of POST /api/export, checked: passage ids (1 to 200), a format, a title, notes
+    by passage id, whether to convert to simplified script."""
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object with 'passage_ids'", zh="请求体应为 JSON 对象")
+    unknown = sorted(set(body) - set(EXPORT_FIELDS))
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(unknown)}; known: {', '.join(EXPORT_FIELDS)}",
+                         zh=f"无法识别的字段：{'、'.join(unknown)}")
+    ids = body.get("passage_ids")
+    if (not isinstance(ids, list) or not 1 <= len(ids) <= MAX_EXPORT_PASSAGES
+            or not all(isinstance(i, str) and 0 < len(i) <= 200 for i in ids)):
+        raise BadRequest(f"field 'passage_ids' must be a list of 1 to {MAX_EXPORT_PASSAGES} passage ids",
+                         zh=f"段落编号应为 1 到 {MAX_EXPORT_PASSAGES} 个")
+    fmt = body.get("format", "docx")
+    if fmt not in ("csv", "md", "docx"):
+        raise BadRequest("field 'format' must be one of csv, md, docx", zh="格式应为 csv、md、docx 之一")
+    title = body.get("title")
+    if title is not None and (not isinstance(title, str) or len(title) > MAX_TITLE_CHARS):
+        raise BadRequest(f"field 'title' must be a string of at most {MAX_TITLE_CHARS} characters",
+                         zh=f"标题最多 {MAX_TITLE_CHARS} 个字符")
+    notes = body.get("notes") or {}
+    if not isinstance(notes, dict) or not all(isinstance(v, str) and len(v) <= MAX_NOTE_CHARS for v in notes.values()):
+        raise BadRequest(f"field 'notes' must map passage ids to strings of at most {MAX_NOTE_CHARS} characters",
+                         zh=f"批注最多 {MAX_NOTE_CHARS} 个字符")
+    simplified = body.get("simplified", False)
+    if not isinstance(simplified, bool):
+        raise BadRequest("field 'simplified' must be true or false", zh="“转为简体”应为 true 或 false")
+    return {"passage_ids": ids, "format": fmt, "title": (title or "").strip() or None, "notes": notes,
+            "simplified": simplified}

@@ -105,5 +105,7 @@ def ranking_arrays(path: Path) -> bm25.Postings:
 
 
 def open_index(path: Path):
-    """The Whoosh index at `path`."""
-    return index.open_dir(str(path))
+    """The Whoosh index at `path`, read with this module's schema rather than the one Whoosh pickled
+    into it: the pickle names the analyser classes' modules, and an index must outlive a move of them
+    (indexes written before the move to indexer/ name `search.analysis`)."""
+    return index.open_dir(str(path), schema=schema())
