@@ -212,3 +212,59 @@ def test_a_query_nothing_answers_says_so(page, server):
     assert page.locator(".results .result").count() == page.locator(".nearest .result").count()
     page.goto(server + "/?q=" + quote("垃圾") + "&year=abc")
     assert "年份应为整数" in page.locator(".error").inner_text()
+
+
+def test_basket_gathers_orders_annotates_and_exports(page, browser, server, tmp_path):
+    """素材篮: passages from two searches and a report view, grouped by section role, reordered,
+    annotated, kept over a reload, exported to Word (opened with python-docx)."""
+    from docx import Document
+
+    picked = []
+    for q, section in (("下一步", "plans"), ("存在问题", "problems")):
+        page.goto(f"{server}/?q={q}&mode=keyword&section={section}")
+        buttons = page.locator(".result button.basket-add")
+        for i in range(2):
+            buttons.nth(i).click()
+            picked.append((buttons.nth(i).get_attribute("data-passage"), section))
+        assert buttons.nth(0).inner_text() == "已在素材篮"
+    assert page.locator(".basket-count").inner_text() == "（4）"
+    page.locator(".result a.source").first.click()  # the report view of a problems passage, already in the basket
+    page.wait_for_selector("p.passage.target")
+    assert page.locator(".actions button.basket-add").inner_text() == "已在素材篮"
+
+    page.goto(server + "/basket")
+    groups = page.locator(".basket-group")
+    assert [groups.nth(i).get_attribute("data-section") for i in range(groups.count())] == ["problems", "plans"]
+    problems = [pid for pid, s in picked if s == "problems"]
+    first = page.locator(".basket-group[data-section=problems] .basket-item")
+    assert [first.nth(i).get_attribute("data-passage") for i in range(2)] == problems
+    first.nth(0).locator("button", has_text="下移").click()  # the second problem passage first
+    first.nth(0).locator("textarea.note").fill("放在问题部分开头")
+    first.nth(0).locator("textarea.note").dispatch_event("change")
+    page.reload()
+    first = page.locator(".basket-group[data-section=problems] .basket-item")
+    assert [first.nth(i).get_attribute("data-passage") for i in range(2)] == problems[::-1]
+    assert first.nth(0).locator("textarea.note").input_value() == "放在问题部分开头"
+    page.fill("input[name=title]", "城管局半年总结素材")
+    with page.expect_download() as download:
+        page.click("button[data-export=docx]")
+    path = tmp_path / "basket.docx"
+    download.value.save_as(path)
+    paragraphs = [p.text for p in Document(str(path)).paragraphs]
+    assert paragraphs[0] == "城管局半年总结素材" and "一、存在问题" in paragraphs and "二、下一步打算" in paragraphs
+    assert paragraphs.index("批注：放在问题部分开头") < paragraphs.index("二、下一步打算")
+    assert page.locator(".basket-status").inner_text() == "已导出 4 段"
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2)
+    pg = phone.new_page()
+    pg.goto(server + "/")
+    pg.evaluate("items => localStorage.setItem('report-search-basket', items)",
+                page.evaluate("localStorage.getItem('report-search-basket')"))
+    pg.goto(server + "/basket")
+    assert pg.locator(".basket-item").count() == 4
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    pg.screenshot(path=str(ARTIFACTS / "basket-phone.png"), full_page=True)
+    phone.close()
+    page.screenshot(path=str(ARTIFACTS / "basket-desktop.png"), full_page=False)
+    first.nth(1).locator("button.remove").click()
+    assert page.locator(".basket-item").count() == 3 and page.locator(".basket-count").inner_text() == "（3）"

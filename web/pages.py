@@ -135,4 +135,14 @@ def document_page(doc_id: str):
         doc = api.get_document(doc_id)
     except BadRequest as exc:
         return render_template("message.html", message=exc.zh), exc.status
-    return render_template("document.html", doc=doc, target=request.args.get("p"))
+    target = request.args.get("p")
+    citation = None
+    if target and any(p["passage_id"] == target for p in doc["passages"]):
+        citation = api.engine().chosen([target])[0]["citation"]
+    return render_template("document.html", doc=doc, target=target, target_citation=citation)
+
+
+@bp.get("/basket")
+def basket_page():
+    """素材篮: the passages a writer gathered, kept in the browser (app.js); exported through POST /api/export."""
+    return render_template("basket.html", roles=list(ROLES.items()))  # a list: tojson sorts keys
