@@ -268,3 +268,39 @@ def test_basket_gathers_orders_annotates_and_exports(page, browser, server, tmp_
     page.screenshot(path=str(ARTIFACTS / "basket-desktop.png"), full_page=False)
     first.nth(1).locator("button.remove").click()
     assert page.locator(".basket-item").count() == 3 and page.locator(".basket-count").inner_text() == "（3）"
+
+
+def test_report_view_reads_as_a_report(page, browser, server):
+    """The report view: headings styled as headings with an outline, the target passage opening with
+    the passage before it in view, 返回结果 back to the search."""
+    page.goto(server + "/?q=加强宣传发动&mode=keyword")
+    search_url = page.url
+    link = page.locator(".result a.source").nth(1)
+    link.click()
+    page.wait_for_selector(".report .passage.target")
+    assert page.locator(".report .passage.heading").count() >= 2
+    assert page.locator(".outline a").count() >= 2
+    before = page.evaluate("""() => {
+        const t = document.querySelector('.report .passage.target');
+        let prev = t.previousElementSibling;
+        while (prev && !prev.classList.contains('passage')) prev = prev.previousElementSibling;
+        return prev ? prev.getBoundingClientRect().top : null; }""")
+    assert before is not None and before >= 0  # the passage (or heading) before it is on screen too
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report-desktop.png"))
+    heading = page.locator(".outline a").first
+    target_id = heading.get_attribute("href")
+    heading.click()
+    assert page.locator(target_id).is_visible()
+    page.locator("a[data-back]").click()
+    page.wait_for_url(search_url)
+    assert page.locator(".result").count() > 0
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2)
+    pg = phone.new_page()
+    pg.goto(server + page.locator(".result a.source").nth(1).get_attribute("href"))
+    pg.wait_for_selector(".report .passage.target")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    assert pg.locator(".report .passage.target").is_visible()
+    pg.screenshot(path=str(ARTIFACTS / "report-phone.png"))
+    phone.close()

@@ -139,7 +139,20 @@ def document_page(doc_id: str):
     citation = None
     if target and any(p["passage_id"] == target for p in doc["passages"]):
         citation = api.engine().chosen([target])[0]["citation"]
-    return render_template("document.html", doc=doc, target=target, target_citation=citation)
+    return render_template("document.html", doc=doc, target=target, target_citation=citation,
+                           levels=heading_levels(doc["passages"]))
+
+
+def heading_levels(passages: list[dict]) -> dict[str, int]:
+    """Which passages of a report are headings (the heading path of a passage after them names
+    them), and their level (1: top)."""
+    named = {(len(p["heading_path"]), p["heading_path"][-1]) for p in passages if p["heading_path"]}
+    out = {}
+    for p in passages:
+        level = len(p["heading_path"]) + 1
+        if (level, p["text"].strip().rstrip(":：")) in named:
+            out[p["passage_id"]] = level
+    return out
 
 
 @bp.get("/basket")

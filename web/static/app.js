@@ -211,3 +211,11 @@ document.querySelectorAll("section.basket").forEach((page) => {
     });
   });
 });
+// 返回结果: back to the page the reader came from on this site (its search), else home.
+document.querySelectorAll("a[data-back]").forEach((link) => {
+  if (document.referrer.startsWith(location.origin)) link.href = document.referrer;
+});
+// On a phone the outline starts folded.
+document.querySelectorAll("details.outline").forEach((outline) => {
+  if (window.matchMedia("(max-width: 700px)").matches) outline.open = false;
+});
