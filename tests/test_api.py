@@ -25,7 +25,7 @@ def test_search_matches_the_cli_contract_plus_facets(client, engine):
     r = client.get("/api/search", query_string={"q": "城管进社区", "k": 5, "mode": "keyword"})
     assert r.status_code == 200
     data = r.get_json()
-    validate(data, "Results")
+    validate(data, "SearchResults")
     assert set(data["facets"]) == {"region", "year", "issuer", "doc_type", "section"}
     assert data["results"] == engine.search("城管进社区", mode="keyword", k=5)["results"]
 
@@ -39,7 +39,7 @@ def test_facets_count_the_whole_match_set(client):
 def test_every_endpoint_returns_what_the_openapi_document_says(client, engine):
     hit = engine.search('"门前三包"', mode="keyword", k=1)["results"][0]
     validate(client.get(f"/api/passages/{hit['passage_id']}").get_json(), "PassageInContext")
-    validate(client.get(f"/api/passages/{hit['passage_id']}/similar?k=3").get_json(), "Results")
+    validate(client.get(f"/api/passages/{hit['passage_id']}/similar?k=3").get_json(), "SearchResults")
     validate(client.get(f"/api/documents/{hit['doc_id']}").get_json(), "Document")
     validate(client.get("/api/stats").get_json(), "Stats")
     assert client.get("/healthz").get_json() == {"status": "ok"}
@@ -47,7 +47,7 @@ def test_every_endpoint_returns_what_the_openapi_document_says(client, engine):
     assert paths == {"/api/search", "/api/phrases", "/api/compare", "/api/export", "/api/passages/{id}",
                      "/api/passages/{id}/similar", "/api/documents", "/api/documents/{id}", "/api/stats", "/healthz"}
     validate(client.get("/api/compare?q=垃圾分类&by=year").get_json(), "Compare")
-    validate(client.get("/api/phrases?q=门前三包").get_json(), "Phrases")
+    validate(client.get("/api/phrases?q=门前三包").get_json(), "PhraseList")
     validate(client.get("/api/documents?k=3").get_json(), "DocumentList")
     assert client.get("/openapi.json").get_json()["openapi"].startswith("3.")
 

@@ -1,7 +1,7 @@
 """The JSON API. Each endpoint is one engine call; errors come from one handler."""
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -71,7 +71,11 @@ def get_document(doc_id: str) -> dict:
 @bp.get("/api/search")
 def search():
     params.known_only(request.args, SEARCH_PARAMS)
-    return jsonify(run_search(request.args))
+    result = run_search(request.args)
+    k, offset = params.paging(request.args)
+    if offset + k < result["total"] and offset + k <= MAX_OFFSET:
+        result["next"] = "/api/search?" + urlencode({**request.args.to_dict(), "offset": offset + k})
+    return jsonify(result)
 
 
 COMPARE_PARAMS = ("q", "by", "k", "groups", "mode", "series_by", "series") + FILTERS

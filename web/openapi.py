@@ -49,6 +49,11 @@ _RESULTS = {
         "nearest": {"type": "array", "items": {"$ref": "#/components/schemas/Result"},
                     "description": "where nothing matches: the nearest passages, not counted as matches"},
         "facets": {"type": "object", "properties": {name: _FACET for name in ("region", "year", "issuer", "doc_type", "section")}},
+        "expansions": {"type": "array", "description": "with explain: official terms the thesaurus added, per query term",
+                       "items": {"type": "object", "required": ["term", "added"],
+                                 "properties": {"term": {"type": "string"},
+                                                "added": {"type": "array", "items": {"type": "string"}}}}},
+        "next": {"type": "string", "description": "the URL of the next page (/api/search), where there is one"},
     },
 }
 _COMPARE = {
@@ -146,13 +151,13 @@ _ID = _param("id", {"type": "string"}, "passage id", required=True, where="path"
 # Where a response names a passage or a document, the operations that read it (clients and
 # Schemathesis' stateful phase follow them).
 _LINKS = {
-    "Results": {"passage": ("getPassage", "$response.body#/results/0/passage_id"),
+    "SearchResults": {"passage": ("getPassage", "$response.body#/results/0/passage_id"),
                 "similar": ("similarPassages", "$response.body#/results/0/passage_id"),
                 "document": ("getDocument", "$response.body#/results/0/doc_id")},
     "PassageInContext": {"document": ("getDocument", "$response.body#/passage/doc_id"),
                          "similar": ("similarPassages", "$response.body#/passage/passage_id")},
     "Document": {"passage": ("getPassage", "$response.body#/passages/0/passage_id")},
-    "Phrases": {"example": ("getPassage", "$response.body#/phrases/0/examples/0")},
+    "PhraseList": {"example": ("getPassage", "$response.body#/phrases/0/examples/0")},
     "Compare": {"passage": ("getPassage", "$response.body#/groups/0/results/0/passage_id")},
 }
 
@@ -162,18 +167,26 @@ def _responses(schema_ref: str, not_found: bool = False) -> dict:
              for name, (op, value) in _LINKS.get(schema_ref.rsplit("/", 1)[1], {}).items()}
     out = {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": schema_ref}}},
                    **({"links": links} if links else {})},
-           "400": {"description": "bad parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+           "400": {"description": "bad parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}},
+           **_COMMON}
     if not_found:
-        out["404"] = {"description": "unknown id", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        out["404"] = {"description": "unknown id", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
     return out
 
 
+_BINARY = {"schema": {"type": "string", "format": "binary"}}  # the file's bytes, whatever its format
+_ERROR_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+# What any operation may answer besides its own: a body or URL too large, the index being unavailable.
+_COMMON = {"413": {"description": "request too large", "content": _ERROR_JSON},
+           "503": {"description": "index unavailable (not built yet, or its Milvus unreachable)", "content": _ERROR_JSON}}
 _FILE_RESPONSES = {
-    "200": {"description": "the file", "content": {
-        "text/csv": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}},
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
-            "schema": {"type": "string", "format": "binary"}}}},
-    "400": {"description": "bad parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+    # application/octet-stream first: generated clients (openapi-python-client) then read every format
+    # as bytes; the response's own Content-Type is one of the three after it.
+    "200": {"description": "the file (csv: UTF-8 with BOM; md: UTF-8; docx)", "content": {
+        "application/octet-stream": _BINARY,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": _BINARY,
+        "text/csv": _BINARY, "text/markdown": _BINARY}},
+    "400": {"description": "bad parameter", "content": _ERROR_JSON}, **_COMMON}
 
 
 def spec() -> dict:
@@ -186,7 +199,7 @@ def spec() -> dict:
                 "operationId": "search",
                 "summary": "Search passages",
                 "parameters": _SEARCH_PARAMS,
-                "responses": _responses("#/components/schemas/Results")}},
+                "responses": _responses("#/components/schemas/SearchResults")}},
             "/api/compare": {"get": {
                 "operationId": "compare",
                 "summary": "The best passages for a query per region, year or issuer",
@@ -212,7 +225,7 @@ def spec() -> dict:
                                _param("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 20},
                                       "formulations to return"),
                                *_FILTERS],
-                "responses": _responses("#/components/schemas/Phrases")}},
+                "responses": _responses("#/components/schemas/PhraseList")}},
             "/api/export": {"get": {
                 "operationId": "export",
                 "summary": "The results of /api/search as a file, each passage with its source line",
@@ -240,7 +253,7 @@ def spec() -> dict:
                                   "description": "the writer's note per passage id"},
                         "simplified": {"type": "boolean", "default": False}}}}}},
                 "responses": {**_FILE_RESPONSES, "404": {"description": "unknown passage id", "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}}}},
             "/api/passages/{id}": {"get": {
                 "operationId": "getPassage",
                 "summary": "A passage with its neighbours in its report",
@@ -253,7 +266,7 @@ def spec() -> dict:
                 "parameters": [_ID, _param("by", {"type": "string", "enum": ["region"]},
                                            "region: the most similar passage of each other region"),
                                *_PAGING, *_FILTERS],
-                "responses": _responses("#/components/schemas/Results", not_found=True)}},
+                "responses": _responses("#/components/schemas/SearchResults", not_found=True)}},
             "/api/documents": {"get": {
                 "operationId": "listDocuments",
                 "summary": "The reports that pass the filters, with their metadata and its source; newest first",
@@ -268,16 +281,16 @@ def spec() -> dict:
                 "summary": "A cleaned report with its passages",
                 "parameters": [_param("id", {"type": "string"}, "document id", required=True, where="path")],
                 "responses": _responses("#/components/schemas/Document", not_found=True)}},
-            "/api/stats": {"get": {"summary": "What the index holds",
+            "/api/stats": {"get": {"operationId": "getStats", "summary": "What the index holds",
                                    "responses": {"200": {"description": "OK", "content": {"application/json": {
                                        "schema": {"$ref": "#/components/schemas/Stats"}}}}}}},
-            "/healthz": {"get": {"summary": "Liveness",
+            "/healthz": {"get": {"operationId": "healthz", "summary": "Liveness",
                                  "responses": {"200": {"description": "OK", "content": {"application/json": {
                                      "schema": {"type": "object", "required": ["status"],
                                                 "properties": {"status": {"type": "string"}}}}}}}}},
         },
         "components": {"schemas": {
-            "Result": _RESULT, "Results": _RESULTS, "Phrases": _PHRASES, "Compare": _COMPARE, "Passage": _PASSAGE, "Document": _DOCUMENT, "Error": _ERROR,
+            "Result": _RESULT, "SearchResults": _RESULTS, "PhraseList": _PHRASES, "Compare": _COMPARE, "Passage": _PASSAGE, "Document": _DOCUMENT, "ErrorResponse": _ERROR,
             "DocumentList": {"type": "object", "required": ["total", "documents"],
                              "properties": {"total": {"type": "integer"},
                                             "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}},
@@ -288,6 +301,10 @@ def spec() -> dict:
                                                 "after": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}}}},
             "Stats": {"type": "object", "required": ["counts"],
                       "properties": {"counts": {"type": "object"}, "model": _NULLABLE_STR,
+                                     "second_model": _NULLABLE_STR, "vector_index": _NULLABLE_STR,
+                                     "backend": {"type": "string", "enum": ["embedded", "milvus"]}, "build": _NULLABLE_STR,
+                                     "skipped_files": {"type": "array", "items": {"type": "object"},
+                                                       "description": "files the last build could not read, and why"},
                                      "dimension": {"type": ["integer", "null"]}, "built_at": _NULLABLE_STR,
                                      "sentence_vectors": {"type": "integer", "minimum": 0,
                                                           "description": "sentences embedded besides passages"}}},

@@ -29,6 +29,9 @@ def shown(name: str, value) -> str:
 def url_with(**changes) -> str:
     """The current search URL with some parameters changed (None removes one)."""
     args = {k: v for k, v in request.args.items() if v}
+    if changes.get("year") is not None:  # one year replaces a range
+        args.pop("year_from", None)
+        args.pop("year_to", None)
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)

@@ -97,6 +97,9 @@ def paging(args) -> tuple[int, int]:
 
 
 def filters(args) -> Filters:
+    if text(args, "year") and (text(args, "year_from") or text(args, "year_to")):
+        raise BadRequest("parameter 'year' is one year; with a range use 'year_from' and 'year_to' alone",
+                         zh="年份与起止年份只能选一种")
     year = integer(args, "year", None, MIN_YEAR, MAX_YEAR)
     year_from = integer(args, "year_from", None, MIN_YEAR, MAX_YEAR)
     year_to = integer(args, "year_to", None, MIN_YEAR, MAX_YEAR)
