@@ -4,6 +4,7 @@ read → clean → split into reports → passages with heading paths and metada
 passage store → the backends' text indexes (indexer/writers.py) → formulations →
 embeddings (cached) → the backends' vector indexes → publish.
 One unreadable file is reported and skipped; the rest always indexes.
+A little over ~350 lines because the build is one sequence, read in order.
 """
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ passages and read passages and documents. The CLI and the web app call only this
 This module ranks (lists, match set, fusion, wording, collapse); what the engine answers beyond a
 search is each in a module of its own, a function of the engine: compare (search/compare.py),
 formulations (search/phrases.py), similar passages (search/similar.py), passages and reports
-(search/reading.py). Settings: search/settings.py; checks of arguments: search/checks.py."""
+(search/reading.py). Settings: search/settings.py; checks of arguments: search/checks.py.
+A little over ~350 lines because ranking is one thing, read in order: lists → match set → fusion →
+wording → collapse → pages."""
 from __future__ import annotations
 
 import functools

@@ -1,0 +1,56 @@
+"""Formulations a writer reuses: precision of the 常用表述 against hand labels.
+
+Usage: python bench/formulations.py W [--labels bench/labels/formulations.jsonl]
+
+W holds the indexes `gov` (gov_reports.jsonl) and `seeds` (corpus/). The labels (bench/labels/,
+with the guide they were written by, labelled without looking at the rules) judge each formulation
+shown for 30 queries good or bad. Prints precision at 10 over the labelled ones, how many of the
+shown are unlabelled (new since labelling), and the recall of the good ones at 20.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from search.engine import Engine  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+INDEXES = {"gov-reports": "gov", "corpus": "seeds"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("work")
+    ap.add_argument("--labels", default=str(HERE / "labels" / "formulations.jsonl"))
+    ap.add_argument("--queries", default=str(HERE / "labels" / "formulations-to-label.jsonl"))
+    args = ap.parse_args()
+    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    for line in open(args.labels, encoding="utf-8"):
+        row = json.loads(line)
+        labels[row["query"]][row["text"]] = row["label"]
+    queries = [json.loads(line) for line in open(args.queries, encoding="utf-8")]
+    engines: dict[str, Engine] = {}
+    judged = good10 = unlabelled = good_found = good_all = 0
+    for q in queries:
+        folder = INDEXES[q["index"]]
+        engine = engines.get(folder) or engines.setdefault(folder, Engine(Path(args.work) / folder, load_model=False))
+        shown = [p["text"] for p in engine.phrases(q["query"], k=20, mode="keyword")["phrases"]]
+        known = labels[q["query"]]
+        top = [t for t in shown[:10] if t in known]
+        judged += len(top)
+        good10 += sum(known[t] == "good" for t in top)
+        unlabelled += sum(t not in known for t in shown[:10])
+        good = {t for t, label in known.items() if label == "good"}
+        good_all += len(good)
+        good_found += len(good & set(shown))
+    print(f"{len(queries)} queries: precision at 10 {good10 / max(judged, 1):.3f} ({good10}/{judged} labelled; "
+          f"{unlabelled} shown unlabelled); good ones still shown at 20: {good_found}/{good_all}")
+
+
+if __name__ == "__main__":
+    main()
