@@ -424,6 +424,32 @@ def serve(index_dir, engine_options, host, port, threads, thesaurus):
                    max_request_header_size=64 * 1024)
 
 
+@main.command(name="mcp")
+@index_dir_option
+@click.option("--http", is_flag=True, help="Streamable HTTP on --host/--port (path /mcp) instead of stdio.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind with --http.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@backend_options
+def mcp_command(index_dir, engine_options, http, host, port):
+    """Serve the engine as tools for AI agents (Model Context Protocol): search, compare, phrases,
+    similar, passage, document; stdio by default."""
+    import importlib.util
+
+    if importlib.util.find_spec("mcp") is None:
+        raise click.ClickException("the MCP server needs the mcp package: pip install 'report-search[mcp]'")
+    from search.engine import Engine
+
+    from .mcp_server import build
+
+    engine = _run(Engine, index_dir, **engine_options)
+    server = build(engine)
+    click.echo(f"MCP server for {index_dir}: " + (f"http://{host}:{port}/mcp" if http else "stdio"), err=True)
+    if http:
+        server.run("streamable-http", host=host, port=port)
+    else:
+        server.run("stdio")
+
+
 def _print_results(result: dict, as_json: bool) -> None:
     from indexer.sections import ROLES
 

@@ -229,7 +229,7 @@ def test_basket_gathers_orders_annotates_and_exports(page, browser, server, tmp_
         assert buttons.nth(0).inner_text() == "已在素材篮"
     assert page.locator(".basket-count").inner_text() == "（4）"
     page.locator(".result a.source").first.click()  # the report view of a problems passage, already in the basket
-    page.wait_for_selector("p.passage.target")
+    page.wait_for_selector(".report .passage.target")
     assert page.locator(".actions button.basket-add").inner_text() == "已在素材篮"
 
     page.goto(server + "/basket")

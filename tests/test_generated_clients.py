@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, running_server
+from conftest import running_server
 
 HERE = Path(__file__).resolve().parent / "clients"
 BIN = Path(sys.executable).parent

@@ -38,9 +38,13 @@ def run_search(args, facets: bool = True, diversify: str | None = None) -> dict:
     request names none)."""
     k, offset = params.paging(args)
     spread = params.choice(args, "diversify", DIVERSIFY, diversify)
-    return answer(engine().search, params.query(args), mode=params.mode(args), k=k, offset=offset,
-                  filters=params.filters(args), explain=params.flag(args, "explain"), facets=facets,
-                  diversify=spread == "report")
+    result = answer(engine().search, params.query(args), mode=params.mode(args), k=k, offset=offset,
+                    filters=params.filters(args), explain=params.flag(args, "explain"), facets=facets,
+                    diversify=spread == "report")
+    note = params.year_note(args)
+    if note:
+        result.setdefault("notes", []).append(note)
+    return result
 
 
 def run_similar(passage_id: str, args) -> dict:

@@ -97,9 +97,6 @@ def paging(args) -> tuple[int, int]:
 
 
 def filters(args) -> Filters:
-    if text(args, "year") and (text(args, "year_from") or text(args, "year_to")):
-        raise BadRequest("parameter 'year' is one year; with a range use 'year_from' and 'year_to' alone",
-                         zh="年份与起止年份只能选一种")
     year = integer(args, "year", None, MIN_YEAR, MAX_YEAR)
     year_from = integer(args, "year_from", None, MIN_YEAR, MAX_YEAR)
     year_to = integer(args, "year_to", None, MIN_YEAR, MAX_YEAR)
@@ -107,6 +104,15 @@ def filters(args) -> Filters:
         year_from = year_to = year
     return Filters(region=text(args, "region"), year_from=year_from, year_to=year_to, issuer=text(args, "issuer"),
                    doc_type=text(args, "doc_type"), source=text(args, "source"), section=section(args))
+
+
+def year_note(args) -> str | None:
+    """Where `year` and a range are both given: the note saying that `year` was searched (the schema
+    cannot forbid the pair, so it is answered, and said)."""
+    if text(args, "year") and (text(args, "year_from") or text(args, "year_to")):
+        return (f"year {text(args, 'year')} searched; year_from / year_to ignored"
+                f"（同时给出年份和起止年份：按年份 {text(args, 'year')} 检索）")
+    return None
 
 
 def section(args) -> str | None:

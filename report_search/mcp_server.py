@@ -1,0 +1,111 @@
+"""`report-search mcp`: the engine as tools for AI agents, a Model Context Protocol server on the
+official Python SDK (`mcp`), over stdio (the default) or streamable HTTP (`--http`).
+
+Tools: search (filters, section, mode, paging), compare, phrases, similar, passage (with its
+neighbours) and document; their results are the JSON API's, every passage with its `citation`.
+Resource: `report-search://stats`, what the index holds. Arguments are checked as the API checks
+its parameters (web/params.py: the same limits and messages); a bad one is a tool error naming it.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from web import params
+from web.params import BadRequest
+
+INSTRUCTIONS = (
+    "Search Chinese work reports (工作总结, 工作报告, 政府工作报告) for reusable passages. Each passage comes "
+    "with `citation`, the source line to quote it by. `total` counts the passages that match the query; "
+    "`section` filters by the role of a passage's section: overview 基本情况, measures 主要做法与成效, "
+    "problems 存在问题, plans 下一步打算, lessons 经验体会, other 其他.")
+
+
+def build(engine) -> Any:
+    """An MCP server over an open search.engine.Engine."""
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    server = MCPServer("report-search", instructions=INSTRUCTIONS)
+
+    def checked(call, *args, **kwargs) -> dict[str, Any]:
+        """An engine call; a bad argument (as the API would answer 400 or 404) becomes a tool error."""
+        from search.checks import SearchError
+        from search.query import QueryError
+
+        try:
+            return call(*args, **kwargs)
+        except BadRequest as exc:
+            raise ToolError(str(exc)) from None
+        except (QueryError, SearchError) as exc:
+            raise ToolError(str(exc)) from None
+        except KeyError as exc:
+            raise ToolError(f"no such id: '{exc.args[0]}'") from None
+
+    def args_of(**values) -> dict[str, str]:
+        """Tool arguments as the API's query parameters (strings; None left out)."""
+        return {name: str(value) for name, value in values.items() if value is not None}
+
+    @server.tool(structured_output=True)
+    def search(query: str, mode: str = "hybrid", k: int = 10, offset: int = 0, region: str | None = None,
+               year: str | None = None, year_from: int | None = None, year_to: int | None = None,
+               issuer: str | None = None, doc_type: str | None = None, section: str | None = None) -> dict[str, Any]:
+        """Search passages: words, "exact phrases", AND / OR / NOT, field:value. Returns the total of
+        matching passages and one page of results, each with its citation. `region`, `issuer`,
+        `doc_type`, `section` take several values separated by commas; `year` one year or 2018-2022."""
+        if year and "-" in year:
+            year_from, year_to, year = *(int(y) for y in year.split("-", 1)), None
+        a = args_of(q=query, mode=mode, k=k, offset=offset, region=region, year=year, year_from=year_from,
+                    year_to=year_to, issuer=issuer, doc_type=doc_type, section=section)
+
+        def run() -> dict[str, Any]:
+            size, start = params.paging(a)
+            return engine.search(params.query(a), mode=params.mode(a), k=size, offset=start,
+                                 filters=params.filters(a), facets=True)
+
+        return checked(run)
+
+    @server.tool(structured_output=True)
+    def compare(query: str, by: str = "region", k: int = 3, groups: int = 20, mode: str = "hybrid",
+                section: str | None = None, year_from: int | None = None, year_to: int | None = None) -> dict[str, Any]:
+        """A query's matches counted per region, year or issuer (`by`), each group with its best
+        passages, and matches per year."""
+        a = args_of(q=query, by=by, k=k, groups=groups, mode=mode, section=section, year_from=year_from,
+                    year_to=year_to)
+        return checked(lambda: engine.compare(params.query(a), by=params.choice(a, "by", ("region", "year", "issuer")),
+                                              k=params.integer(a, "k", 3, 1, 20), groups=params.integer(a, "groups", 20, 1, 100),
+                                              filters=params.filters(a), mode=params.mode(a)))
+
+    @server.tool(structured_output=True)
+    def phrases(query: str | None = None, k: int = 20, section: str | None = None) -> dict[str, Any]:
+        """Stock formulations (常用表述) recurring across reports among the passages a query matches
+        (the whole corpus without a query), with how many reports use each."""
+        a = args_of(q=query, k=k, section=section)
+        return checked(lambda: engine.phrases(params.optional_query(a), k=params.integer(a, "k", 20, 1, 100),
+                                              filters=params.filters(a)))
+
+    @server.tool(structured_output=True)
+    def similar(passage_id: str, k: int = 10, by_region: bool = False) -> dict[str, Any]:
+        """Passages most like a given one, other reports first; `by_region`: the nearest of each other region."""
+        a = args_of(k=k)
+        return checked(lambda: engine.similar(passage_id, k=params.integer(a, "k", 10, 1, 100),
+                                              by="region" if by_region else None))
+
+    @server.tool(structured_output=True)
+    def passage(passage_id: str, context: int = 2) -> dict[str, Any]:
+        """A passage with the passages before and after it in its report, and the report's metadata."""
+        a = args_of(context=context)
+        return checked(lambda: engine.passage(passage_id, context=params.integer(a, "context", 2, 0, 20)))
+
+    @server.tool(structured_output=True)
+    def document(doc_id: str) -> dict[str, Any]:
+        """A whole report: its metadata (and where each value came from) and its passages in order."""
+        return checked(engine.document, doc_id)
+
+    @server.resource("report-search://stats", name="stats", mime_type="application/json",
+                     description="What the index holds: passages, reports, model, when it was built")
+    def stats() -> str:
+        return json.dumps(engine.stats(), ensure_ascii=False)
+
+    return server
+
