@@ -9,8 +9,11 @@ from .params import MAX_EXPORT_PASSAGES, MAX_FILTER_CHARS, MAX_NOTE_CHARS, MAX_T
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 _YEAR = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
-_SOURCE = {"type": ["string", "null"], "enum": ["declared", "inferred", None],
-           "description": "declared: a field of the source or the title; inferred: read from the body"}
+# Where a metadata value came from: one named enum, null where the value is unknown (a generated
+# client then has one enum class for every *_source field, typed `ValueSource | None`).
+_VALUE_SOURCE = {"type": "string", "enum": ["declared", "inferred"],
+                 "description": "declared: a field of the source or the title; inferred: read from the body"}
+_SOURCE = {"anyOf": [{"$ref": "#/components/schemas/ValueSource"}, {"type": "null"}]}
 _SOURCES = {f"{name}_source": _SOURCE for name in ("year", "region", "issuer", "doc_type")}
 _SECTION = {"type": "string", "enum": list(ROLES),
             "description": "role of the passage's section: " + ", ".join(f"{k} {v}" for k, v in ROLES.items())}
@@ -290,7 +293,7 @@ def spec() -> dict:
                                                 "properties": {"status": {"type": "string"}}}}}}}}},
         },
         "components": {"schemas": {
-            "Result": _RESULT, "SearchResults": _RESULTS, "PhraseList": _PHRASES, "Compare": _COMPARE, "Passage": _PASSAGE, "Document": _DOCUMENT, "ErrorResponse": _ERROR,
+            "Result": _RESULT, "SearchResults": _RESULTS, "PhraseList": _PHRASES, "Compare": _COMPARE, "Passage": _PASSAGE, "Document": _DOCUMENT, "ErrorResponse": _ERROR, "ValueSource": _VALUE_SOURCE,
             "DocumentList": {"type": "object", "required": ["total", "documents"],
                              "properties": {"total": {"type": "integer"},
                                             "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}},
