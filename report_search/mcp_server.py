@@ -22,25 +22,21 @@ INSTRUCTIONS = (
 
 
 def build(engine) -> Any:
-    """An MCP server over an open search.engine.Engine."""
+    """An MCP server over an open search.engine.Engine. Each tool runs the JSON API's own call
+    (web/api.py) on this engine: the same checks, limits, defaults and messages."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
+
+    from web import api
 
     server = MCPServer("report-search", instructions=INSTRUCTIONS)
 
     def checked(call, *args, **kwargs) -> dict[str, Any]:
-        """An engine call; a bad argument (as the API would answer 400 or 404) becomes a tool error."""
-        from search.checks import SearchError
-        from search.query import QueryError
-
+        """An API call; what the API answers 400 or 404 becomes a tool error with the API's message."""
         try:
-            return call(*args, **kwargs)
+            return call(*args, on=engine, **kwargs)
         except BadRequest as exc:
             raise ToolError(str(exc)) from None
-        except (QueryError, SearchError) as exc:
-            raise ToolError(str(exc)) from None
-        except KeyError as exc:
-            raise ToolError(f"no such id: '{exc.args[0]}'") from None
 
     def args_of(**values) -> dict[str, str]:
         """Tool arguments as the API's query parameters (strings; None left out)."""
@@ -53,54 +49,42 @@ def build(engine) -> Any:
         """Search passages: words, "exact phrases", AND / OR / NOT, field:value. Returns the total of
         matching passages and one page of results, each with its citation. `region`, `issuer`,
         `doc_type`, `section` take several values separated by commas; `year` one year or 2018-2022."""
-        if year and "-" in year:
-            year_from, year_to, year = *(int(y) for y in year.split("-", 1)), None
-        a = args_of(q=query, mode=mode, k=k, offset=offset, region=region, year=year, year_from=year_from,
-                    year_to=year_to, issuer=issuer, doc_type=doc_type, section=section)
-
-        def run() -> dict[str, Any]:
-            size, start = params.paging(a)
-            return engine.search(params.query(a), mode=params.mode(a), k=size, offset=start,
-                                 filters=params.filters(a), facets=True)
-
-        return checked(run)
+        years: dict[str, Any] = {"year": year, "year_from": year_from, "year_to": year_to}
+        if year and "-" in year:  # a range: its two ends checked as year_from and year_to
+            first, last = year.split("-", 1)
+            years = {"year_from": first, "year_to": last}
+        return checked(api.run_search, args_of(q=query, mode=mode, k=k, offset=offset, region=region, issuer=issuer,
+                                               doc_type=doc_type, section=section, **years))
 
     @server.tool(structured_output=True)
     def compare(query: str, by: str = "region", k: int = 3, groups: int = 20, mode: str = "hybrid",
                 section: str | None = None, year_from: int | None = None, year_to: int | None = None) -> dict[str, Any]:
         """A query's matches counted per region, year or issuer (`by`), each group with its best
         passages, and matches per year."""
-        a = args_of(q=query, by=by, k=k, groups=groups, mode=mode, section=section, year_from=year_from,
-                    year_to=year_to)
-        return checked(lambda: engine.compare(params.query(a), by=params.choice(a, "by", ("region", "year", "issuer")),
-                                              k=params.integer(a, "k", 3, 1, 20), groups=params.integer(a, "groups", 20, 1, 100),
-                                              filters=params.filters(a), mode=params.mode(a)))
+        return checked(api.run_compare, args_of(q=query, by=by, k=k, groups=groups, mode=mode, section=section,
+                                                year_from=year_from, year_to=year_to))
 
     @server.tool(structured_output=True)
     def phrases(query: str | None = None, k: int = 20, section: str | None = None) -> dict[str, Any]:
         """Stock formulations (常用表述) recurring across reports among the passages a query matches
         (the whole corpus without a query), with how many reports use each."""
-        a = args_of(q=query, k=k, section=section)
-        return checked(lambda: engine.phrases(params.optional_query(a), k=params.integer(a, "k", 20, 1, 100),
-                                              filters=params.filters(a)))
+        return checked(api.run_phrases, args_of(q=query, k=k, section=section))
 
     @server.tool(structured_output=True)
     def similar(passage_id: str, k: int = 10, by_region: bool = False) -> dict[str, Any]:
         """Passages most like a given one, other reports first; `by_region`: the nearest of each other region."""
-        a = args_of(k=k)
-        return checked(lambda: engine.similar(passage_id, k=params.integer(a, "k", 10, 1, 100),
-                                              by="region" if by_region else None))
+        return checked(api.run_similar, passage_id, args_of(k=k, by="region" if by_region else None))
 
     @server.tool(structured_output=True)
     def passage(passage_id: str, context: int = 2) -> dict[str, Any]:
         """A passage with the passages before and after it in its report, and the report's metadata."""
         a = args_of(context=context)
-        return checked(lambda: engine.passage(passage_id, context=params.integer(a, "context", 2, 0, 20)))
+        return checked(lambda on: api.get_passage(passage_id, params.integer(a, "context", 2, 0, 20), on=on))
 
     @server.tool(structured_output=True)
     def document(doc_id: str) -> dict[str, Any]:
         """A whole report: its metadata (and where each value came from) and its passages in order."""
-        return checked(engine.document, doc_id)
+        return checked(api.get_document, doc_id)
 
     @server.resource("report-search://stats", name="stats", mime_type="application/json",
                      description="What the index holds: passages, reports, model, when it was built")
@@ -108,4 +92,3 @@ def build(engine) -> Any:
         return json.dumps(engine.stats(), ensure_ascii=False)
 
     return server
-

@@ -21,8 +21,10 @@ SEARCH_PARAMS = ("q", "mode", "k", "offset", "explain", "diversify") + FILTERS
 DIVERSIFY = ("report", "off")  # off: as ranked; report: at most 2 passages of a report in the top 10
 
 
-def engine():
-    return current_app.extensions["engine"].get()
+def engine(on=None):
+    """The engine a call runs on: `on` where given (report_search/mcp_server.py passes its own), else
+    the app's."""
+    return on if on is not None else current_app.extensions["engine"].get()
 
 
 def answer(call, *args, **kwargs) -> dict:
@@ -33,12 +35,12 @@ def answer(call, *args, **kwargs) -> dict:
         raise BadRequest(f"parameter 'q': {exc}" if isinstance(exc, QueryError) else str(exc)) from None
 
 
-def run_search(args, facets: bool = True, diversify: str | None = None) -> dict:
+def run_search(args, facets: bool = True, diversify: str | None = None, on=None) -> dict:
     """The search the API, the export and the page share (`diversify`: the default where the
     request names none)."""
     k, offset = params.paging(args)
     spread = params.choice(args, "diversify", DIVERSIFY, diversify)
-    result = answer(engine().search, params.query(args), mode=params.mode(args), k=k, offset=offset,
+    result = answer(engine(on).search, params.query(args), mode=params.mode(args), k=k, offset=offset,
                     filters=params.filters(args), explain=params.flag(args, "explain"), facets=facets,
                     diversify=spread == "report")
     note = params.year_note(args)
@@ -47,10 +49,10 @@ def run_search(args, facets: bool = True, diversify: str | None = None) -> dict:
     return result
 
 
-def run_similar(passage_id: str, args) -> dict:
+def run_similar(passage_id: str, args, on=None) -> dict:
     k, offset = params.paging(args)
     try:
-        return engine().similar(passage_id, k=k, offset=offset, filters=params.filters(args),
+        return engine(on).similar(passage_id, k=k, offset=offset, filters=params.filters(args),
                                 by=params.choice(args, "by", ("region",)))
     except KeyError:
         raise BadRequest(f"no passage with id '{passage_id}'", 404) from None
@@ -58,16 +60,16 @@ def run_similar(passage_id: str, args) -> dict:
         raise BadRequest(str(exc)) from None
 
 
-def get_passage(passage_id: str, context: int = 2) -> dict:
+def get_passage(passage_id: str, context: int = 2, on=None) -> dict:
     try:
-        return engine().passage(passage_id, context=context)
+        return engine(on).passage(passage_id, context=context)
     except KeyError:
         raise BadRequest(f"no passage with id '{passage_id}'", 404) from None
 
 
-def get_document(doc_id: str) -> dict:
+def get_document(doc_id: str, on=None) -> dict:
     try:
-        return engine().document(doc_id)
+        return engine(on).document(doc_id)
     except KeyError:
         raise BadRequest(f"no document with id '{doc_id}'", 404) from None
 
@@ -85,9 +87,9 @@ def search():
 COMPARE_PARAMS = ("q", "by", "k", "groups", "mode", "series_by", "series") + FILTERS
 
 
-def run_compare(args) -> dict:
+def run_compare(args, on=None) -> dict:
     series = tuple(split_values(params.text(args, "series")))
-    return answer(engine().compare, params.query(args), by=params.choice(args, "by", COMPARE_BY, "region"),
+    return answer(engine(on).compare, params.query(args), by=params.choice(args, "by", COMPARE_BY, "region"),
                   k=params.integer(args, "k", 3, 1, MAX_COMPARE_K),
                   groups=params.integer(args, "groups", 20, 1, MAX_GROUPS),
                   filters=params.filters(args), mode=params.mode(args),
@@ -101,8 +103,8 @@ def compare():
     return jsonify(run_compare(request.args))
 
 
-def run_phrases(args) -> dict:
-    return answer(engine().phrases, params.optional_query(args), k=params.integer(args, "k", 20, 1, MAX_K),
+def run_phrases(args, on=None) -> dict:
+    return answer(engine(on).phrases, params.optional_query(args), k=params.integer(args, "k", 20, 1, MAX_K),
                   filters=params.filters(args), mode=params.mode(args))
 
 
