@@ -56,6 +56,7 @@ def compare(engine, query: str, by: str = "region", k: int = 3, groups: int = 20
         result["notes"] = list(parsed.notes)
     return result
 
+
 def year_series(engine, match: np.ndarray, series_by: str | None, values: tuple[str, ...]) -> list[dict]:
     """Matches per year (passages, reports), for the whole match set and per value of a facet."""
     index = engine.facet_index

@@ -55,10 +55,12 @@ def passage(engine, passage_id: str, context: int = 1) -> dict:
             "before": [passage_dict(s) for s in siblings[max(0, i - context):i]],
             "after": [passage_dict(s) for s in siblings[i + 1:i + 1 + context]]}
 
+
 def document(engine, doc_id: str) -> dict:
     doc = doc_dict(engine, doc_id)
     doc["passages"] = [passage_dict(p) for p in engine.store.document_passages(doc_id)]
     return doc
+
 
 def documents(engine, filters: Filters = Filters(), k: int = 20, offset: int = 0) -> dict:
     """The reports that pass the filters, with their metadata and where each value came from;
@@ -74,6 +76,7 @@ def documents(engine, filters: Filters = Filters(), k: int = 20, offset: int = 0
     order = sorted(docs.values(), key=lambda d: (-(d.year or 0), display_title(d), d.doc_id))
     return {"total": len(order), "documents": [doc_fields(d) for d in order[offset:offset + k]]}
 
+
 def stats(engine) -> dict:
     m = engine.manifest
     return {"counts": engine.store.counts(), "model": m.get("model"), "dimension": m.get("dimension"),
@@ -83,21 +86,24 @@ def stats(engine) -> dict:
             "built_at": m.get("built_at"), "build": m.get("build"),
             "skipped_files": [f for f in engine.store.files() if f["status"] == "skipped"]}
 
+
 def chosen(engine, passage_ids: list[str]) -> list[dict]:
     """Passages by id as results (citation, metadata), in the order given; a KeyError names the first
     unknown id."""
     from .fusion import Fused
 
-    known = engine.store.passages(list(passage_ids))
-    missing = [pid for pid in passage_ids if pid not in known]
-    if missing:
-        raise KeyError(missing[0])
-    return results(engine, [Fused(pid, 0.0) for pid in dict.fromkeys(passage_ids)], None, False)
+    found = results(engine, [Fused(pid, 0.0) for pid in dict.fromkeys(passage_ids)], None, False)
+    known = {r["passage_id"] for r in found}  # results() leaves out ids the store does not hold
+    for pid in passage_ids:
+        if pid not in known:
+            raise KeyError(pid)
+    return found
 
 
 def passage_dict(p) -> dict:
     return {"passage_id": p.passage_id, "doc_id": p.doc_id, "position": p.position,
             "heading_path": list(p.heading_path), "text": p.text, "section": p.section}
+
 
 def doc_dict(engine, doc_id: str) -> dict:
     d = engine.store.document(doc_id)

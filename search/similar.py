@@ -36,6 +36,7 @@ def similar(engine, passage_id: str, k: int = 10, offset: int = 0, filters: Filt
     return {"query": passage_id, "mode": "similar", "total": len(fused),
             "results": results(engine, fused[offset:offset + k], None, False)}
 
+
 def one_per_region(engine, fused: list, passage_id: str) -> list:
     """The best of each region other than the given passage's own; reports of unknown region left out."""
     region_of = functools.partial(engine.facet_index.value_of, "region")
