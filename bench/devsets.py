@@ -60,7 +60,9 @@ def open_sets(specs: list[str], limit: int | None = None, **engine_options) -> l
     out = []
     for spec in specs:
         s = parse(spec)
-        engine = engines.get(s.index_dir) or engines.setdefault(s.index_dir, Engine(s.index_dir, **engine_options))
+        if s.index_dir not in engines:
+            engines[s.index_dir] = Engine(s.index_dir, **engine_options)
+        engine = engines[s.index_dir]
         out.append(OpenSet(s.name, engine, *judged_queries(s.dataset, engine, limit)))
     return out
 

@@ -38,7 +38,9 @@ def main() -> None:
     judged = good10 = unlabelled = good_found = good_all = 0
     for q in queries:
         folder = INDEXES[q["index"]]
-        engine = engines.get(folder) or engines.setdefault(folder, Engine(Path(args.work) / folder, load_model=False))
+        if folder not in engines:
+            engines[folder] = Engine(Path(args.work) / folder, load_model=False)
+        engine = engines[folder]
         shown = [p["text"] for p in engine.phrases(q["query"], k=20, mode="keyword")["phrases"]]
         known = labels[q["query"]]
         top = [t for t in shown[:10] if t in known]

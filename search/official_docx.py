@@ -28,7 +28,7 @@ TITLE_PT, BODY_PT, SOURCE_PT = 22, 16, 14  # 二号, 三号, 四号
 LINE_TWIPS = 579  # 225 mm / 22 lines = 28.95 pt, in twentieths of a point
 # 156 mm / 28 characters = 15.79 pt a character: 16 pt characters drawn 0.25 pt closer (in twips).
 CHAR_SPACING = -5
-ROLE_NUMBERS = "一二三四五六七八九十"
+NUMERALS = "一二三四五六七八九十"
 
 
 @dataclass
@@ -78,9 +78,9 @@ def render(title: str, lines: list[str], parts: list[Part]) -> bytes:
 
 def _number(i: int) -> str:
     if i < 10:
-        return ROLE_NUMBERS[i]
+        return NUMERALS[i]
     tens, ones = divmod(i + 1, 10)
-    return ("" if tens == 1 else ROLE_NUMBERS[tens - 1]) + "十" + (ROLE_NUMBERS[ones - 1] if ones else "")
+    return ("" if tens == 1 else NUMERALS[tens - 1]) + "十" + (NUMERALS[ones - 1] if ones else "")
 
 
 def _layout(doc) -> None:

@@ -44,7 +44,7 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
         for target in targets:
             while target and target not in known:
                 target = target.rpartition(".")[0]
-            if target and target != name and not (target in PACKAGES and target != base_of(target)):
+            if target and target != name and target not in PACKAGES:  # `from search import x` names search.x
                 found.add(target)
     return found
 
@@ -56,7 +56,7 @@ def base_of(name: str) -> str:
 def graph() -> dict[str, set[str]]:
     found = modules()
     known = set(found)
-    return {name: {t for t in imports(name, path, known) if t not in PACKAGES or t == name} for name, path in found.items()}
+    return {name: imports(name, path, known) for name, path in found.items()}
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:

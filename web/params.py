@@ -6,6 +6,7 @@ import re
 
 from indexer.sections import ROLES, role_code
 from search.checks import MAX_K, MAX_OFFSET, MODES
+from search.export import FORMATS
 from search.hits import Filters, split_values
 from search.query import MAX_QUERY_CHARS
 
@@ -170,8 +171,8 @@ def export_body(body) -> dict:
         raise BadRequest(f"field 'passage_ids' must be a list of 1 to {MAX_EXPORT_PASSAGES} passage ids",
                          zh=f"段落编号应为 1 到 {MAX_EXPORT_PASSAGES} 个")
     fmt = body.get("format", "docx")
-    if fmt not in ("csv", "md", "docx"):
-        raise BadRequest("field 'format' must be one of csv, md, docx", zh="格式应为 csv、md、docx 之一")
+    if fmt not in FORMATS:
+        raise BadRequest(f"field 'format' must be one of {', '.join(FORMATS)}", zh=f"格式应为 {'、'.join(FORMATS)} 之一")
     title = body.get("title")
     if title is not None and (not isinstance(title, str) or len(title) > MAX_TITLE_CHARS):
         raise BadRequest(f"field 'title' must be a string of at most {MAX_TITLE_CHARS} characters",

@@ -177,9 +177,8 @@ document.querySelectorAll("section.basket").forEach((page) => {
   page.querySelectorAll("button[data-export]").forEach((button) => {
     button.addEventListener("click", async () => {
       const status = page.querySelector(".basket-status");
-      const roles = JSON.parse(page.dataset.roles).map(([code]) => code);
-      const items = basket.load();
-      const ordered = roles.flatMap((role) => items.filter((x) => (roles.includes(x.section) ? x.section : "other") === role));
+      // In the stored order: the server groups them by section role, keeping this order within each.
+      const ordered = basket.load();
       const body = {
         passage_ids: ordered.map((x) => x.id),
         format: button.dataset.export,
