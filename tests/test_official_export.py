@@ -61,6 +61,7 @@ def test_bad_export_requests_are_named(client):
     some = _ids(client, "城管", 1)[0]["passage_id"]
     cases = [({"passage_ids": []}, 400, "passage_ids"), ({"passage_ids": [some], "format": "pdf"}, 400, "format"),
              ({"passage_ids": [some], "secton": 1}, 400, "secton"), ({"passage_ids": [some, "no-such"]}, 404, "no-such"),
+             ({"passage_ids": [some], "format": ["docx"]}, 400, "format"),
              ({"passage_ids": [some], "notes": {some: 3}}, 400, "notes"), ("not json", 400, "JSON object")]
     for body, status, named in cases:
         r = (client.post("/api/export", json=body) if isinstance(body, dict)

@@ -171,7 +171,7 @@ def export_body(body) -> dict:
         raise BadRequest(f"field 'passage_ids' must be a list of 1 to {MAX_EXPORT_PASSAGES} passage ids",
                          zh=f"段落编号应为 1 到 {MAX_EXPORT_PASSAGES} 个")
     fmt = body.get("format", "docx")
-    if fmt not in FORMATS:
+    if not isinstance(fmt, str) or fmt not in FORMATS:  # a list or object is no key of FORMATS
         raise BadRequest(f"field 'format' must be one of {', '.join(FORMATS)}", zh=f"格式应为 {'、'.join(FORMATS)} 之一")
     title = body.get("title")
     if title is not None and (not isinstance(title, str) or len(title) > MAX_TITLE_CHARS):
