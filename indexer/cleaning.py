@@ -27,6 +27,8 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\ufeff\x0
 # with hundreds of them, which left passages that looked empty.
 _SPACE_RUN = re.compile(r"\s+")
 _BULLET_DEBRIS = re.compile(r"^[?？]{2,}\s*")
+# `養殖場??h內`: a character and its reading lost to question marks and a stray letter.
+_LETTER_DEBRIS = re.compile(r"(?<=[\u3400-\u9fff])[?？]+[a-z]{1,3}(?=[\u3400-\u9fff])")
 _LOST_BOOK_TITLE = re.compile(r"^[?？](?=[^?？《]+》)")
 _FILE_SUFFIX = re.compile(r"\s*\.(?:docx?|pdf|txt|pptx?|wps)\s*$", re.I)
 
@@ -44,8 +46,26 @@ _BOILERPLATE = [re.compile(p) for p in (
     r"由会员分享",
     r"可在线阅读,?更多相关",
 )]
-# A document-sharing site's footer: everything from here to the end is theirs.
-_FOOTER_START = re.compile(r"^-?\s*配套讲稿\s*:?")
+# A site's footer: everything from here to the end is theirs (a document-sharing site's lecture notes,
+# a news page's editor and share links, Wikisource's public-domain licence).
+_FOOTER_START = re.compile(r"^-?\s*配套讲稿\s*:?|^(?:责任)?编辑:|^扫一扫在手机(?:上)?打开当前页|^相关报道:?$|"
+                           r"^本作品(?:是|来自)(?:中华人民共和国|$)")
+# A news page's chrome, one line each: font-size and share controls, breadcrumbs, source and time
+# stamps, print/close buttons; MediaWiki's placeholder for bold text.
+_CHROME = re.compile(
+    r"^(?:【?字体:?|[【】大中小|>×]|分享(?:到)?:?(?:微信|微博)?|收藏|首页|阅读量:?|\(来源:\S{2,10}\)|"
+    r"(?:发表|发布)?时间:\s*(?:\d{4}-\d{2}-\d{2}.{0,9})?|来源:\s*(?:\S{2,10}(?:日报|客户端|晚报|网|人民政府))?|相关(?:文档|附件|链接):?>*|打印本页|关闭窗口|》》点击图片进入专题《《|"
+    r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?|\d{4}年\d{2}月\d{2}日 ?\d{2}时\d{2}分)$")
+# A breadcrumb (`您的位置: 首页 > 政务信息 > 云南要闻`), its parts on the lines after it.
+_BREADCRUMB = re.compile(r"^(?:当前位置|您的位置|您现在的位置)[:是]?")
+# A report read out: the address on its own line belongs to the paragraph after it.
+_ADDRESS = re.compile(r"^(?:各位代表|同志们|各位委员)[!:,]$")
+# MediaWiki's leftovers: the placeholder of an empty bold or italic, stray apostrophes of its markup.
+_WIKI_MARKUP = re.compile(r"(?m)^(?:粗体文字|斜体文字|'+)[ \t]*$|(?<=[。！？!?])'+[ \t]*$")
+# A label whose value is on the next line (`来源:` / `四川日报`).
+_LABEL = re.compile(r"^(?:来源|(?:发表|发布)?时间|作者|编辑):$")
+# A related-link entry: an id hash, its linked title on the next line.
+_LINK_HASH = re.compile(r"^[0-9a-f]{16,}:?$")
 # `整理了5篇市妇联半年工作总结范文`: the preamble names what the file collects.
 _COLLECTION = re.compile(
     r"(?:整理了|挑选了|精选了|收集了|为您带来|为你带来)\s*(?:\d+|[一二三四五六七八九十]+)?\s*篇?\s*"
@@ -55,6 +75,9 @@ _COLLECTION = re.compile(
 _PAGE_PREFIX = re.compile(r"^(\d{1,3})、")
 _INLINE_HEADING = re.compile(r"\s+(?=(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]))")
 _CONTINUES = "、,，"
+_BLANK_LINE = re.compile(r"\n[ \t\u3000\u00a0\u2003]*\n\s*")
+# A line that cannot start a paragraph: it closes a quotation, a title or a clause.
+_CLOSING = re.compile(r"^[”’》)\]、,.:;!?。]")
 
 
 @dataclass
@@ -75,7 +98,10 @@ class CleanText:
 def clean(text: str) -> CleanText:
     """Clean a file's whole text."""
     result = CleanText(lines=[])
-    lines = [_clean_line(line, result) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text, n = _WIKI_MARKUP.subn("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    result.note("wiki markup", n)
+    text = _join_soft_breaks(text, result)
+    lines = [_clean_line(line, result) for line in text.split("\n")]
     lines = _drop_boilerplate([line for line in lines if line], result)
     if lines and len(lines[0]) <= 80 and _FILE_SUFFIX.search(lines[0]):
         result.title = _FILE_SUFFIX.sub("", lines[0]).strip()
@@ -95,19 +121,56 @@ def _clean_line(line: str, result: CleanText) -> str:
     line, n = _PINYIN_DEBRIS.subn("\ufffd", line)
     result.note("pinyin readings", n)
     line = _GARBLE_NEIGHBOUR.sub("\ufffd", line)
+    line = _LETTER_DEBRIS.sub("\ufffd", line)
     line, n = _BULLET_DEBRIS.subn("• ", line)
     result.note("bullet debris", n)
     line = _LOST_BOOK_TITLE.sub("《", line)
     return line.strip()
 
 
+def _join_soft_breaks(text: str, result: CleanText) -> str:
+    """Where blank lines separate the paragraphs (a wiki page's text), a single line break inside
+    one is soft: a link's text on its own line (`全面贯彻\n党的二十大\n精神`). Rejoin those; keep a
+    break after a sentence end, which the page may have meant."""
+    blocks = _BLANK_LINE.split(text)
+    if len(blocks) < 6 or len(blocks) - 1 < sum(block.strip().count("\n") for block in blocks) / 3:
+        return text  # blank lines are rare: a line break is a paragraph's end
+    out = []
+    for block in blocks:
+        lines = [line for line in block.split("\n") if line.strip()]
+        joined = lines[:1]
+        for line in lines[1:]:
+            prev = normalise(joined[-1]).rstrip()
+            if headings.ends_sentence(prev) and not _CLOSING.match(normalise(line).lstrip()):
+                joined.append(line)
+                continue
+            space = " " if prev[-1:].isascii() and prev[-1:].isalnum() and line.strip()[:1].isascii() else ""
+            joined[-1] = joined[-1].rstrip() + space + line.strip()
+            result.note("soft line breaks rejoined")
+        out.append("\n".join(joined))
+    return "\n\n".join(out)
+
+
 def _drop_boilerplate(lines: list[str], result: CleanText) -> list[str]:
     kept = []
+    skip_next = crumbs = False
     for i, line in enumerate(lines):
         norm = normalise(line)
         if _FOOTER_START.match(norm):
             result.note("site footer lines", len(lines) - i)
             break
+        if crumbs and len(norm) <= 10 and not headings.ends_sentence(norm):
+            result.note("site chrome lines")
+            continue
+        crumbs = bool(_BREADCRUMB.match(norm))
+        if skip_next and len(norm) <= 60 and not headings.ends_sentence(norm):
+            skip_next = False
+            result.note("site chrome lines")
+            continue
+        skip_next = bool(_LINK_HASH.match(norm) or _LABEL.match(norm.strip()))
+        if skip_next or crumbs or _CHROME.match(norm.strip()):
+            result.note("site chrome lines")
+            continue
         if len(norm) <= 300 and any(p.search(norm) for p in _BOILERPLATE):
             found = _COLLECTION.search(norm)
             if found and not result.collection:
@@ -151,6 +214,8 @@ def _rejoin_broken_lines(lines: list[str], result: CleanText) -> list[str]:
 
 
 def _continues(prev: str, nxt: str) -> bool:
+    if _ADDRESS.match(prev.strip()):
+        return True  # `各位代表!` + the paragraph it opens
     if headings.LEAD_START.fullmatch(prev.strip()) and not headings.marker_of(nxt):
         return True  # `一是` alone on its line: the lead of the paragraph that follows
     if headings.ends_sentence(prev) or headings.marker_of(nxt) or headings.LEAD_START.match(nxt):

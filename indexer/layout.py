@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # 2: ranking arrays beside the Whoosh index; 3: encoder description; 4: section roles, formulations;
-# 5: where each document's metadata came from
-FORMAT_VERSION = 5
+# 5: where each document's metadata came from; 6: a heading joins the paragraph below it (passages.heads)
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 
 

@@ -291,7 +291,7 @@ def leading_title(lines: list[str]) -> str | None:
 
 def _stored(doc_id: str, p: Passage, section: str) -> StoredPassage:
     return StoredPassage(passage_id(doc_id, p.position), doc_id, p.position, p.heading_path, p.text,
-                         normalise(p.text), section)
+                         normalise(p.text), section, p.heads)
 
 
 class _Stages:

@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS passages (
     heading_path TEXT NOT NULL,
     text TEXT NOT NULL,
     norm TEXT NOT NULL,
-    section TEXT NOT NULL DEFAULT 'other'
+    section TEXT NOT NULL DEFAULT 'other',
+    -- leading lines of text that are the report's headings (a heading joins the paragraph below it)
+    heads INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, position);
 CREATE TABLE IF NOT EXISTS files (
@@ -83,6 +85,7 @@ class StoredPassage:
     text: str
     norm: str
     section: str = "other"  # the role of its section (indexer/sections.py)
+    heads: int = 0  # leading lines of text that are headings (indexer/structure.py)
 
 
 FACETS = ("region", "year", "issuer", "doc_type")  # of documents
@@ -118,9 +121,9 @@ class PassageStore:
         self.db.execute(f"INSERT INTO documents ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                         tuple(values.values()))
         self.db.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?)",
             [(p.passage_id, p.doc_id, p.position, json.dumps(p.heading_path, ensure_ascii=False), p.text, p.norm,
-              p.section) for p in passages])
+              p.section, p.heads) for p in passages])
 
     def record_file(self, path: str, status: str, reason: str | None = None, reports: int = 0,
                     passages: int = 0) -> None:
@@ -188,4 +191,4 @@ class PassageStore:
 
 def _passage(row: sqlite3.Row) -> StoredPassage:
     return StoredPassage(row["passage_id"], row["doc_id"], row["position"], tuple(json.loads(row["heading_path"])),
-                         row["text"], row["norm"], row["section"])
+                         row["text"], row["norm"], row["section"], row["heads"])

@@ -5,10 +5,16 @@ import re
 from dataclasses import dataclass, field
 
 from . import headings
-from .text import normalise
+from .text import CJK, normalise
 
 MAX_PASSAGE_CHARS = 400
 TARGET_PASSAGE_CHARS = 300
+# A heading of fewer Chinese characters names its section (`五、存在的不足`, `工作中的困难:`,
+# `(四)农贸市场管理`) and joins the paragraph below it; a longer one says what was done
+# (`(七)加大人力客运三轮车整治力度`), a writer reuses it as phrasing, and it stays a passage of its
+# own. Measured (bench/README.md, "Headings"): joining every heading cost the seed-report dev sets
+# 0.025 nDCG@10, their judgments count a heading line as a unit of its own; this cut costs 0.004.
+HEADING_JOINS_BELOW = 8
 
 # `城市长效管理总结范文1`, `创建文明城市工作总结报告篇3`, `第二篇`: a new report starts.
 _REPORT_MARKER = re.compile(
@@ -29,6 +35,7 @@ class Passage:
     position: int
     text: str
     heading_path: tuple[str, ...]
+    heads: int = 0  # leading lines of text that are headings (the last entries of heading_path)
 
 
 def split_reports(lines: list[str], file_title: str | None = None) -> list[Report]:
@@ -90,9 +97,17 @@ def _intro_start(lines: list[str], lower: int, heading_at: int) -> int:
 
 
 def passages(report: Report) -> list[Passage]:
-    """Paragraphs of a report, each with its heading path; long ones split at sentence ends."""
+    """Paragraphs of a report, each with its heading path; long ones split at sentence ends.
+
+    A short heading is not a passage of its own: it joins the paragraph below it as its first line
+    (`heads` counts such lines; the headings of a section that opens with a subsection all join
+    its first paragraph), so a search finds its words with the text they head. A long heading
+    (HEADING_JOINS_BELOW), and one that heads no paragraph (the report's last line), is a passage
+    of its own: one heading line, nothing below. Either way a passage's heading path ends with its
+    own heading lines."""
     out: list[Passage] = []
     stack: list[tuple[str, str]] = []  # (style, heading text)
+    pending: list[tuple[str, tuple[str, ...]]] = []  # headings waiting for their paragraph, with their paths
     title_norm = normalise(report.title or "")
     for index, line in enumerate(report.lines):
         norm = normalise(line)
@@ -102,15 +117,28 @@ def passages(report: Report) -> list[Passage]:
         style = marker.style if marker else ("plain" if headings.is_plain_heading(norm) else None)
         if style:
             stack = _push(stack, style, line.strip().rstrip(":："))
-            # A heading is a passage too: writers reuse headings' stock phrasing.
-            out.append(Passage(len(out), line.strip(), tuple(text for _, text in stack[:-1])))
+            path = tuple(text for _, text in stack)
+            # A heading of another branch (`二、` before `一、` had a paragraph): the ones waiting head
+            # nothing and stay passages of their own, in the report's order.
+            if any(path[:len(own)] != own for _, own in pending):
+                out.extend(Passage(len(out) + i, text, own, 1) for i, (text, own) in enumerate(pending))
+                pending = []
+            pending.append((line.strip(), path))
+            body = norm[marker.length:] if marker else norm
+            if len(CJK.findall(body)) >= HEADING_JOINS_BELOW:  # a long heading: a passage, with those above it
+                out.append(Passage(len(out), "\n".join(text for text, _ in pending), path, len(pending)))
+                pending = []
             continue
         path = tuple(text for _, text in stack)
         lead = headings.lead_of(norm)
         if lead:
             path += (line[:lead[1]].strip(),)
-        for chunk in split_long(line):
-            out.append(Passage(len(out), chunk, path))
+        for i, chunk in enumerate(split_long(line)):
+            if i == 0 and pending:
+                chunk = "\n".join([text for text, _ in pending] + [chunk])
+            out.append(Passage(len(out), chunk, path, len(pending) if i == 0 else 0))
+        pending = []
+    out.extend(Passage(len(out) + i, text, own, 1) for i, (text, own) in enumerate(pending))
     return out
 
 

@@ -1,6 +1,9 @@
 """Each clean-up case on real text from the seed reports."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from conftest import seed_text
 
 from indexer.cleaning import clean
@@ -94,7 +97,7 @@ def test_unmarked_reports_in_000_split_where_numbering_restarts():
 def test_passages_carry_heading_paths():
     c000 = clean(seed_text("000"))
     report = split_reports(c000.lines, c000.title)[2]
-    by_start = {p.text[:8]: p for p in passages(report)}
+    by_start = {p.text.split("\n")[-1][:8]: p for p in passages(report)}  # after its headings
     p = by_start["一是宣傳進村入戶"]
     assert p.heading_path == ("一、城鄉環境綜合治理持續深入開展", "(一)加強宣傳發動,營造良好氛圍", "一是宣傳進村入戶")
 
@@ -124,3 +127,65 @@ def test_runs_of_spaces_of_any_kind_become_one_space():
     assert lines[1] == "一、 总体 情况"
     chunks = passages(split_reports(lines)[0])
     assert all(p.text.strip() for p in chunks) and not any("  " in p.text for p in chunks)
+
+
+def gov_excerpt(number: int) -> str:
+    """Real government reports as scraped (tests/data/gov_excerpts.jsonl: Wikisource's 2017 and 2007
+    national reports, a provincial government's 2026 page), cut short."""
+    path = Path(__file__).parent / "data" / "gov_excerpts.jsonl"
+    return json.loads(path.read_text(encoding="utf-8").splitlines()[number])["text"]
+
+
+def test_a_wiki_page_s_link_texts_rejoin_their_sentence_and_its_licence_goes():
+    cleaned = clean(gov_excerpt(0))
+    text = "\n".join(cleaned.lines)
+    assert "\n党的十八届六中全会正式明确习近平总书记的核心地位，体现了" in text
+    assert "“十三五”实现了良好开局。" in text
+    for debris in ("公有领域", "维基文库", "Public domain", "false"):
+        assert debris not in text
+    assert cleaned.removed["soft line breaks rejoined"] >= 5 and cleaned.removed["site footer lines"] >= 1
+    # The address joins the paragraph it opens instead of standing alone.
+    assert any(line.startswith("各位代表！") and len(line) > 20 for line in cleaned.lines)
+    assert "各位代表！" not in cleaned.lines
+
+
+def test_wiki_markup_leftovers_go_and_the_sentence_they_sat_on_stays():
+    lines = clean(gov_excerpt(1)).lines
+    assert "——改革开放进一步深化。" in lines
+    assert not any("粗体文字" in line or line.endswith("'") or line == "'" for line in lines)
+
+
+def test_a_news_page_s_chrome_and_related_links_go():
+    cleaned = clean(gov_excerpt(2))
+    text = "\n".join(cleaned.lines)
+    for chrome in ("【字体", "四川日报", "07时41分", "分享", "责任编辑", "李莎莎", "扫一扫", "abcd39f1", "热议", "关闭窗口"):
+        assert chrome not in text, chrome
+    assert "在四川省第十四届人民代表大会第五次会议上" in text
+    assert "推进系统治理、源头治理、综合治理。" in text
+
+
+def test_a_reading_lost_to_question_marks_is_marked_unreadable():
+    cleaned = clean(seed_text("004"))
+    text = "\n".join(cleaned.lines)
+    assert "??h" not in text and "關閉了河渠沿線養殖場\ufffd內河道" in text
+
+
+def test_a_heading_joins_the_paragraph_below_it():
+    report = split_reports(clean(gov_excerpt(0)).lines)[0]
+    found = passages(report)
+    assert not any(p.text == "一、2016年工作回顾" for p in found)  # not a result on its own
+    first = next(p for p in found if p.text.startswith("一、2016年工作回顾\n"))
+    assert first.heads == 1 and first.heading_path == ("一、2016年工作回顾",)
+    assert first.text.split("\n")[1].startswith("过去一年，我国发展面临")
+    # A section that opens with a subsection: both headings join its first paragraph. A heading
+    # that heads nothing stays a passage, in the report's order, so its words stay searchable; so
+    # does a long one, a statement of what was done that writers reuse.
+    lines = ["一、主要工作", "(一)加强领导", "成立了领导小组。", "(二)强化宣传", "(三)加大人力客运三轮车整治力度",
+             "目前我市人力客运三轮车2088辆。", "二、存在的不足", "三、下一步工作", "(一)推进城乡环卫一体化改革"]
+    assert [(p.text, p.heads, p.heading_path) for p in passages(split_reports(lines)[0])] == [
+        ("一、主要工作\n(一)加强领导\n成立了领导小组。", 2, ("一、主要工作", "(一)加强领导")),
+        ("(二)强化宣传", 1, ("一、主要工作", "(二)强化宣传")),
+        ("(三)加大人力客运三轮车整治力度", 1, ("一、主要工作", "(三)加大人力客运三轮车整治力度")),
+        ("目前我市人力客运三轮车2088辆。", 0, ("一、主要工作", "(三)加大人力客运三轮车整治力度")),
+        ("二、存在的不足", 1, ("二、存在的不足",)),
+        ("三、下一步工作\n(一)推进城乡环卫一体化改革", 2, ("三、下一步工作", "(一)推进城乡环卫一体化改革"))]

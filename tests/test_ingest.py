@@ -162,7 +162,7 @@ def test_hostile_files_are_reported_by_name_and_the_rest_indexes(tmp_path):
 
 def test_index_dir_carries_a_manifest(corpus_index):
     manifest = json.loads((corpus_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 5
+    assert manifest["format_version"] == 6
     assert manifest["counts"]["passages"] > 400 and manifest["counts"]["documents"] == 18
     assert manifest["model"] == "e5-small" and manifest["dimension"] == 384
     spec = manifest["encoder_spec"]
@@ -211,8 +211,8 @@ def _tiny_pdf(text: str) -> bytes:
 
 
 def test_clean_up_notes_name_the_record_and_repeat_at_most_five_times(tmp_path):
-    """A JSONL file's clean-up notes say which record; past five of one kind a count stands for the rest,
-    and --all-notes prints them all. What could not be read is always printed."""
+    """A JSONL file's clean-up notes are summed per kind, naming the first five records and counting the
+    rest; --all-notes prints each. What could not be read is always printed."""
     broken = "今年城管局印制了35万份倡议书，已经分发到中心城区的\n商家店铺和居民院落，收到良好效果。\n"
     with open(tmp_path / "r.jsonl", "w", encoding="utf-8") as handle:
         for i in range(8):
@@ -222,8 +222,8 @@ def test_clean_up_notes_name_the_record_and_repeat_at_most_five_times(tmp_path):
     args = ["index", str(tmp_path / "r.jsonl"), "--index-dir", str(tmp_path / "ix"), "--no-embed", "--quiet"]
     out = CliRunner().invoke(main, args).output
     cleaned = [line for line in out.splitlines() if "cleaned: " in line]
-    assert len(cleaned) == 5 and all("record r" in line and "broken lines rejoined" in line for line in cleaned)
-    assert "… and 3 more notes like these (--all-notes prints them)" in out
+    assert cleaned == [f"  note: {tmp_path / 'r.jsonl'}: cleaned: 8 broken lines rejoined in 8 records "
+                       "(r0, r1, r2, r3, r4) and 3 more (--all-notes lists each)"]
     assert "record r2: 2 garbled characters" in out and "record r6: 2 garbled characters" in out
     everything = CliRunner().invoke(main, args + ["--force", "--all-notes"]).output
-    assert sum("cleaned: " in line for line in everything.splitlines()) == 8 and "more notes like" not in everything
+    assert sum("cleaned: " in line for line in everything.splitlines()) == 8 and "more (" not in everything

@@ -46,8 +46,9 @@ def test_formulations_are_whole_clauses_counted_by_report(small_engine):
     assert "周密部署" not in found and "狠抓落实" not in found
     assert not any(t.startswith("重视、") or t.endswith("、周密部") for t in found)
     assert "南京市" not in found and not any("2021" in t for t in found)
-    # `高度重视` alone is in a fourth report: it stands as its own, wider formulation
-    assert found["高度重视"]["reports"] == 4
+    # `高度重视` alone is in a fourth report, but a manner word before a bare verb names no action on
+    # anything: no formulation, however widespread (bench/labels/FORMULATIONS-GUIDE.md)
+    assert "高度重视" not in found
     ordered = [p["reports"] for p in small_engine.phrases(k=50)["phrases"]]
     assert ordered == sorted(ordered, reverse=True)
     example = found["高度重视、周密部署、狠抓落实"]["examples"]
@@ -126,5 +127,5 @@ def test_phrases_api(client):
     assert data["query"] == "城市管理" and 0 < len(data["phrases"]) <= 5
     assert all(p["reports"] >= 2 and p["examples"] for p in data["phrases"])
     whole = client.get("/api/phrases").get_json()
-    assert whole["query"] == "" and whole["passages"] > 500
+    assert whole["query"] == "" and whole["passages"] > 450
     assert client.get("/api/phrases", query_string={"k": "0"}).status_code == 400

@@ -5,7 +5,8 @@ ends on word boundaries, a `、` list kept whole inside it, so it is cut where a
 it: `高度重视、周密部署、狠抓落实`, `取得了明显成效`, never `重视、周密部`. Leading particles and
 adverbs that vary from report to report (`要`, `进一步`, `我们`) are trimmed, so
 `要统一思想、提高认识` and `统一思想、提高认识` count as one. A single dictionary word counts only
-where jieba tags it a set phrase (高度重视), a four-character one only where it ends in a verb.
+where jieba tags it a set phrase, a four-character candidate only where it names an action on
+something (`_formulation`).
 
 At build time every candidate of every passage is counted by distinct reports; those found in two
 reports or more are kept with the passages they occur in (`phrases.npz` and `phrases.json` in
@@ -84,14 +85,25 @@ def _idiom(word: str) -> bool:
     return _pos().word_tag_tab.get(word) in _SET_PHRASE
 
 
+_MANNER = ("v", "vd", "a", "ad", "d")  # 深入, 扎实, 加快, 高度 before a verb
+_GENERIC_HEADS = {"工作", "情况", "问题", "成绩", "活动", "项目"}  # 工作取得, 情况进行
+
+
 def _formulation(key: str) -> bool:
-    """Whether a four-character candidate says something a writer reuses: a set phrase (高度重视),
-    or words ending in a verb (深入推进, 全面贯彻), not a noun compound (人民群众, 经济发展)."""
+    """Whether a four-character candidate says something a writer reuses: a compound whose last
+    word is a verb acting on a domain (生态修复, 问题整改, 污染防治), or one word jieba tags a state
+    (状态词) or a verb. Not a noun compound (人民群众, 经济发展), not a manner word before a bare
+    verb or two bare verbs (深入推进, 扎实开展, 贯彻落实: the object is missing), not a generic noun
+    before a verb (工作取得), not one idiom or fixed expression standing alone (因地制宜, 违法犯罪).
+    Measured against hand labels (bench/formulations.py, bench/README.md "Formulations")."""
     if len(key) > MIN_CHARS or "、" in key:
         return True
     words = list(_pos().cut(key, HMM=False))
     if len(words) == 1:
-        return words[0].flag in _SET_PHRASE + ("v",)
+        return words[0].flag in ("z", "v")
+    if len(words) == 2 and ((words[0].flag in _MANNER and words[1].flag in ("v", "vd"))
+                            or words[0].word in _GENERIC_HEADS):
+        return False
     return len(words) > 2 or words[-1].flag in ("v", "vd")
 
 
