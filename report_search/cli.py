@@ -119,21 +119,36 @@ def main():
                           or not record.name.startswith(("pymilvus", "grpc", "milvus_lite")))
 
 
-NOTES_SHOWN = 5  # clean-up notes of one kind printed per file (a JSONL file has one per record)
+NOTES_SHOWN = 5  # record ids named per kind of clean-up (a JSONL file has one report per record)
+_CLEANED = re.compile(r"^(?:record ([^:]*): )?cleaned: (.*)$")
 
 
 def note_lines(notes: list[tuple[str, str]], shown: int | None) -> list[str]:
-    """The indexer's notes as lines; of each file's clean-up notes of one kind (the same words, numbers
-    and record ids aside), the first `shown` and then how many more."""
-    kinds: dict[tuple[str, str], list[str]] = {}
-    for path, note in notes:  # what could not be read is always printed; clean-up counts are grouped
-        kind = re.sub(r"\d+", "N", re.sub(r"^record [^:]*: ", "", note)) if "cleaned: " in note else note
-        kinds.setdefault((path, kind), []).append(note)
-    lines = []
-    for (path, _), found in kinds.items():
-        lines += [f"  note: {path}: {note}" for note in found[:shown]]
-        if shown is not None and len(found) > shown:
-            lines.append(f"  note: {path}: … and {len(found) - shown} more notes like these (--all-notes prints them)")
+    """The indexer's notes as lines. What could not be read is always printed, note by note; what
+    clean-up removed is summed per file and kind, with the first `shown` records it happened in
+    (`cleaned: 128 broken lines rejoined in 60 records (prov-2026-广东省, …) and 55 more`).
+    `shown` None: every note as it came."""
+    if shown is None:
+        return [f"  note: {path}: {note}" for path, note in notes]
+    lines: list[str] = []
+    kinds: dict[tuple[str, str], list] = {}  # (file, kind) -> [total, records]
+    for path, note in notes:
+        m = _CLEANED.match(note)
+        if not m:
+            lines.append(f"  note: {path}: {note}")
+            continue
+        for part in m.group(2).split(", "):
+            n, _, what = part.partition(" ")
+            entry = kinds.setdefault((path, what), [0, []])
+            entry[0] += int(n)
+            if m.group(1):
+                entry[1].append(m.group(1))
+    for (path, what), (total, records) in kinds.items():
+        where = ""
+        if records:
+            more = f" and {len(records) - shown} more (--all-notes lists each)" if len(records) > shown else ""
+            where = f" in {len(records)} records ({', '.join(records[:shown])}){more}"
+        lines.append(f"  note: {path}: cleaned: {total} {what}{where}")
     return lines
 
 
@@ -344,6 +359,62 @@ def compare(query, index_dir, engine_options, by, k, groups, mode, filters, seri
         click.echo(f"\n== {g['value']}  ({g['passages']} passages, {g['reports']} reports)")
         for r in g["results"]:
             click.echo(f"   [{r['passage_id']}] {r['title']}: {r['text'][:80]}")
+
+
+@main.command()
+@click.argument("topic")
+@index_dir_option
+@click.option("-k", "k", type=click.IntRange(1, 10), default=3, show_default=True,
+              help="Passages per section, from different reports.")
+@click.option("--phrases", "n_phrases", type=click.IntRange(0, 20), default=8, show_default=True,
+              help="Formulations per section.")
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True)
+@filter_options
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "docx"]), default=None,
+              help="Write the outline with its passages' source lines as Markdown or Word (GB/T 9704).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="File for --format (md goes to standard output without it).")
+@click.option("--simplified", is_flag=True, help="With --format: traditional script converted to simplified.")
+@backend_options
+def outline(topic, index_dir, engine_options, k, n_phrases, mode, filters, as_json, fmt, output, simplified):
+    """写作提纲 for TOPIC: for each section of a report (基本情况 → 主要做法与成效 → 存在问题 → 下一步打算 →
+    经验体会), the best passages from different reports and the formulations of that section."""
+    if fmt == "docx" and not output:
+        raise click.BadParameter("a .docx needs a file: add -o FILE", param_hint="--format")
+    if output and not fmt:
+        raise click.BadParameter("-o writes an export: add --format md|docx", param_hint="-o")
+    if filters.section:
+        raise click.BadParameter("an outline covers every section", param_hint="--section")
+    engine = _open_engine(index_dir, engine_options)
+    result = _run(engine.outline, topic, filters=filters, mode=mode, k=k, phrases=n_phrases)
+    if fmt:
+        from search.export import export_outline
+
+        data = export_outline(result, fmt, filters, simplified)
+        if output:
+            with open(output, "wb") as handle:
+                handle.write(data)
+            click.echo(f"wrote the outline of {topic} to {output}", err=True)
+        else:
+            click.get_binary_stream("stdout").write(data)
+        return
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"写作提纲：{topic} ({mode})")
+    for n, part in enumerate(result["sections"], 1):
+        click.echo(f"\n{n}. {part['name']}  ({part['passages']} matching passages, {part['naming']} by their words, "
+                   f"in {part['reports']} reports)")
+        if part["phrases"]:
+            click.echo("   常用表述: " + "、".join(p["text"] for p in part["phrases"]))
+        for r in part["results"]:
+            click.echo(f"   - {' '.join(r['text'].split())[:90]}")
+            click.echo(f"     {r['citation']}  [{r['passage_id']}]")
+        if not part["results"]:
+            click.echo(f"   (no passage of this section holds the words of {topic})")
+    for note in result.get("notes", []):
+        click.echo(f"note: {note}")
 
 
 @main.command()

@@ -71,6 +71,15 @@ def build(engine) -> Any:
         return checked(api.run_phrases, args_of(q=query, k=k, section=section))
 
     @server.tool(structured_output=True)
+    def outline(topic: str, k: int = 3, phrases: int = 8, mode: str = "hybrid", region: str | None = None,
+                year_from: int | None = None, year_to: int | None = None) -> dict[str, Any]:
+        """写作提纲 for a topic: for each section of a report in order (基本情况, 主要做法与成效,
+        存在问题, 下一步打算, 经验体会), how many passages match, the best passages from different
+        reports (each with its citation) and the formulations of that section."""
+        return checked(api.run_outline, args_of(q=topic, k=k, phrases=phrases, mode=mode, region=region,
+                                                year_from=year_from, year_to=year_to))
+
+    @server.tool(structured_output=True)
     def similar(passage_id: str, k: int = 10, by_region: bool = False) -> dict[str, Any]:
         """Passages most like a given one, other reports first; `by_region`: the nearest of each other region."""
         return checked(api.run_similar, passage_id, args_of(k=k, by="region" if by_region else None))

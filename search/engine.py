@@ -24,7 +24,7 @@ from indexer.layout import IndexDir, IndexUnavailable
 from indexer.store import PassageStore, doc_id_of
 
 from . import collapse as near_dupes
-from . import compare, fusion, matching, phrases, reading, similar, wording
+from . import compare, fusion, matching, outline, phrases, reading, similar, wording
 from .backend import EmbeddedRetrieval
 from .checks import (
     MAX_K,
@@ -347,6 +347,7 @@ class Engine:
 
     # What the engine answers beyond a search, each a function of the engine in a module of its own.
     compare = compare.compare
+    outline = outline.outline
     phrases = phrases.phrases
     similar = similar.similar
     passage = reading.passage

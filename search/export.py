@@ -59,6 +59,23 @@ def export_passages(results: list[dict], fmt: str, title: str | None = None, not
     return _write(fmt, title or BASKET_TITLE, lines, parts, simplified)
 
 
+def export_outline(result: dict, fmt: str, filters: Filters = Filters(), simplified: bool = False) -> bytes:
+    """An outline (search/outline.py) as a file: each section with its formulations, then its passages."""
+    check_format(fmt)
+    parts, leads, rank = [], {}, 0
+    for section in result["sections"]:
+        members = rows(section["results"], rank)
+        rank += len(members)
+        if members or section["phrases"]:
+            parts.append((section["name"], members))
+            if section["phrases"]:
+                leads[section["name"]] = "常用表述：" + "、".join(p["text"] for p in section["phrases"])
+    lines = [f"{MODE_NAMES.get(result['mode'], result['mode'])}；{describe(filters)}",
+             f"各部分含“{result['query']}”词语的段落数：" + "，".join(f"{s['name']} {s['naming']}"
+                                                             for s in result["sections"])]
+    return _write(fmt, f"“{result['query']}”写作提纲", lines, parts, simplified, leads)
+
+
 def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not '{fmt}'")
@@ -97,12 +114,17 @@ _SIMPLIFIED = ("title", "heading_path", "text", "citation", "note", "section_nam
 
 
 def _write(fmt: str, title: str, lines: list[str], parts: list[tuple[str | None, list[dict]]],
-           simplified: bool) -> bytes:
+           simplified: bool, leads: dict[str, str] | None = None) -> bytes:
+    """`leads`: a line under a part's heading, by heading (not in CSV, which has rows only)."""
+    leads = leads or {}
     if simplified:
         title, lines = to_simplified(title), [to_simplified(x) for x in lines]
         parts = [(heading, [{**r, **{k: to_simplified(str(r[k])) for k in _SIMPLIFIED}} for r in members])
                  for heading, members in parts]
-    return {"csv": to_csv, "md": to_markdown, "docx": to_docx}[fmt](title, lines, parts)
+        leads = {heading: to_simplified(lead) for heading, lead in leads.items()}
+    if fmt == "csv":
+        return to_csv(title, lines, parts)
+    return {"md": to_markdown, "docx": to_docx}[fmt](title, lines, parts, leads)
 
 
 def to_csv(title: str, lines: list[str], parts) -> bytes:
@@ -125,11 +147,13 @@ def _label(row: dict) -> str:
     return f"《{row['title']}》" + (f" {row['heading_path']}" if row["heading_path"] else "")
 
 
-def to_markdown(title: str, lines: list[str], parts) -> bytes:
+def to_markdown(title: str, lines: list[str], parts, leads: dict[str, str]) -> bytes:
     out = [f"# {title}", "", *lines, ""]
     for heading, members in parts:
         if heading:
             out += [f"## {heading}", ""]
+        if leads.get(heading):
+            out += [leads[heading], ""]
         for row in members:
             out += [f"{'###' if heading else '##'} {row['rank']}. {_label(row)}", "", *_quoted(row["text"]), ""]
             if row["note"]:
@@ -142,9 +166,9 @@ def _quoted(text: str) -> list[str]:
     return ["> " + line if line.strip() else ">" for line in text.splitlines()] or [">"]
 
 
-def to_docx(title: str, lines: list[str], parts) -> bytes:
+def to_docx(title: str, lines: list[str], parts, leads: dict[str, str]) -> bytes:
     from .official_docx import Item, Part, render
 
     return render(_xml(title), [_xml(x) for x in lines],
                   [Part(heading, [Item(_xml(_label(r)), _xml(r["text"]), _xml(r["citation"]), _xml(r["note"]))
-                                  for r in members]) for heading, members in parts])
+                                  for r in members], _xml(leads.get(heading, ""))) for heading, members in parts])

@@ -45,6 +45,7 @@ class Item:
 class Part:
     heading: str | None  # a first-level heading (None: the items directly under the title)
     items: list[Item] = field(default_factory=list)
+    lead: str = ""  # a line under the heading (an outline's formulations of that section)
 
 
 def render(title: str, lines: list[str], parts: list[Part]) -> bytes:
@@ -63,6 +64,8 @@ def render(title: str, lines: list[str], parts: list[Part]) -> bytes:
     for n, part in enumerate(parts):
         if part.heading:
             doc.add_paragraph(f"{_number(n)}、{part.heading}", style="Heading 1")
+        if part.lead:
+            doc.add_paragraph(part.lead, style="Body Text")
         for i, item in enumerate(part.items):
             doc.add_paragraph(f"（{_number(i)}）{item.label}", style="Heading 2")
             for text in item.text.splitlines() or [""]:

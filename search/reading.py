@@ -29,7 +29,7 @@ def results(engine, page: list, parsed: ParsedQuery | None, explain: bool) -> li
         title = display_title(d)
         item = {
             "passage_id": p.passage_id, "doc_id": p.doc_id, "title": title,
-            "heading_path": list(p.heading_path), "text": p.text,
+            "heading_path": list(p.heading_path), "heads": p.heads, "text": p.text,
             "highlight": highlight(p.text, needles), "score": round(f.score, 6),
             "region": d.region, "year": d.year, "issuer": d.issuer, "doc_type": d.doc_type,
             "source": d.source, "section": p.section, **provenance(d),
@@ -102,7 +102,7 @@ def chosen(engine, passage_ids: list[str]) -> list[dict]:
 
 def passage_dict(p) -> dict:
     return {"passage_id": p.passage_id, "doc_id": p.doc_id, "position": p.position,
-            "heading_path": list(p.heading_path), "text": p.text, "section": p.section}
+            "heading_path": list(p.heading_path), "text": p.text, "section": p.section, "heads": p.heads}
 
 
 def doc_dict(engine, doc_id: str) -> dict:

@@ -44,8 +44,10 @@ def test_every_endpoint_returns_what_the_openapi_document_says(client, engine):
     validate(client.get("/api/stats").get_json(), "Stats")
     assert client.get("/healthz").get_json() == {"status": "ok"}
     paths = set(spec()["paths"])
-    assert paths == {"/api/search", "/api/phrases", "/api/compare", "/api/export", "/api/passages/{id}",
-                     "/api/passages/{id}/similar", "/api/documents", "/api/documents/{id}", "/api/stats", "/healthz"}
+    assert paths == {"/api/search", "/api/phrases", "/api/compare", "/api/outline", "/api/outline/export",
+                     "/api/export", "/api/passages/{id}", "/api/passages/{id}/similar", "/api/documents",
+                     "/api/documents/{id}", "/api/stats", "/healthz"}
+    validate(client.get("/api/outline?q=垃圾分类").get_json(), "Outline")
     validate(client.get("/api/compare?q=垃圾分类&by=year").get_json(), "Compare")
     validate(client.get("/api/phrases?q=门前三包").get_json(), "PhraseList")
     validate(client.get("/api/documents?k=3").get_json(), "DocumentList")
@@ -156,3 +158,35 @@ def test_the_openapi_links_lead_from_results_to_passages_and_documents(client):
                 responses[link["operationId"]] = r.get_json()
                 followed.add(link["operationId"])
     assert followed == {"getPassage", "similarPassages", "getDocument"}
+
+
+def test_an_outline_counts_as_the_search_does_and_takes_each_passage_from_another_report(client):
+    """写作提纲: the sections in a report's order; each section's count is the search's total with that
+    section's filter; its passages come from different reports; a formulation stands in one section."""
+    data = client.get("/api/outline", query_string={"q": "环境卫生", "k": 3, "phrases": 8}).get_json()
+    assert [s["section"] for s in data["sections"]] == ["overview", "measures", "problems", "plans", "lessons"]
+    for part in data["sections"]:
+        search = client.get("/api/search", query_string={"q": "环境卫生", "section": part["section"], "k": 1}).get_json()
+        assert part["passages"] == search["total"], part["section"]
+        assert len({r["doc_id"] for r in part["results"]}) == len(part["results"]) <= 3
+        assert all(r["section"] == part["section"] for r in part["results"])
+        assert part["naming"] <= part["passages"] and len(part["results"]) <= part["naming"]
+        assert all("卫生" in r["text"] or "衛生" in r["text"] for r in part["results"])  # matched by its words
+    assert sum(len(s["results"]) for s in data["sections"]) >= 4
+    phrases = [p["text"] for s in data["sections"] for p in s["phrases"]]
+    assert phrases and len(phrases) == len(set(phrases))
+    r = client.get("/api/outline", query_string={"q": "垃圾分类", "section": "problems"})
+    assert r.status_code == 400 and "section" in r.get_json()["error"]["message"]
+
+
+def test_an_outline_exports_to_word_with_its_sections_and_formulations(client):
+    import io
+
+    from docx import Document
+
+    r = client.get("/api/outline/export", query_string={"q": "环境卫生", "format": "docx"})
+    assert r.status_code == 200 and r.mimetype.endswith("wordprocessingml.document")
+    texts = [p.text for p in Document(io.BytesIO(r.data)).paragraphs]
+    assert texts[0] == "“环境卫生”写作提纲"
+    assert any(t.endswith("、主要做法与成效") for t in texts) and any(t.startswith("常用表述：") for t in texts)
+    assert sum(t.startswith("——《") for t in texts) >= 4  # every passage with its source line

@@ -6,7 +6,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from indexer.text import WORD_CHAR, normalise
+from indexer.structure import HEADING_JOINS_BELOW
+from indexer.text import CJK, WORD_CHAR, normalise
 from report_search.cli import main
 from search.engine import Engine
 from search.hits import Filters
@@ -222,3 +223,35 @@ def test_a_keyword_index_opens_whatever_module_its_pickled_analyser_names(tmp_pa
     with pytest.raises(ModuleNotFoundError):
         whoosh_index.open_dir(str(tmp_path))  # what Whoosh does with the pickled schema
     assert keyword_format.open_index(tmp_path).doc_count() == 1
+
+
+def test_a_heading_is_found_with_the_paragraph_it_heads(engine):
+    """`五、存在的不足` is no result on its own: the search finds it as the first line of the
+    paragraph below it, whose heading path ends with it."""
+    results = engine.search("存在的不足", mode="keyword", k=10)["results"]
+    top = results[0]
+    first_line, _, body = top["text"].partition("\n")
+    assert top["heads"] == 1 and "存在的不足" in first_line and len(body) > 20
+    assert top["heading_path"][-1] == first_line.rstrip(":：")
+    # A heading alone, with a paragraph under it after it, is a long one (a statement of what was done).
+    passages = [p for p, _ in all_passages(engine)]
+    alone = [p.text for p, after in zip(passages, passages[1:]) if p.doc_id == after.doc_id
+             and p.heads == len(p.text.split("\n")) and after.heading_path[:len(p.heading_path)] == p.heading_path]
+    assert alone and all(len(CJK.findall(text.split("\n")[-1])) >= HEADING_JOINS_BELOW for text in alone), alone[:5]
+
+
+def test_cli_outline_prints_the_sections_in_order_and_writes_word(corpus_index, tmp_path):
+    from docx import Document
+
+    runner = CliRunner()
+    out = runner.invoke(main, ["outline", "环境卫生", "--index-dir", str(corpus_index)])
+    assert out.exit_code == 0, out.output
+    names = ["基本情况", "主要做法与成效", "存在问题", "下一步打算", "经验体会"]
+    places = [out.output.index(f". {name}  (") for name in names]
+    assert places == sorted(places) and "常用表述" in out.output and out.output.count("——《") >= 4
+    path = tmp_path / "outline.docx"
+    word = runner.invoke(main, ["outline", "垃圾分类", "--format", "docx", "-o", str(path), "--index-dir",
+                                str(corpus_index)])
+    assert word.exit_code == 0 and Document(str(path)).paragraphs[0].text == "“垃圾分类”写作提纲"
+    bad = runner.invoke(main, ["outline", "垃圾分类", "--section", "problems", "--index-dir", str(corpus_index)])
+    assert bad.exit_code == 2 and "every section" in bad.output

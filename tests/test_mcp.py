@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, free_port
 
-TOOLS = {"search", "compare", "phrases", "similar", "passage", "document"}
+TOOLS = {"search", "compare", "outline", "phrases", "similar", "passage", "document"}
 
 
 async def _exercise(client) -> None:
@@ -27,6 +27,7 @@ async def _exercise(client) -> None:
     assert first["citation"].startswith("——《") and first["section"] in ("problems", "plans")
     for name, arguments in (("compare", {"query": "垃圾分类", "by": "year", "mode": "keyword"}),
                             ("phrases", {"query": "城市管理", "k": 5}),
+                            ("outline", {"topic": "垃圾分类", "k": 2}),
                             ("similar", {"passage_id": first["passage_id"], "k": 3}),
                             ("passage", {"passage_id": first["passage_id"], "context": 1}),
                             ("document", {"doc_id": first["doc_id"]})):
@@ -36,7 +37,8 @@ async def _exercise(client) -> None:
     for name, arguments, named in (("search", {"query": "垃圾分类", "k": 0}, "'k' must be from 1 to 100"),
                                    ("search", {"query": "垃圾分类", "section": "问题"}, "section"),
                                    ("passage", {"passage_id": "no-such"}, "no-such"),
-                                   ("compare", {"query": "垃圾分类", "by": "city"}, "'by'")):
+                                   ("compare", {"query": "垃圾分类", "by": "city"}, "'by'"),
+                                   ("outline", {"topic": "垃圾分类", "phrases": 99}, "'phrases'")):
         answer = await client.call_tool(name, arguments)
         assert answer.is_error and named in answer.content[0].text, (name, answer.content[0].text)
     stats = await client.read_resource("report-search://stats")

@@ -12,12 +12,19 @@ from conftest import running_server
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"  # a test dependency (pyproject.toml)
 
 
+# The outline runs five searches a call; over Milvus that made this test 350 s instead of 30. Its
+# parameters and answers are the API layer's, the same on both backends: fuzzed on the embedded one.
+MILVUS_SKIPS = ("outline", "exportOutline")
+
+
 def test_the_api_holds_to_its_openapi_document(corpus_index, backend, tmp_path):
+    skips = [arg for op in MILVUS_SKIPS for arg in ("--exclude-operation-id", op)] if backend == "milvus" else []
     with running_server(corpus_index, backend) as url:
         run = subprocess.run([str(SCHEMATHESIS), "run",
                               f"{url}/openapi.json", "--checks", "all", "--max-examples", "40", "--seed", "7",
-                              "--report-dir", str(tmp_path)],
+                              "--report-dir", str(tmp_path), *skips],
                              cwd=tmp_path, capture_output=True, text=True, timeout=900)
     summary = run.stdout[-3000:]
     assert run.returncode == 0, summary
-    assert "passed" in summary and "11/11" in summary  # every operation tested
+    n = 13 - (len(MILVUS_SKIPS) if backend == "milvus" else 0)
+    assert "passed" in summary and f"Selected: {n}/13" in summary  # every operation (but the skipped) tested

@@ -114,6 +114,38 @@ def phrases():
     return jsonify(run_phrases(request.args))
 
 
+OUTLINE_PARAMS = ("q", "mode", "k", "phrases") + tuple(f for f in FILTERS if f != "section")
+
+
+def run_outline(args, on=None) -> dict:
+    from search.outline import MAX_OUTLINE_K, MAX_OUTLINE_PHRASES
+
+    result = answer(engine(on).outline, params.query(args), filters=params.filters(args), mode=params.mode(args),
+                    k=params.integer(args, "k", 3, 1, MAX_OUTLINE_K),
+                    phrases=params.integer(args, "phrases", 8, 0, MAX_OUTLINE_PHRASES))
+    note = params.year_note(args)
+    if note:
+        result.setdefault("notes", []).append(note)
+    return result
+
+
+@bp.get("/api/outline")
+def outline():
+    """写作提纲: per section role, the topic's best passages from different reports and its formulations."""
+    params.known_only(request.args, OUTLINE_PARAMS)
+    return jsonify(run_outline(request.args))
+
+
+@bp.get("/api/outline/export")
+def export_outline():
+    """The outline of /api/outline as a file: md or docx (csv: its passages as rows)."""
+    params.known_only(request.args, OUTLINE_PARAMS + ("format", "simplified"))
+    fmt = params.choice(request.args, "format", exporting.FORMATS, "docx")
+    data = exporting.export_outline(run_outline(request.args), fmt, params.filters(request.args),
+                                    params.flag(request.args, "simplified"))
+    return attachment(data, fmt, "提纲-" + params.query(request.args).strip()[:40])
+
+
 @bp.get("/api/export")
 def export():
     """The results of /api/search as a file: csv (UTF-8 with BOM), md or docx."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from indexer.sections import ROLES
 from search.checks import MAX_K, MAX_OFFSET
 from search.compare import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS
+from search.outline import MAX_OUTLINE_K, MAX_OUTLINE_PHRASES
 
 from .params import MAX_EXPORT_PASSAGES, MAX_FILTER_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_YEAR, MIN_YEAR
 
@@ -17,13 +18,17 @@ _SOURCE = {"anyOf": [{"$ref": "#/components/schemas/ValueSource"}, {"type": "nul
 _SOURCES = {f"{name}_source": _SOURCE for name in ("year", "region", "issuer", "doc_type")}
 _SECTION = {"type": "string", "enum": list(ROLES),
             "description": "role of the passage's section: " + ", ".join(f"{k} {v}" for k, v in ROLES.items())}
+_HEADS = {"type": "integer", "minimum": 0,
+          "description": "leading lines of text that are the report's headings (the last entries of heading_path): "
+                         "a heading joins the paragraph below it"}
 _RESULT = {
     "type": "object",
-    "required": ["passage_id", "doc_id", "title", "heading_path", "text", "highlight", "score", "region", "year",
-                 "issuer", "doc_type", "source", "section", "citation"],
+    "required": ["passage_id", "doc_id", "title", "heading_path", "heads", "text", "highlight", "score", "region",
+                 "year", "issuer", "doc_type", "source", "section", "citation"],
     "properties": {
         "passage_id": {"type": "string"}, "doc_id": {"type": "string"}, "title": {"type": "string"},
         "heading_path": {"type": "array", "items": {"type": "string"}},
+        "heads": _HEADS,
         "text": {"type": "string", "description": "the passage's original text"},
         "highlight": {"type": "string", "description": "text as escaped HTML, matches in <mark>"},
         "score": {"type": "number"}, "region": _NULLABLE_STR, "year": {"type": ["integer", "null"]},
@@ -96,11 +101,36 @@ _PHRASES = {
                                         "description": "passage ids, one per report first"}}}},
     },
 }
-_PASSAGE = {"type": "object", "required": ["passage_id", "doc_id", "position", "heading_path", "text", "section"],
+_PHRASE = _PHRASES["properties"]["phrases"]["items"]
+_OUTLINE = {
+    "type": "object", "required": ["query", "mode", "sections"],
+    "properties": {
+        "query": {"type": "string"}, "mode": {"type": "string"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "sections": {"type": "array", "description": "基本情况, 主要做法与成效, 存在问题, 下一步打算, 经验体会, in that order",
+                     "items": {"type": "object", "required": ["section", "name", "passages", "naming", "reports",
+                                                              "results", "phrases"],
+                               "properties": {
+                                   "section": _SECTION, "name": {"type": "string"},
+                                   "passages": {"type": "integer", "description": "matching passages in sections of "
+                                                "this role (as /api/search's total with this section)"},
+                                   "naming": {"type": "integer", "description": "of those, the passages that match "
+                                              "by the topic's words, not by meaning alone: the results "
+                                              "and formulations come from these"},
+                                   "reports": {"type": "integer", "description": "reports holding those"},
+                                   "results": {"type": "array", "description": "the best passages, one per report",
+                                               "items": {"$ref": "#/components/schemas/Result"}},
+                                   "phrases": {"type": "array", "description": "formulations recurring in this "
+                                               "section more than in the others", "items": _PHRASE}}}},
+    },
+}
+_PASSAGE = {"type": "object",
+            "required": ["passage_id", "doc_id", "position", "heading_path", "text", "section", "heads"],
             "properties": {"passage_id": {"type": "string"}, "doc_id": {"type": "string"},
                            "position": {"type": "integer"},
                            "heading_path": {"type": "array", "items": {"type": "string"}},
-                           "text": {"type": "string"}, "section": _SECTION}}
+                           "text": {"type": "string"}, "section": _SECTION,
+                           "heads": _HEADS}}
 _DOCUMENT = {"type": "object", "required": ["doc_id", "title", "year", "region", "issuer", "doc_type", "source"],
              "properties": {"doc_id": {"type": "string"}, "title": {"type": "string"},
                             "year": {"type": ["integer", "null"]}, "region": _NULLABLE_STR, "issuer": _NULLABLE_STR,
@@ -149,6 +179,12 @@ _SEARCH_PARAMS = [_Q, _MODE, _param("explain", {"type": "boolean"}, "per-retriev
                          "report: at most 2 passages of one report in the top 10 (4 in 20 …) while others match"),
                   *_PAGING, *_FILTERS]
 _ID = _param("id", {"type": "string"}, "passage id", required=True, where="path")
+_OUTLINE_PARAMS = [_Q, _MODE,
+                   _param("k", {"type": "integer", "minimum": 1, "maximum": MAX_OUTLINE_K, "default": 3},
+                          "passages per section, from different reports"),
+                   _param("phrases", {"type": "integer", "minimum": 0, "maximum": MAX_OUTLINE_PHRASES, "default": 8},
+                          "formulations per section"),
+                   *[p for p in _FILTERS if p["name"] != "section"]]
 
 
 # Where a response names a passage or a document, the operations that read it (clients and
@@ -162,6 +198,7 @@ _LINKS = {
     "Document": {"passage": ("getPassage", "$response.body#/passages/0/passage_id")},
     "PhraseList": {"example": ("getPassage", "$response.body#/phrases/0/examples/0")},
     "Compare": {"passage": ("getPassage", "$response.body#/groups/0/results/0/passage_id")},
+    "Outline": {"passage": ("getPassage", "$response.body#/sections/1/results/0/passage_id")},
 }
 
 
@@ -229,6 +266,21 @@ def spec() -> dict:
                                       "formulations to return"),
                                *_FILTERS],
                 "responses": _responses("#/components/schemas/PhraseList")}},
+            "/api/outline": {"get": {
+                "operationId": "outline",
+                "summary": "写作提纲: per section role, a topic's best passages from different reports and the "
+                           "formulations of that section",
+                "parameters": _OUTLINE_PARAMS,
+                "responses": _responses("#/components/schemas/Outline")}},
+            "/api/outline/export": {"get": {
+                "operationId": "exportOutline",
+                "summary": "The outline of /api/outline as a file (md, docx; csv: its passages as rows)",
+                "parameters": [_param("format", {"type": "string", "enum": ["csv", "md", "docx"], "default": "docx"},
+                                      "docx, md or csv"),
+                               _param("simplified", {"type": "boolean", "default": False},
+                                      "traditional script converted to simplified in the file"),
+                               *_OUTLINE_PARAMS],
+                "responses": _FILE_RESPONSES}},
             "/api/export": {"get": {
                 "operationId": "export",
                 "summary": "The results of /api/search as a file, each passage with its source line",
@@ -293,7 +345,7 @@ def spec() -> dict:
                                                 "properties": {"status": {"type": "string"}}}}}}}}},
         },
         "components": {"schemas": {
-            "Result": _RESULT, "SearchResults": _RESULTS, "PhraseList": _PHRASES, "Compare": _COMPARE, "Passage": _PASSAGE, "Document": _DOCUMENT, "ErrorResponse": _ERROR, "ValueSource": _VALUE_SOURCE,
+            "Result": _RESULT, "SearchResults": _RESULTS, "PhraseList": _PHRASES, "Compare": _COMPARE, "Outline": _OUTLINE, "Passage": _PASSAGE, "Document": _DOCUMENT, "ErrorResponse": _ERROR, "ValueSource": _VALUE_SOURCE,
             "DocumentList": {"type": "object", "required": ["total", "documents"],
                              "properties": {"total": {"type": "integer"},
                                             "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}},

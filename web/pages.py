@@ -51,7 +51,7 @@ def export_url(fmt: str) -> str:
 @bp.app_context_processor
 def helpers():
     return {"url_with": url_with, "export_url": export_url, "MODE_LABELS": MODE_LABELS, "FACET_LABELS": FACET_LABELS, "shown": shown,
-            "ROLES": ROLES, "COMPARE_LABELS": COMPARE_LABELS, "compare_url": compare_url,
+            "ROLES": ROLES, "COMPARE_LABELS": COMPARE_LABELS, "compare_url": compare_url, "outline_url": outline_url,
             "MAX_OFFSET": MAX_OFFSET}
 
 
@@ -70,7 +70,39 @@ def search_page():
         except BadRequest as exc:
             context["error"] = exc.zh
             return render_template("search.html", **context), exc.status
+    else:
+        context["examples"] = [(label, ("/outline?" if args.pop("outline", None) else "/?") + urlencode(args),
+                                args["q"]) for label, args in landing_examples()]
     return render_template("search.html", **context)
+
+
+def landing_examples() -> list[tuple[str, dict]]:
+    """Examples for the empty page, each a search this index answers: its most widespread
+    formulations, its largest region and its latest year (`region:宁波` means nothing to an index
+    without 宁波). A label and the search's parameters."""
+    import numpy as np
+
+    engine = api.engine()
+    whole = np.ones(len(engine.retrieval.ids), dtype=bool)
+    try:
+        formulations = [p.text for p in engine.phrase_index.top(whole, 4)]
+    except Exception:  # noqa: BLE001 - an index without formulations: no examples from them
+        formulations = []
+    facets = engine.facet_index.counts(whole, limit=1)
+    out = []
+    if formulations:
+        out.append(("关键词", {"q": formulations[0]}))
+    if len(formulations) > 1:
+        out.append(("精确短语加引号", {"q": f'"{formulations[1]}"'}))
+    words = formulations[2] if len(formulations) > 2 else formulations[0] if formulations else None
+    if words and facets["region"]:
+        out.append(("字段", {"q": f"{words} region:{facets['region'][0][0]}"}))
+    if words and facets["year"]:
+        out.append(("年份", {"q": f"{words} year:{facets['year'][0][0]}"}))
+    if len(formulations) > 3:
+        out.append(("只看存在问题", {"q": formulations[3], "section": "problems"}))
+        out.append(("写作提纲", {"q": formulations[3], "outline": "1"}))
+    return out
 
 
 COMPARE_LABELS = {"region": "地区", "year": "年份", "issuer": "发文单位"}
@@ -96,6 +128,29 @@ def compare_page():
             context["error"] = exc.zh
             return render_template("compare.html", **context), exc.status
     return render_template("compare.html", **context)
+
+
+@bp.get("/outline")
+def outline_page():
+    q = request.args.get("q", "")
+    args = {k: v for k, v in request.args.items() if v and k != "section"}
+    context = {"q": q, "mode": args.get("mode") or "hybrid", "args": args, "result": None, "error": None,
+               "search_url": "/?" + urlencode({k: v for k, v in carried_args().items() if k != "section"}),
+               "section_url": lambda role: "/?" + urlencode({**{k: v for k, v in carried_args().items()},
+                                                             "section": role}),
+               "outline_export": lambda fmt: "/api/outline/export?" + urlencode({**args, "format": fmt})}
+    if q.strip():
+        try:
+            context["result"] = api.run_outline(args)
+        except BadRequest as exc:
+            context["error"] = exc.zh
+            return render_template("outline.html", **context), exc.status
+    return render_template("outline.html", **context)
+
+
+def outline_url() -> str:
+    """/outline for the current search: its query, mode and filters (every section)."""
+    return "/outline?" + urlencode({k: v for k, v in carried_args().items() if k != "section"})
 
 
 def carried_args() -> dict:
@@ -143,18 +198,20 @@ def document_page(doc_id: str):
     if target and any(p["passage_id"] == target for p in doc["passages"]):
         citation = api.engine().chosen([target])[0]["citation"]
     return render_template("document.html", doc=doc, target=target, target_citation=citation,
-                           levels=heading_levels(doc["passages"]))
+                           blocks=report_blocks(doc["passages"]))
 
 
-def heading_levels(passages: list[dict]) -> dict[str, int]:
-    """Which passages of a report are headings (the heading path of a passage after them names
-    them), and their level (1: top)."""
-    named = {(len(p["heading_path"]), p["heading_path"][-1]) for p in passages if p["heading_path"]}
-    out = {}
+def report_blocks(passages: list[dict]) -> list[dict]:
+    """A report's passages as the view shows them: each passage's heading lines (its first `heads`
+    lines, the last entries of its heading path) with their level (1: top) and an anchor for the
+    outline, then its paragraph (none for a heading that is a passage of its own)."""
+    out = []
     for p in passages:
-        level = len(p["heading_path"]) + 1
-        if (level, p["text"].strip().rstrip(":：")) in named:
-            out[p["passage_id"]] = level
+        lines = p["text"].split("\n")
+        depth = len(p["heading_path"]) - p["heads"]
+        out.append({"passage": p, "body": "\n".join(lines[p["heads"]:]),
+                    "headings": [{"level": depth + i + 1, "text": line, "anchor": f"h-{p['passage_id']}-{i}"}
+                                 for i, line in enumerate(lines[:p["heads"]])]})
     return out
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 from rsclient import Client
-from rsclient.api.default import (compare, export, export_passages, get_document, get_passage, get_stats, healthz,
-                                  list_documents, phrases, search, similar_passages)
+from rsclient.api.default import (compare, export, export_outline, export_passages, get_document, get_passage,
+                                  get_stats, healthz, list_documents, outline, phrases, search, similar_passages)
 from rsclient.models import (Compare, Document, DocumentList, ErrorResponse, ExportPassagesBody,
-                             ExportPassagesBodyFormat, ExportPassagesBodyNotes, PassageInContext, PhraseList,
-                             SearchResults)
+                             ExportPassagesBodyFormat, ExportPassagesBodyNotes, Outline, PassageInContext,
+                             PhraseList, SearchResults)
 from rsclient.types import File
 
 
@@ -56,6 +56,15 @@ def main(base_url: str, out: Path) -> None:
     compared = compare.sync(client=client, q="垃圾分类", by="year")
     assert isinstance(compared, Compare) and compared.groups
     called.append("compare")
+
+    planned = outline.sync(client=client, q="垃圾分类", k=2)
+    assert isinstance(planned, Outline) and [s.name for s in planned.sections][:2] == ["基本情况", "主要做法与成效"]
+    assert all(len({r.doc_id for r in s.results}) == len(s.results) <= 2 for s in planned.sections)
+    called.append("outline")
+    plan = export_outline.sync(client=client, q="垃圾分类", k=2, format_="docx")
+    assert isinstance(plan, File)
+    (out / "outline.docx").write_bytes(plan.payload.read())
+    called.append("exportOutline")
 
     formulations = phrases.sync(client=client, q="城市管理", k=5)
     assert isinstance(formulations, PhraseList)

@@ -90,6 +90,18 @@ document.addEventListener("click", (event) => {
                citation: button.dataset.citation, text, note: "" });
   basket.save(items);
 });
+// The outline's 全部加入素材篮: every passage of the outline not in the basket yet.
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("button.basket-add-all")) return;
+  const items = basket.load();
+  document.querySelectorAll("button.basket-add").forEach((button) => {
+    if (items.some((item) => item.id === button.dataset.passage)) return;
+    const source = document.getElementById(button.dataset.text);
+    items.push({ id: button.dataset.passage, section: button.dataset.section, title: button.dataset.title,
+                 citation: button.dataset.citation, text: source ? source.innerText : "", note: "" });
+  });
+  basket.save(items);
+});
 basket.badge();
 window.addEventListener("storage", (event) => { if (event.key === BASKET_KEY) { basket.badge(); renderBasket(); } });
 
@@ -218,3 +230,16 @@ document.querySelectorAll("a[data-back]").forEach((link) => {
 document.querySelectorAll("details.outline").forEach((outline) => {
   if (window.matchMedia("(max-width: 700px)").matches) outline.open = false;
 });
+// The report view opens at its target passage with the passage before it in view: the one before
+// begins at the top where both fit on the screen, else the target does.
+function openAtTarget() {
+  const target = document.querySelector(".report .passage-block.target");
+  if (!target) return;
+  const before = target.previousElementSibling && target.previousElementSibling.closest(".passage-block");
+  const top = (el) => el.getBoundingClientRect().top + window.scrollY;
+  const room = target.getBoundingClientRect().bottom - (before ? before.getBoundingClientRect().top : 0);
+  const from = before && room <= window.innerHeight - 16 ? before : target;
+  window.scrollTo({ top: Math.max(0, top(from) - 8) });
+}
+// Once loaded, and again once the browser has scrolled to the URL's #passage itself.
+window.addEventListener("load", () => { openAtTarget(); setTimeout(openAtTarget, 150); });
