@@ -264,15 +264,19 @@ def search(query, index_dir, engine_options, mode, k, offset, filters, explain, 
     if fmt:
         from search.export import export
 
-        data = export(result, fmt, offset, filters, simplified)
-        if output:
-            with open(output, "wb") as handle:
-                handle.write(data)
-            click.echo(f"wrote {len(result['results'])} results to {output}", err=True)
-        else:
-            click.get_binary_stream("stdout").write(data)
+        _write_file(export(result, fmt, offset, filters, simplified), output, f"{len(result['results'])} results")
         return
     _print_results(result, as_json)
+
+
+def _write_file(data: bytes, output: str | None, what: str) -> None:
+    """An export to its file (saying so on stderr), or to standard output without one."""
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(data)
+        click.echo(f"wrote {what} to {output}", err=True)
+    else:
+        click.get_binary_stream("stdout").write(data)
 
 
 @main.command()
@@ -391,13 +395,7 @@ def outline(topic, index_dir, engine_options, k, n_phrases, mode, filters, as_js
     if fmt:
         from search.export import export_outline
 
-        data = export_outline(result, fmt, filters, simplified)
-        if output:
-            with open(output, "wb") as handle:
-                handle.write(data)
-            click.echo(f"wrote the outline of {topic} to {output}", err=True)
-        else:
-            click.get_binary_stream("stdout").write(data)
+        _write_file(export_outline(result, fmt, filters, simplified), output, f"the outline of {topic}")
         return
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))

@@ -76,13 +76,17 @@ def _near(words: list[str], passage_chars: str) -> float:
 
 
 def boost(fused: list[Fused], scores: dict[str, float], weight: float) -> list[Fused]:
-    """Fused results re-ordered with `weight` × wording score added (ties: passage id)."""
+    """Fused results re-ordered with `weight` × wording score added (ties: passage id). The `wording`
+    source's rank counts from 1 among the passages with a wording score, best first, as the lists' do."""
     if weight <= 0 or not any(scores.values()):
         return fused
+    held = sorted((pid for pid, s in scores.items() if s > 0), key=lambda pid: (-scores[pid], pid))
+    rank = {pid: i for i, pid in enumerate(held, 1)}
     out = []
     for f in fused:
         s = scores.get(f.passage_id, 0.0)
         if s > 0:
-            f = replace(f, score=f.score + weight * s, sources={**f.sources, "wording": (0, round(s, 4))})
+            f = replace(f, score=f.score + weight * s,
+                        sources={**f.sources, "wording": (rank[f.passage_id], round(s, 4))})
         out.append(f)
     return sorted(out, key=lambda f: (-f.score, f.passage_id))

@@ -72,7 +72,7 @@ def test_boost_reorders_hand_made_lists():
     fused = [Fused("a", 1.0), Fused("b", 0.9), Fused("c", 0.2)]
     out = wording.boost(fused, {"c": 1.0, "b": 0.15}, 1.0)
     assert [f.passage_id for f in out] == ["c", "b", "a"]
-    assert out[0].sources["wording"] == (0, 1.0)
+    assert out[0].sources["wording"] == (1, 1.0) and out[1].sources["wording"] == (2, 0.15)  # ranks from 1
     assert wording.boost(fused, {}, 1.0) == fused and wording.boost(fused, {"c": 1.0}, 0.0) == fused
 
 

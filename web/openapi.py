@@ -39,7 +39,10 @@ _RESULT = {
         "duplicates": {"type": "array", "items": {"type": "string"}},
         "explain": {"type": "object", "additionalProperties": {
             "type": "object", "required": ["rank", "score"],
-            "properties": {"rank": {"type": "integer"}, "score": {"type": "number"}}}},
+            "properties": {"rank": {"type": "integer", "minimum": 1,
+                                    "description": "from 1, in that list (wording: among the passages "
+                                                   "holding the query's wording)"},
+                           "score": {"type": "number"}}}},
     },
 }
 _FACET = {"type": "array", "items": {"type": "object", "required": ["value", "count"],
@@ -179,6 +182,13 @@ _SEARCH_PARAMS = [_Q, _MODE, _param("explain", {"type": "boolean"}, "per-retriev
                          "report: at most 2 passages of one report in the top 10 (4 in 20 …) while others match"),
                   *_PAGING, *_FILTERS]
 _ID = _param("id", {"type": "string"}, "passage id", required=True, where="path")
+
+
+def _file_params(default: str, formats: str) -> list[dict]:
+    """An export's format and script."""
+    return [_param("format", {"type": "string", "enum": ["csv", "md", "docx"], "default": default}, formats),
+            _param("simplified", {"type": "boolean", "default": False},
+                   "traditional script converted to simplified in the file")]
 _OUTLINE_PARAMS = [_Q, _MODE,
                    _param("k", {"type": "integer", "minimum": 1, "maximum": MAX_OUTLINE_K, "default": 3},
                           "passages per section, from different reports"),
@@ -275,19 +285,12 @@ def spec() -> dict:
             "/api/outline/export": {"get": {
                 "operationId": "exportOutline",
                 "summary": "The outline of /api/outline as a file (md, docx; csv: its passages as rows)",
-                "parameters": [_param("format", {"type": "string", "enum": ["csv", "md", "docx"], "default": "docx"},
-                                      "docx, md or csv"),
-                               _param("simplified", {"type": "boolean", "default": False},
-                                      "traditional script converted to simplified in the file"),
-                               *_OUTLINE_PARAMS],
+                "parameters": [*_file_params("docx", "docx, md or csv"), *_OUTLINE_PARAMS],
                 "responses": _FILE_RESPONSES}},
             "/api/export": {"get": {
                 "operationId": "export",
                 "summary": "The results of /api/search as a file, each passage with its source line",
-                "parameters": [_param("format", {"type": "string", "enum": ["csv", "md", "docx"], "default": "csv"},
-                                      "csv (UTF-8 with BOM), md or docx"),
-                               _param("simplified", {"type": "boolean", "default": False},
-                                      "traditional script converted to simplified in the file"),
+                "parameters": [*_file_params("csv", "csv (UTF-8 with BOM), md or docx"),
                                *[p for p in _SEARCH_PARAMS if p["name"] != "explain"]],
                 "responses": _FILE_RESPONSES},
                 "post": {
