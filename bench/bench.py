@@ -257,12 +257,12 @@ def bench_server(index_dir: Path, n: int) -> None:
             print(f"{mode:8s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
                   f"8 clients: {len(many) / elapsed:.1f} queries/s, p99 {percentiles(many)[2]:.0f} ms | "
                   f"{errors} errors")
-        # Stock formulations (of each query's best passages, of a section's) and comparisons (by
-        # region and by year, k=3, 20 groups).
+        # Stock formulations (of each query's best passages, of a section's), comparisons (by
+        # region and by year, k=3, 20 groups) and outlines (five section searches each).
         # Then the search page's first response (its formulations panel is fetched afterwards).
         for label, path in (("phrases", "/api/phrases?"), ("phrases section=problems", "/api/phrases?section=problems&"),
                             ("compare by=region", "/api/compare?by=region&"), ("compare by=year", "/api/compare?by=year&"),
-                            ("search page (HTML)", "/?")):
+                            ("outline (写作提纲)", "/api/outline?"), ("search page (HTML)", "/?")):
             urls = [f"{base}{path}q={quote(QUERIES[i % len(QUERIES)])}" for i in range(n)]
             run_clients(urls[:len(QUERIES)], 1)
             times, statuses, _ = run_clients(urls, 1)
