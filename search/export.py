@@ -76,6 +76,44 @@ def export_outline(result: dict, fmt: str, filters: Filters = Filters(), simplif
     return _write(fmt, f"“{result['query']}”写作提纲", lines, parts, simplified, leads)
 
 
+REPORT_FORMATS = ("docx", "md")
+
+
+def export_document(doc: dict, fmt: str, part: str | None = None, simplified: bool = False) -> bytes:
+    """A report (search/reading.py `document`) as it reads, headings as headings, its source line at
+    the end; with `part` (one of its passage ids), only the top-level section holding that passage."""
+    from .citation import citation
+    from .official_docx import render_report
+    from .reading import blocks
+
+    if fmt not in REPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(REPORT_FORMATS)}, not '{fmt}'")
+    passages, title = doc["passages"], doc["title"]
+    if part is not None:
+        chosen = next((p for p in passages if p["passage_id"] == part), None)
+        if chosen is None:
+            raise ValueError(f"parameter 'part': no passage '{part}' in document '{doc['doc_id']}'")
+        top = chosen["heading_path"][:1]
+        if top:
+            passages = [p for p in passages if p["heading_path"][:1] == top]
+            title = f"{title} · {top[0]}"
+    inferred = {n for n in ("year", "issuer", "region") if doc.get(f"{n}_source") == "inferred"}
+    source = citation(doc["title"], doc["year"], doc["issuer"], doc["region"], (), inferred)
+    lines = [f"{_xml(text)}" for b in blocks(passages)
+             for text in [*(h["text"] for h in b["headings"]), *b["body"].split("\n")]]
+    levels = [level for b in blocks(passages) for level in [*(h["level"] for h in b["headings"]),
+                                                               *[0] * len(b["body"].split("\n"))]]
+    if simplified:
+        title, source, lines = to_simplified(title), to_simplified(source), [to_simplified(x) for x in lines]
+    if fmt == "md":
+        out = [f"# {title}", ""]
+        for level, text in zip(levels, lines):
+            if text.strip():
+                out += [("#" * min(level + 1, 6) + " " if level else "") + text.strip(), ""]
+        return "\n".join(out + [source, ""]).encode("utf-8")
+    return render_report(_xml(title), [], list(zip(levels, lines)), _xml(source))
+
+
 def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not '{fmt}'")

@@ -51,16 +51,7 @@ class Part:
 def render(title: str, lines: list[str], parts: list[Part]) -> bytes:
     """A document: its title, lines under it (what was searched, with which filters), then each part
     with its items, numbered as official documents number them (一、 then （一）)."""
-    doc = Document()
-    _layout(doc)
-    _styles(doc)
-    doc.core_properties.author = doc.core_properties.last_modified_by = f"report-search {__version__}"
-    doc.core_properties.title = title
-    doc.core_properties.language = "zh-CN"
-    doc.core_properties.comments = "GB/T 9704-2012"
-    doc.add_paragraph(title, style="Title")
-    for line in lines:
-        doc.add_paragraph(line, style="Subtitle")
+    doc = _opened(title, lines)
     for n, part in enumerate(parts):
         if part.heading:
             doc.add_paragraph(f"{_number(n)}、{part.heading}", style="Heading 1")
@@ -74,6 +65,36 @@ def render(title: str, lines: list[str], parts: list[Part]) -> bytes:
             if item.note:
                 doc.add_paragraph(f"批注：{item.note}", style="Body Text")
             doc.add_paragraph(item.citation, style="Quote")
+    return _saved(doc)
+
+
+def render_report(title: str, lines: list[str], blocks: list[tuple[int, str]], citation: str) -> bytes:
+    """A report (or one of its sections) as it reads: `blocks` are (heading level, text), level 0 a
+    paragraph; its headings keep their own numbering; its source line at the end."""
+    doc = _opened(title, lines)
+    for level, text in blocks:
+        if text.strip():
+            doc.add_paragraph(text.strip(), style=f"Heading {min(level, 2)}" if level else None)
+    doc.add_paragraph(citation, style="Quote")
+    return _saved(doc)
+
+
+def _opened(title: str, lines: list[str]):
+    """A new document in the standard's layout and styles, with its properties, title and lines."""
+    doc = Document()
+    _layout(doc)
+    _styles(doc)
+    doc.core_properties.author = doc.core_properties.last_modified_by = f"report-search {__version__}"
+    doc.core_properties.title = title
+    doc.core_properties.language = "zh-CN"
+    doc.core_properties.comments = "GB/T 9704-2012"
+    doc.add_paragraph(title, style="Title")
+    for line in lines:
+        doc.add_paragraph(line, style="Subtitle")
+    return doc
+
+
+def _saved(doc) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

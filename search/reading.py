@@ -128,3 +128,17 @@ def provenance(doc) -> dict:
 def display_title(doc) -> str:
     """A report's title, or its file's name where the report has none."""
     return doc.title or Path(doc.source.split("#")[0]).name
+
+
+def blocks(passages: list[dict]) -> list[dict]:
+    """A report's passages as the view shows them: each passage's heading lines (its first `heads`
+    lines, the last entries of its heading path) with their level (1: top) and an anchor for the
+    outline, then its paragraph (none for a heading that is a passage of its own)."""
+    out = []
+    for p in passages:
+        lines = p["text"].split("\n")
+        depth = len(p["heading_path"]) - p["heads"]
+        out.append({"passage": p, "body": "\n".join(lines[p["heads"]:]),
+                    "headings": [{"level": depth + i + 1, "text": line, "anchor": f"h-{p['passage_id']}-{i}"}
+                                 for i, line in enumerate(lines[:p["heads"]])]})
+    return out

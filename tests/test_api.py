@@ -46,7 +46,7 @@ def test_every_endpoint_returns_what_the_openapi_document_says(client, engine):
     paths = set(spec()["paths"])
     assert paths == {"/api/search", "/api/phrases", "/api/compare", "/api/outline", "/api/outline/export",
                      "/api/export", "/api/passages/{id}", "/api/passages/{id}/similar", "/api/documents",
-                     "/api/documents/{id}", "/api/stats", "/healthz"}
+                     "/api/documents/{id}", "/api/documents/{id}/export", "/api/stats", "/healthz"}
     validate(client.get("/api/outline?q=垃圾分类").get_json(), "Outline")
     validate(client.get("/api/compare?q=垃圾分类&by=year").get_json(), "Compare")
     validate(client.get("/api/phrases?q=门前三包").get_json(), "PhraseList")
@@ -190,3 +190,27 @@ def test_an_outline_exports_to_word_with_its_sections_and_formulations(client):
     assert texts[0] == "“环境卫生”写作提纲"
     assert any(t.endswith("、主要做法与成效") for t in texts) and any(t.startswith("常用表述：") for t in texts)
     assert sum(t.startswith("——《") for t in texts) >= 4  # every passage with its source line
+
+
+def test_a_report_or_one_of_its_sections_exports_as_it_reads(client, engine):
+    import io
+
+    from docx import Document
+
+    hit = engine.search("存在的不足", mode="keyword", k=1)["results"][0]
+    doc = client.get(f"/api/documents/{hit['doc_id']}").get_json()
+    whole = client.get(f"/api/documents/{hit['doc_id']}/export", query_string={"format": "docx"})
+    assert whole.status_code == 200
+    paragraphs = Document(io.BytesIO(whole.data)).paragraphs
+    texts = [p.text for p in paragraphs]
+    assert texts[0] == doc["title"] and texts[-1].startswith(f"——《{doc['title']}》")
+    heading = hit["text"].split("\n")[0]  # `五、存在的不足`: a heading line, styled as one
+    assert next(p for p in paragraphs if p.text == heading).style.name.startswith("Heading")
+    assert sum(len(p["text"]) for p in doc["passages"]) <= sum(len(t) for t in texts)  # nothing left out
+    part = client.get(f"/api/documents/{hit['doc_id']}/export",
+                      query_string={"format": "md", "part": hit["passage_id"]}).data.decode()
+    assert part.startswith(f"# {doc['title']} · {hit['heading_path'][0]}") and heading in part
+    assert len(part) < len(client.get(f"/api/documents/{hit['doc_id']}/export?format=md").data.decode())
+    assert client.get("/api/documents/no-such/export").status_code == 404
+    bad = client.get(f"/api/documents/{hit['doc_id']}/export", query_string={"part": "no-such"})
+    assert bad.status_code == 400 and "'part'" in bad.get_json()["error"]["message"]

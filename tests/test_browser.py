@@ -290,6 +290,14 @@ def test_report_view_reads_as_a_report(page, browser, server):
     assert before is not None and (0 <= before < top or 0 <= top <= 16), (before, top)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report-desktop.png"))
+    from docx import Document
+
+    with page.expect_download() as download:  # the whole report as it reads, in Word
+        page.click(".report-nav a[data-format=docx]")
+    saved = ARTIFACTS / "report.docx"
+    download.value.save_as(saved)
+    texts = [p.text for p in Document(str(saved)).paragraphs]
+    assert texts[-1].startswith("——《") and len(texts) > 10
     heading = page.locator(".outline a").first
     target_id = heading.get_attribute("href")
     heading.click()

@@ -59,6 +59,7 @@ def test_generated_python_client_calls_every_operation_and_type_checks(live, spe
     assert Document(str(tmp_path / "search.docx")).paragraphs[0].text == "“垃圾分类”检索结果摘编"
     assert "批注：开头用" in [p.text for p in Document(str(tmp_path / "basket.docx")).paragraphs]
     assert Document(str(tmp_path / "outline.docx")).paragraphs[0].text == "“垃圾分类”写作提纲"
+    assert Document(str(tmp_path / "report.docx")).paragraphs[-1].text.startswith("——《")
     # mypy --strict on the generated package and the program; the generator's own client.py passes
     # `*args: object` to httpx's __aexit__ (its template, not our spec), so that one error code is
     # switched off for that one module.

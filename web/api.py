@@ -205,6 +205,20 @@ def document(doc_id: str):
     return jsonify(get_document(doc_id))
 
 
+@bp.get("/api/documents/<doc_id>/export")
+def export_document(doc_id: str):
+    """A report as it reads (or the top-level section of its passage `part`): docx or md."""
+    params.known_only(request.args, ("format", "part", "simplified"))
+    fmt = params.choice(request.args, "format", exporting.REPORT_FORMATS, "docx")
+    doc = get_document(doc_id)
+    try:
+        data = exporting.export_document(doc, fmt, params.text(request.args, "part"),
+                                         params.flag(request.args, "simplified"))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return attachment(data, fmt, doc["title"][:40])
+
+
 @bp.get("/api/stats")
 def stats():
     return jsonify(engine().stats())

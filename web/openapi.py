@@ -339,6 +339,19 @@ def spec() -> dict:
                 "summary": "A cleaned report with its passages",
                 "parameters": [_param("id", {"type": "string"}, "document id", required=True, where="path")],
                 "responses": _responses("#/components/schemas/Document", not_found=True)}},
+            "/api/documents/{id}/export": {"get": {
+                "operationId": "exportDocument",
+                "summary": "A report as it reads (headings as headings, its source line at the end), or one "
+                           "top-level section of it, as a file",
+                "parameters": [_param("id", {"type": "string"}, "document id", required=True, where="path"),
+                               _param("format", {"type": "string", "enum": ["docx", "md"], "default": "docx"},
+                                      "docx (GB/T 9704) or md"),
+                               _param("part", {"type": "string", "maxLength": MAX_FILTER_CHARS},
+                                      "a passage id of the report: only the top-level section holding it"),
+                               _param("simplified", {"type": "boolean", "default": False},
+                                      "traditional script converted to simplified in the file")],
+                "responses": {**_FILE_RESPONSES, "404": {"description": "unknown document id",
+                                                         "content": _ERROR_JSON}}}},
             "/api/stats": {"get": {"operationId": "getStats", "summary": "What the index holds",
                                    "responses": {"200": {"description": "OK", "content": {"application/json": {
                                        "schema": {"$ref": "#/components/schemas/Stats"}}}}}}},

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, render_template, request
 
 from indexer.sections import ROLES
+from search import reading
 from search.checks import MAX_OFFSET
 
 from . import api, params
@@ -198,21 +199,7 @@ def document_page(doc_id: str):
     if target and any(p["passage_id"] == target for p in doc["passages"]):
         citation = api.engine().chosen([target])[0]["citation"]
     return render_template("document.html", doc=doc, target=target, target_citation=citation,
-                           blocks=report_blocks(doc["passages"]))
-
-
-def report_blocks(passages: list[dict]) -> list[dict]:
-    """A report's passages as the view shows them: each passage's heading lines (its first `heads`
-    lines, the last entries of its heading path) with their level (1: top) and an anchor for the
-    outline, then its paragraph (none for a heading that is a passage of its own)."""
-    out = []
-    for p in passages:
-        lines = p["text"].split("\n")
-        depth = len(p["heading_path"]) - p["heads"]
-        out.append({"passage": p, "body": "\n".join(lines[p["heads"]:]),
-                    "headings": [{"level": depth + i + 1, "text": line, "anchor": f"h-{p['passage_id']}-{i}"}
-                                 for i, line in enumerate(lines[:p["heads"]])]})
-    return out
+                           blocks=reading.blocks(doc["passages"]))
 
 
 @bp.get("/basket")

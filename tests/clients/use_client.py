@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 from rsclient import Client
-from rsclient.api.default import (compare, export, export_outline, export_passages, get_document, get_passage,
-                                  get_stats, healthz, list_documents, outline, phrases, search, similar_passages)
+from rsclient.api.default import (compare, export, export_document, export_outline, export_passages, get_document,
+                                  get_passage, get_stats, healthz, list_documents, outline, phrases, search,
+                                  similar_passages)
 from rsclient.models import (Compare, Document, DocumentList, ErrorResponse, ExportPassagesBody,
                              ExportPassagesBodyFormat, ExportPassagesBodyNotes, Outline, PassageInContext,
                              PhraseList, SearchResults)
@@ -48,6 +49,10 @@ def main(base_url: str, out: Path) -> None:
     document = get_document.sync(first.doc_id, client=client)
     assert isinstance(document, Document) and document.passages
     called.append("getDocument")
+    report = export_document.sync(first.doc_id, client=client, format_="docx", part=first.passage_id)
+    assert isinstance(report, File)
+    (out / "report.docx").write_bytes(report.payload.read())
+    called.append("exportDocument")
 
     documents = list_documents.sync(client=client, k=3)
     assert isinstance(documents, DocumentList) and documents.total >= len(documents.documents) > 0
