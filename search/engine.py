@@ -63,7 +63,8 @@ class Engine:
             raise SearchError(f"backend must be one of {', '.join(BACKENDS)}, not '{self.backend}'")
         from . import thesaurus
 
-        reader = QueryReader(thesaurus.load(settings.thesaurus_file), settings.expansion_weight)
+        self.thesaurus = thesaurus.load(settings.thesaurus_file)
+        reader = QueryReader(self.thesaurus, settings.expansion_weight)
         has_second = "second_encoder_spec" in self.manifest
         self.has_vectors = "model" in self.manifest
         if self.backend == "milvus":

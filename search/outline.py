@@ -29,7 +29,8 @@ def outline(engine, topic: str, filters: Filters = Filters(), mode: str | None =
             phrases: int = 8) -> dict:
     """The outline of a topic: for each section role, how many passages match (as a search with that
     section's filter counts them) and how many of those match by the topic's words, not by meaning
-    alone (search/matching.py), in how many reports; among those, its `k` best passages from k
+    alone (search/matching.py) or hold a short form the thesaurus gives for it (创文), in how many
+    reports; among those, its `k` best passages from k
     different reports and up to `phrases` formulations whose share of the section's reports is
     higher than in any other section. A section whose passages are close to the topic only in
     meaning (problems paragraphs on the economy for 低空经济) shows none of them."""
@@ -43,12 +44,15 @@ def outline(engine, topic: str, filters: Filters = Filters(), mode: str | None =
         parsed.notes.append(f"section '{filters.section}' ignored: an outline covers every section")
         filters = replace(filters, section=None)
     index = engine.facet_index
+    forms = engine.thesaurus.short_forms(topic)
     parts = []
     for role in OUTLINE_ROLES:  # one after the other: side by side in threads measured slower (GIL)
         within = replace(filters, section=role)
         ranked, match = engine._rank(parsed, mode, 0, within)
         lexical, _ = engine._lexical(parsed, within)
         naming = match & lexical if lexical is not None else match
+        if forms:  # 创文 for 创建文明城市: a report's own short form names the topic too
+            naming = naming | (match & _holding(engine, match, forms))
         stored = engine.store.passages([f.passage_id for f in ranked[:_LOOK_AT]])
         position = index.position
         best, seen = [], set()
@@ -75,6 +79,16 @@ def outline(engine, topic: str, filters: Filters = Filters(), mode: str | None =
     if parsed.notes:
         result["notes"] = list(parsed.notes)
     return result
+
+
+def _holding(engine, match: np.ndarray, forms: list[str]) -> np.ndarray:
+    """The matching passages whose text holds one of `forms` (normalised)."""
+    ids = engine.retrieval.ids
+    found = np.flatnonzero(match)
+    norms = engine._norm_texts([ids[i] for i in found])
+    out = np.zeros_like(match)
+    out[[i for i in found if any(f in norms.get(ids[i], "") for f in forms)]] = True
+    return out
 
 
 def _own(part: dict, parts: list[dict]) -> list:

@@ -45,6 +45,12 @@ class Thesaurus:
                     added.update(new)
         return fired
 
+    def short_forms(self, official: str) -> list[str]:
+        """The colloquial terms that stand for an official one (`创文` for `创建文明城市`): how reports
+        abbreviate it, though a search never expands that way."""
+        norm = normalise(official)
+        return [term for term, officials in self.entries if norm in officials]
+
     def __len__(self) -> int:
         return len(self.entries)
 

@@ -108,6 +108,9 @@ def test_thesaurus_parse_and_errors(tmp_path):
     t = thesaurus.Thesaurus(tuple(entries))
     assert t.expansions("小区门口乱停车怎么办") == [("乱停车", ("违停", "机动车违停"))]
     assert t.expansions("违停乱停车") == [("乱停车", ("机动车违停",))]  # words already typed are not added
+    # the other way, for the outline: the short forms reports use for an official term
+    assert t.short_forms("机动车违停") == ["乱停车", "乱停乱放"] and t.short_forms("乱停车") == []
+    assert "创文" in thesaurus.load().short_forms("创建文明城市")
 
 
 def test_packaged_thesaurus_expands_colloquial_queries(small_index):
