@@ -16,9 +16,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-FILTERS = ("region", "year", "year_from", "year_to", "issuer", "doc_type", "source", "section")
-
-
 class ReportSearchError(Exception):
     """A bad query or parameter, or an unknown id: the API's message."""
 
@@ -67,10 +64,14 @@ class Engine:
         self.engine = _Engine(index_dir, **options)
 
     def _call(self, method, *args, **kwargs) -> Answer:
+        from dataclasses import fields
+
         from search.checks import SearchError
+        from search.hits import Filters
         from search.query import QueryError
 
-        filters = {name: value for name in FILTERS if (value := kwargs.pop(name, None)) is not None}
+        names = ("year", *(f.name for f in fields(Filters)))  # `year`: one year, as the API takes it
+        filters = {name: value for name in names if (value := kwargs.pop(name, None)) is not None}
         if filters:
             kwargs["filters"] = _filters(filters)
         try:

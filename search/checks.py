@@ -34,6 +34,16 @@ def check_whole(name: str, value, lo: int, hi: int) -> None:
         raise SearchError(f"{name} must be a whole number from {lo} to {hi}")
 
 
+def prepared(engine, query: str, mode: str | None, filters: Filters):
+    """(mode, parsed query, filters) as compare and outline take them: the mode (default: the
+    engine's) checked, the query parsed, a reversed year range read the right way round (said in
+    the query's notes)."""
+    mode = mode or engine.settings.mode
+    check_mode(mode)
+    parsed = engine.retrieval.parse(query)
+    return mode, parsed, years_in_order(filters, parsed.notes)
+
+
 def years_in_order(filters: Filters, notes: list[str]) -> Filters:
     """A reversed year range read the right way round, and said so in `notes`."""
     a, b = filters.year_from, filters.year_to

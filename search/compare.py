@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import SearchError, check_mode, check_whole, years_in_order
+from .checks import SearchError, check_whole, prepared
 from .hits import Filters
 from .reading import results
 
@@ -26,10 +26,7 @@ def compare(engine, query: str, by: str = "region", k: int = 3, groups: int = 20
         raise SearchError(f"series_by must be region or issuer, not '{series_by}'")
     check_whole("k", k, 1, MAX_COMPARE_K)
     check_whole("groups", groups, 1, MAX_GROUPS)
-    mode = mode or engine.settings.mode
-    check_mode(mode)
-    parsed = engine.retrieval.parse(query)
-    filters = years_in_order(filters, parsed.notes)
+    mode, parsed, filters = prepared(engine, query, mode, filters)
     ranked, match = engine._rank(parsed, mode, 0, filters)  # the head (no deep pages): the best per group
     index = engine.facet_index
     counts = index.group_counts(match, by)

@@ -99,19 +99,19 @@ def export_document(doc: dict, fmt: str, part: str | None = None, simplified: bo
             title = f"{title} · {top[0]}"
     inferred = {n for n in ("year", "issuer", "region") if doc.get(f"{n}_source") == "inferred"}
     source = citation(doc["title"], doc["year"], doc["issuer"], doc["region"], (), inferred)
-    lines = [f"{_xml(text)}" for b in blocks(passages)
-             for text in [*(h["text"] for h in b["headings"]), *b["body"].split("\n")]]
-    levels = [level for b in blocks(passages) for level in [*(h["level"] for h in b["headings"]),
-                                                               *[0] * len(b["body"].split("\n"))]]
+    lines = [(level, _xml(text)) for b in blocks(passages)  # (heading level, text); 0: a paragraph
+             for level, text in [*((h["level"], h["text"]) for h in b["headings"]),
+                                 *((0, line) for line in b["body"].split("\n"))]]
     if simplified:
-        title, source, lines = to_simplified(title), to_simplified(source), [to_simplified(x) for x in lines]
+        title, source = to_simplified(title), to_simplified(source)
+        lines = [(level, to_simplified(text)) for level, text in lines]
     if fmt == "md":
         out = [f"# {title}", ""]
-        for level, text in zip(levels, lines):
+        for level, text in lines:
             if text.strip():
                 out += [("#" * min(level + 1, 6) + " " if level else "") + text.strip(), ""]
         return "\n".join(out + [source, ""]).encode("utf-8")
-    return render_report(_xml(title), [], list(zip(levels, lines)), _xml(source))
+    return render_report(_xml(title), [], lines, _xml(source))
 
 
 def check_format(fmt: str) -> None:

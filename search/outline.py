@@ -15,7 +15,7 @@ import numpy as np
 from indexer.sections import ROLES
 from indexer.store import doc_id_of
 
-from .checks import check_mode, check_whole, years_in_order
+from .checks import check_whole, prepared
 from .hits import Filters
 from .reading import results
 
@@ -36,14 +36,11 @@ def outline(engine, topic: str, filters: Filters = Filters(), mode: str | None =
     meaning (problems paragraphs on the economy for 低空经济) shows none of them."""
     check_whole("k", k, 1, MAX_OUTLINE_K)
     check_whole("phrases", phrases, 0, MAX_OUTLINE_PHRASES)
-    mode = mode or engine.settings.mode
-    check_mode(mode)
-    parsed = engine.retrieval.parse(topic)
-    filters = years_in_order(filters, parsed.notes)
+    mode, parsed, filters = prepared(engine, topic, mode, filters)
     if filters.section:
         parsed.notes.append(f"section '{filters.section}' ignored: an outline covers every section")
         filters = replace(filters, section=None)
-    index = engine.facet_index
+    index, position = engine.facet_index, engine.facet_index.position
     forms = engine.thesaurus.short_forms(topic)
     parts = []
     for role in OUTLINE_ROLES:  # one after the other: side by side in threads measured slower (GIL)
@@ -54,7 +51,6 @@ def outline(engine, topic: str, filters: Filters = Filters(), mode: str | None =
         if forms:  # 创文 for 创建文明城市: a report's own short form names the topic too
             naming = naming | (match & _holding(engine, match, forms))
         stored = engine.store.passages([f.passage_id for f in ranked[:_LOOK_AT]])
-        position = index.position
         best, seen = [], set()
         for f in ranked[:_LOOK_AT]:  # one passage per report, a paragraph rather than a heading alone
             doc = doc_id_of(f.passage_id)

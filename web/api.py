@@ -40,9 +40,13 @@ def run_search(args, facets: bool = True, diversify: str | None = None, on=None)
     request names none)."""
     k, offset = params.paging(args)
     spread = params.choice(args, "diversify", DIVERSIFY, diversify)
-    result = answer(engine(on).search, params.query(args), mode=params.mode(args), k=k, offset=offset,
-                    filters=params.filters(args), explain=params.flag(args, "explain"), facets=facets,
-                    diversify=spread == "report")
+    return with_year_note(answer(engine(on).search, params.query(args), mode=params.mode(args), k=k,
+                                 offset=offset, filters=params.filters(args), explain=params.flag(args, "explain"),
+                                 facets=facets, diversify=spread == "report"), args)
+
+
+def with_year_note(result: dict, args) -> dict:
+    """The answer, with the note that `year` was searched where `year_from` / `year_to` came with it."""
     note = params.year_note(args)
     if note:
         result.setdefault("notes", []).append(note)
@@ -120,13 +124,9 @@ OUTLINE_PARAMS = ("q", "mode", "k", "phrases") + tuple(f for f in FILTERS if f !
 def run_outline(args, on=None) -> dict:
     from search.outline import MAX_OUTLINE_K, MAX_OUTLINE_PHRASES
 
-    result = answer(engine(on).outline, params.query(args), filters=params.filters(args), mode=params.mode(args),
-                    k=params.integer(args, "k", 3, 1, MAX_OUTLINE_K),
-                    phrases=params.integer(args, "phrases", 8, 0, MAX_OUTLINE_PHRASES))
-    note = params.year_note(args)
-    if note:
-        result.setdefault("notes", []).append(note)
-    return result
+    return with_year_note(answer(engine(on).outline, params.query(args), filters=params.filters(args),
+                                 mode=params.mode(args), k=params.integer(args, "k", 3, 1, MAX_OUTLINE_K),
+                                 phrases=params.integer(args, "phrases", 8, 0, MAX_OUTLINE_PHRASES)), args)
 
 
 @bp.get("/api/outline")

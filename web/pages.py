@@ -136,9 +136,8 @@ def outline_page():
     q = request.args.get("q", "")
     args = {k: v for k, v in request.args.items() if v and k != "section"}
     context = {"q": q, "mode": args.get("mode") or "hybrid", "args": args, "result": None, "error": None,
-               "search_url": "/?" + urlencode({k: v for k, v in carried_args().items() if k != "section"}),
-               "section_url": lambda role: "/?" + urlencode({**{k: v for k, v in carried_args().items()},
-                                                             "section": role}),
+               "search_url": "/?" + urlencode(carried_args(without="section")),
+               "section_url": lambda role: "/?" + urlencode({**carried_args(), "section": role}),
                "outline_export": lambda fmt: "/api/outline/export?" + urlencode({**args, "format": fmt})}
     if q.strip():
         try:
@@ -151,12 +150,12 @@ def outline_page():
 
 def outline_url() -> str:
     """/outline for the current search: its query, mode and filters (every section)."""
-    return "/outline?" + urlencode({k: v for k, v in carried_args().items() if k != "section"})
+    return "/outline?" + urlencode(carried_args(without="section"))
 
 
-def carried_args() -> dict:
-    """The current request's query, mode and filters."""
-    return {k: v for k, v in request.args.items() if v and k in CARRIED}
+def carried_args(without: str | None = None) -> dict:
+    """The current request's query, mode and filters (but `without`)."""
+    return {k: v for k, v in request.args.items() if v and k in CARRIED and k != without}
 
 
 def compare_url(by: str) -> str:
