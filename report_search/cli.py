@@ -63,6 +63,13 @@ thesaurus_option = click.option("--thesaurus", type=click.Path(exists=True, dir_
                                      "packaged one.")
 
 
+ranker_option = click.option("--ranker", type=click.Choice(["interpolate", "learned"]), default="interpolate",
+                             envvar="REPORT_SEARCH_RANKER", show_default=True,
+                             help="How hybrid results are ordered: interpolation of the lists (and the wording "
+                                  "boost), or the packaged LambdaMART model over their features (needs the "
+                                  "`ranker` extra; bench/README.md, \"Learned ranking\").")
+
+
 def backend_options(fn):
     """--backend and --milvus-uri: the command receives them as one `engine_options` dict."""
 
@@ -79,16 +86,17 @@ def backend_options(fn):
                              "built for).")(command)
 
 
-def _settings(thesaurus: str | None = None):
+def _settings(thesaurus: str | None = None, ranker: str = "interpolate"):
     from search.engine import SearchSettings
 
-    return SearchSettings(thesaurus_file=thesaurus)
+    return SearchSettings(thesaurus_file=thesaurus, ranker=ranker)
 
 
-def _open_engine(index_dir: str, engine_options: dict, load_model: bool = False, thesaurus: str | None = None):
+def _open_engine(index_dir: str, engine_options: dict, load_model: bool = False, thesaurus: str | None = None,
+                 ranker: str = "interpolate"):
     from search.engine import Engine
 
-    return _run(Engine, index_dir, settings=_settings(thesaurus), load_model=load_model, **engine_options)
+    return _run(Engine, index_dir, settings=_settings(thesaurus, ranker), load_model=load_model, **engine_options)
 
 
 def _run(fn, *args, **kwargs):
@@ -250,15 +258,16 @@ def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, m
               help="File for --format (csv and md go to standard output without it).")
 @click.option("--simplified", is_flag=True, help="With --format: traditional script converted to simplified.")
 @thesaurus_option
+@ranker_option
 @backend_options
 def search(query, index_dir, engine_options, mode, k, offset, filters, explain, diversify, as_json, fmt, output,
-           simplified, thesaurus):
+           simplified, thesaurus, ranker):
     """Search passages. Quote "exact phrases"; use AND / OR / NOT and field:value."""
     if fmt == "docx" and not output:
         raise click.BadParameter("a .docx needs a file: add -o FILE", param_hint="--format")
     if output and not fmt:
         raise click.BadParameter("-o writes an export: add --format csv|md|docx", param_hint="-o")
-    engine = _open_engine(index_dir, engine_options, thesaurus=thesaurus)
+    engine = _open_engine(index_dir, engine_options, thesaurus=thesaurus, ranker=ranker)
     result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain,
                   diversify=diversify)
     if fmt:
@@ -442,8 +451,9 @@ def stats(index_dir, engine_options, as_json):
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", type=int, default=None, help="Evaluate only the first N queries.")
 @thesaurus_option
+@ranker_option
 @backend_options
-def evaluate(dataset, index_dir, engine_options, modes, as_json, limit, thesaurus):
+def evaluate(dataset, index_dir, engine_options, modes, as_json, limit, thesaurus, ranker):
     """Score the engine on a labelled query set (BEIR folder or seeds-style JSONL)."""
     from report_search import evaluation
 
@@ -453,7 +463,7 @@ def evaluate(dataset, index_dir, engine_options, modes, as_json, limit, thesauru
         raise click.BadParameter(f"unknown mode(s): {', '.join(bad)}", param_hint="--modes")
     explicit = click.get_current_context().get_parameter_source("index_dir").name != "DEFAULT"
     result = _run(evaluation.run, dataset, mode_list, index_dir if explicit or dataset.endswith(".jsonl") else None,
-                  limit=limit, settings=_settings(thesaurus), engine_options=engine_options)
+                  limit=limit, settings=_settings(thesaurus, ranker), engine_options=engine_options)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -472,14 +482,15 @@ def evaluate(dataset, index_dir, engine_options, modes, as_json, limit, thesauru
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
 @thesaurus_option
+@ranker_option
 @backend_options
-def serve(index_dir, engine_options, host, port, threads, thesaurus):
+def serve(index_dir, engine_options, host, port, threads, thesaurus, ranker):
     """Serve the JSON API with a production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
     from web.app import create_app
 
-    app = _run(create_app, {"INDEX_DIR": index_dir, "THESAURUS": thesaurus,
+    app = _run(create_app, {"INDEX_DIR": index_dir, "THESAURUS": thesaurus, "RANKER": ranker,
                             "ENGINE_OPTIONS": {**engine_options, "side_by_side": True}})
     click.echo(f"serving {index_dir} on http://{host}:{port}/  (Ctrl-C to stop)")
     from threadpoolctl import threadpool_limits

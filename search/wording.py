@@ -49,12 +49,19 @@ def query_words(text: str) -> list[str]:
 
 def wording_score(query_chars: str, words: list[str], passage_chars: str, parts: list[str] = ()) -> float:
     """How closely a passage (its word characters, `phrase_chars`) holds the query's wording."""
+    return max(wording_signals(query_chars, words, passage_chars, parts))
+
+
+def wording_signals(query_chars: str, words: list[str], passage_chars: str, parts: list[str] = ()
+                    ) -> tuple[float, float, float]:
+    """The three ways a passage holds the query's wording: in a row (1.0 or 0), its words close in
+    order (up to `NEAR_BASE`), its space-separated parts (up to `PARTS_BASE`); 0 past the first found."""
     if len(query_chars) >= 2 and query_chars in passage_chars:
-        return 1.0
+        return 1.0, 0.0, 0.0
     near = _near(words, passage_chars) if len(words) >= 2 else 0.0
     found = [p for p in parts if p in passage_chars]
     whole = PARTS_BASE * sum(map(len, found)) / sum(map(len, parts)) if len(found) >= 2 else 0.0
-    return max(near, whole)
+    return 0.0, near, whole
 
 
 def _near(words: list[str], passage_chars: str) -> float:

@@ -83,6 +83,11 @@ def test_exact_wording_outranks_scattered_words(small_index, mode):
     engine = Engine(small_index)
     assert _first(engine, "思路决定出路", mode)[0][0] == "exact"
     assert _first(engine, "高度重视 周密部署 狠抓落实", mode)[0][0] == "stock"
+    if mode == "hybrid":  # the learned ranker keeps the exact wording first too
+        learned = Engine(small_index, SearchSettings(ranker="learned"))
+        assert _first(learned, "思路决定出路", mode)[0][0] == "exact"
+        assert _first(learned, "高度重视 周密部署 狠抓落实", mode)[0][0] == "stock"
+        learned.close()
     # Without the wording score, the scattered passages win on word counts: the test can fail.
     plain = Engine(small_index, SearchSettings(wording_weight=0.0))
     assert _first(plain, "思路决定出路", "keyword")[0][0] != "exact"

@@ -16,13 +16,15 @@ def create_app(config: dict | None = None) -> Flask:
     """App factory. config: INDEX_DIR (required), LOAD_MODEL (default True),
     RELOAD_SECONDS (how often to look for a newly published index; default 1),
     THESAURUS (a user's thesaurus file, added to the packaged one),
+    RANKER ("interpolate", the default, or "learned": how hybrid results are ordered),
     ENGINE_OPTIONS (search.engine.Engine's backend and milvus_uri)."""
     app = Flask(__name__)
     app.config.update({"MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES, **(config or {})})
     app.json.ensure_ascii = False
     from search.engine import SearchSettings
 
-    settings = SearchSettings(thesaurus_file=app.config.get("THESAURUS"))
+    settings = SearchSettings(thesaurus_file=app.config.get("THESAURUS"),
+                              ranker=app.config.get("RANKER") or "interpolate")
     app.extensions["engine"] = EngineHolder(app.config["INDEX_DIR"], load_model=app.config.get("LOAD_MODEL", True),
                                             interval=app.config.get("RELOAD_SECONDS", 1.0), settings=settings,
                                             options=app.config.get("ENGINE_OPTIONS") or {})

@@ -41,8 +41,13 @@ _RESULT = {
             "type": "object", "required": ["rank", "score"],
             "properties": {"rank": {"type": "integer", "minimum": 1,
                                     "description": "from 1, in that list (wording: among the passages "
-                                                   "holding the query's wording)"},
-                           "score": {"type": "number"}}}},
+                                                   "holding the query's wording; ranker: in the learned order)"},
+                           "score": {"type": "number"},
+                           "features": {"type": "array", "description": "ranker: the features that moved its "
+                                        "score most (LightGBM's pred_contrib), largest first",
+                                        "items": {"type": "object", "required": ["name", "contribution"],
+                                                  "properties": {"name": {"type": "string"},
+                                                                 "contribution": {"type": "number"}}}}}}},
     },
 }
 _FACET = {"type": "array", "items": {"type": "object", "required": ["value", "count"],

@@ -129,6 +129,23 @@ class Postings:
             matched[docs] = True
         return scores, matched
 
+    def scores_at(self, terms: list[tuple[str, str, float]], rows: np.ndarray, k1: float, b: float
+                  ) -> dict[str, np.ndarray]:
+        """Per field, the BM25F score of the documents `rows` alone for (field, term, boost) triples
+        (the same figures `score` gives them, without scoring every document)."""
+        out = {f: np.zeros(len(rows)) for f in self.fields}
+        for fieldname, text, boost in terms:
+            field = self.fields.get(fieldname)
+            found = field.postings(text) if field is not None else None
+            if found is None:
+                continue
+            docs, tfs = found
+            at = np.minimum(np.searchsorted(docs, rows), len(docs) - 1)
+            held = docs[at] == rows
+            idf = math.log(self.doc_count / (len(docs) + 1)) + 1
+            out[fieldname][held] += bm25(idf, tfs[at[held]], field.lengths[rows[held]], field.avg_length, k1, b) * boost
+        return out
+
     def holding(self, fieldname: str, terms: list[str]) -> np.ndarray:
         """Which documents hold every one of the terms in a field (a mask)."""
         mask = np.zeros(self.doc_count, dtype=bool)
