@@ -495,8 +495,9 @@ def serve(index_dir, engine_options, host, port, threads, thesaurus, ranker):
     click.echo(f"serving {index_dir} on http://{host}:{port}/  (Ctrl-C to stop)")
     from threadpoolctl import threadpool_limits
 
-    from web.app import MAX_REQUEST_BYTES, one_per_core
+    from web.app import MAX_REQUEST_BYTES, accept_unencoded_urls, one_per_core
 
+    accept_unencoded_urls()
     # Requests run side by side, one core each: a matrix product on two BLAS threads per request
     # made 8 clients slower than 1 (oversubscription).
     threadpool_limits(1, user_api="blas")
@@ -536,7 +537,8 @@ def _print_results(result: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{result['total']} matching passages for {result['query']} ({result['mode']})")
+    click.echo(f"{result['total']} matching passages for {result['query']} ({result['mode']})" if "query" in result
+               else f"{result['total']} passages like {result['passage_id']}")
     if not result["results"] and result.get("nearest"):
         click.echo("nothing reaches the match definition; the nearest passages (not counted as matches):")
     for i, r in enumerate(result["results"] or result.get("nearest", []), 1):

@@ -33,7 +33,7 @@ def similar(engine, passage_id: str, k: int = 10, offset: int = 0, filters: Filt
     if by is not None:
         fused = one_per_region(engine, fused, passage_id)
     fused = engine._collapse(fused)
-    return {"query": passage_id, "mode": "similar", "total": len(fused),
+    return {"passage_id": passage_id, **({"by": by} if by else {}), "total": len(fused),
             "results": results(engine, fused[offset:offset + k], None, False)}
 
 

@@ -80,3 +80,26 @@ def test_generated_typescript_types_check(spec_file, tmp_path):
     check = subprocess.run(["npx", "tsc", "--noEmit", "--strict", "--target", "es2020", "--moduleResolution", "node",
                             "schema.d.ts", "use_client.ts"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert check.returncode == 0, check.stdout[-3000:]
+
+
+def test_an_unencoded_chinese_url_reaches_the_api(live):
+    """`curl 'http://…/api/search?q=城管'` sends the UTF-8 bytes as they are: the API answers them, in
+    JSON (errors too), where waitress alone answered a plain-text `Bad URI`."""
+    import socket
+    from urllib.parse import urlsplit
+
+    def raw(target: str) -> tuple[str, dict]:
+        url = urlsplit(live)
+        with socket.create_connection((url.hostname, url.port), timeout=60) as s:
+            s.sendall(b"GET " + target.encode("utf-8") + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b"".join(iter(lambda: s.recv(65536), b""))
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert b"application/json" in head, head
+        return head.split(b"\r\n", 1)[0].decode(), json.loads(body)
+
+    status, body = raw("/api/search?q=垃圾分类&k=2")
+    assert " 200 " in status and body["query"] == "垃圾分类" and body["results"]
+    status, body = raw("/api/search?q=垃圾分类&k=零")
+    assert " 400 " in status and "'k' must be a whole number" in body["error"]["message"]
+    status, body = raw("/api/passages/不存在")
+    assert " 404 " in status and "不存在" in body["error"]["message"]

@@ -81,11 +81,15 @@ def get_document(doc_id: str, on=None) -> dict:
 @bp.get("/api/search")
 def search():
     params.known_only(request.args, SEARCH_PARAMS)
-    result = run_search(request.args)
+    return jsonify(with_next(run_search(request.args), "/api/search"))
+
+
+def with_next(result: dict, path: str) -> dict:
+    """The URL of the next page, where there is one (the request's own parameters, the offset moved on)."""
     k, offset = params.paging(request.args)
     if offset + k < result["total"] and offset + k <= MAX_OFFSET:
-        result["next"] = "/api/search?" + urlencode({**request.args.to_dict(), "offset": offset + k})
-    return jsonify(result)
+        result["next"] = f"{path}?" + urlencode({**request.args.to_dict(), "offset": offset + k})
+    return result
 
 
 COMPARE_PARAMS = ("q", "by", "k", "groups", "mode", "series_by", "series") + FILTERS
@@ -180,7 +184,8 @@ def attachment(data: bytes, fmt: str, name: str) -> Response:
 @bp.get("/api/passages/<passage_id>/similar")
 def similar(passage_id: str):
     params.known_only(request.args, ("k", "offset", "by") + FILTERS)
-    return jsonify(run_similar(passage_id, request.args))
+    return jsonify(with_next(run_similar(passage_id, request.args),
+                             f"/api/passages/{quote(passage_id, safe='')}/similar"))
 
 
 @bp.get("/api/passages/<passage_id>")

@@ -66,6 +66,26 @@ def one_per_core(app, cores: int):
     return wrapped
 
 
+def accept_unencoded_urls() -> None:
+    """Let waitress take a request line whose URL holds raw UTF-8 (`curl 'http://…/api/search?q=城管'`):
+    its bytes are percent-encoded as a browser would before waitress splits the URL, so the request
+    reaches the app (and any error is the API's JSON) instead of waitress's plain-text `Bad URI`.
+    Waitress refuses such lines outright (its parser.split_uri, as of 3.0); nothing else changes."""
+    import re
+
+    from waitress import parser
+
+    if getattr(parser.split_uri, "encodes_raw_bytes", False):
+        return
+    split = parser.split_uri
+
+    def split_uri(uri: bytes):
+        return split(re.sub(rb"[\x80-\xff]", lambda m: b"%%%02X" % m.group()[0], uri))
+
+    split_uri.encodes_raw_bytes = True
+    parser.split_uri = split_uri
+
+
 def error(code: str, message: str, status: int):
     return jsonify({"error": {"code": code, "message": message}}), status
 

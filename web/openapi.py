@@ -72,6 +72,16 @@ _RESULTS = {
         "next": {"type": "string", "description": "the URL of the next page (/api/search), where there is one"},
     },
 }
+_SIMILAR = {
+    "type": "object", "required": ["passage_id", "total", "results"],
+    "properties": {
+        "passage_id": {"type": "string", "description": "the passage the results are like"},
+        "by": {"type": "string", "enum": ["region"], "description": "where asked: one passage per other region"},
+        "total": {"type": "integer", "description": "similar passages the filters allow (other reports first)"},
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+        "next": {"type": "string", "description": "the URL of the next page, where there is one"},
+    },
+}
 _COMPARE = {
     "type": "object", "required": ["query", "by", "mode", "groups"],
     "properties": {
@@ -150,13 +160,9 @@ _ERROR = {"type": "object", "required": ["error"],
                                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
 
 
-# An empty (or blank) number or choice in the query string means its default, as an HTML form sends it.
-_BLANK = {"type": "string", "pattern": r"^\s*$"}
-
-
+# Numbers, choices and flags are typed strictly: a blank one is refused with a 400 naming it (the
+# page's forms may send blanks to the page, not to the API; web/params.py).
 def _param(name, schema, description, required=False, where="query"):
-    if where == "query" and (schema.get("type") in ("integer", "boolean") or "enum" in schema):
-        schema = {"anyOf": [schema, _BLANK], **({"default": schema["default"]} if "default" in schema else {})}
     return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
 
 
@@ -205,6 +211,7 @@ _OUTLINE_PARAMS = [_Q, _MODE,
 # Where a response names a passage or a document, the operations that read it (clients and
 # Schemathesis' stateful phase follow them).
 _LINKS = {
+    "SimilarResults": {"passage": ("getPassage", "$response.body#/results/0/passage_id")},
     "SearchResults": {"passage": ("getPassage", "$response.body#/results/0/passage_id"),
                 "similar": ("similarPassages", "$response.body#/results/0/passage_id"),
                 "document": ("getDocument", "$response.body#/results/0/doc_id")},
@@ -231,8 +238,11 @@ def _responses(schema_ref: str, not_found: bool = False) -> dict:
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}  # the file's bytes, whatever its format
 _ERROR_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
-# What any operation may answer besides its own: a body or URL too large, the index being unavailable.
-_COMMON = {"413": {"description": "request too large", "content": _ERROR_JSON},
+# What any operation may answer besides its own: a route this server lacks (an older one), a method it
+# does not take, a body or URL too large, the index being unavailable.
+_COMMON = {"404": {"description": "not found (an unknown id or route)", "content": _ERROR_JSON},
+           "405": {"description": "method not allowed (the Allow header names those allowed)", "content": _ERROR_JSON},
+           "413": {"description": "request too large", "content": _ERROR_JSON},
            "503": {"description": "index unavailable (not built yet, or its Milvus unreachable)", "content": _ERROR_JSON}}
 _FILE_RESPONSES = {
     # application/octet-stream first: generated clients (openapi-python-client) then read every format
@@ -329,7 +339,7 @@ def spec() -> dict:
                 "parameters": [_ID, _param("by", {"type": "string", "enum": ["region"]},
                                            "region: the most similar passage of each other region"),
                                *_PAGING, *_FILTERS],
-                "responses": _responses("#/components/schemas/SearchResults", not_found=True)}},
+                "responses": _responses("#/components/schemas/SimilarResults", not_found=True)}},
             "/api/documents": {"get": {
                 "operationId": "listDocuments",
                 "summary": "The reports that pass the filters, with their metadata and its source; newest first",
@@ -366,7 +376,7 @@ def spec() -> dict:
                                                 "properties": {"status": {"type": "string"}}}}}}}}},
         },
         "components": {"schemas": {
-            "Result": _RESULT, "SearchResults": _RESULTS, "PhraseList": _PHRASES, "Compare": _COMPARE, "Outline": _OUTLINE, "Passage": _PASSAGE, "Document": _DOCUMENT, "ErrorResponse": _ERROR, "ValueSource": _VALUE_SOURCE,
+            "Result": _RESULT, "SearchResults": _RESULTS, "SimilarResults": _SIMILAR, "PhraseList": _PHRASES, "Compare": _COMPARE, "Outline": _OUTLINE, "Passage": _PASSAGE, "Document": _DOCUMENT, "ErrorResponse": _ERROR, "ValueSource": _VALUE_SOURCE,
             "DocumentList": {"type": "object", "required": ["total", "documents"],
                              "properties": {"total": {"type": "integer"},
                                             "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask import has_request_context, request
+
 from indexer.sections import ROLES, role_code
 from search.checks import MAX_K, MAX_OFFSET, MODES
 from search.export import FORMATS
@@ -36,9 +38,23 @@ def label(name: str) -> str:
     return LABELS.get(name, name)
 
 
+def _blank(args, name: str, value: str | None, kind: str) -> bool:
+    """Whether a typed parameter (a number, a choice, a flag) was left out: absent, or blank from the
+    page's forms (an HTML form sends `year=`). The JSON API's schema types them strictly, so there a
+    blank value is refused, naming the parameter; the MCP tools and the page take it as the default."""
+    if value is None:
+        return True
+    if value.strip():
+        return False
+    if has_request_context() and request.blueprint == "api":
+        raise BadRequest(f"parameter '{name}' is empty: give {kind}, or leave it out for the default",
+                         zh=f"{label(name)}为空")
+    return True
+
+
 def integer(args, name: str, default: int | None, lo: int | None = None, hi: int | None = None) -> int | None:
     value = args.get(name)
-    if value is None or value.strip() == "":
+    if _blank(args, name, value, "a whole number"):
         return default
     if name.startswith("year") and re.fullmatch(r"[0-9]{1,4}\s*年", value.strip()):
         value = value.strip()[:-1].strip()  # `2020年` is the year 2020
@@ -134,10 +150,10 @@ def section(args) -> str | None:
 
 
 def choice(args, name: str, allowed, default: str | None = None) -> str | None:
-    """A parameter with a closed set of values (a blank one means `default`)."""
-    value = text(args, name)
-    if value is None:
+    """A parameter with a closed set of values (a blank one means `default`, but in the API)."""
+    if _blank(args, name, args.get(name), f"one of {', '.join(allowed)}"):
         return default
+    value = text(args, name)
     if value not in allowed:
         raise BadRequest(f"parameter '{name}' must be one of {', '.join(allowed)}",
                          zh=f"{label(name)}应为 {'、'.join(allowed)} 之一，而不是“{value[:40]}”")
@@ -145,7 +161,9 @@ def choice(args, name: str, allowed, default: str | None = None) -> str | None:
 
 
 def flag(args, name: str) -> bool:
-    value = (args.get(name) or "").strip().lower()
+    if _blank(args, name, args.get(name), "true or false"):
+        return False
+    value = args.get(name).strip().lower()
     if value not in ("", "1", "0", "true", "false", "yes", "no", "on", "off"):
         raise BadRequest(f"parameter '{name}' must be true or false, not '{value[:40]}'",
                          zh=f"{label(name)}应为 true 或 false，而不是“{value[:40]}”")

@@ -15,9 +15,10 @@ from rsclient import Client
 from rsclient.api.default import (compare, export, export_document, export_outline, export_passages, get_document,
                                   get_passage, get_stats, healthz, list_documents, outline, phrases, search,
                                   similar_passages)
-from rsclient.models import (Compare, Document, DocumentList, ErrorResponse, ExportPassagesBody,
-                             ExportPassagesBodyFormat, ExportPassagesBodyNotes, Outline, PassageInContext,
-                             PhraseList, SearchResults)
+from rsclient.models import (Compare, CompareBy, Document, DocumentList, ErrorResponse, ExportDocumentFormat,
+                             ExportFormat, ExportOutlineFormat, ExportPassagesBody, ExportPassagesBodyFormat,
+                             ExportPassagesBodyNotes, Outline, PassageInContext, PhraseList, SearchMode,
+                             SearchResults, SimilarResults)
 from rsclient.types import File
 
 
@@ -25,7 +26,7 @@ def main(base_url: str, out: Path) -> None:
     client = Client(base_url=base_url, raise_on_unexpected_status=True, timeout=httpx.Timeout(60))
     called: list[str] = []
 
-    found = search.sync(client=client, q="垃圾分类", k=5, mode="keyword")
+    found = search.sync(client=client, q="垃圾分类", k=5, mode=SearchMode.KEYWORD)
     assert isinstance(found, SearchResults) and found.total >= len(found.results) > 0, found
     first = found.results[0]
     assert first.citation.startswith("——《") and isinstance(found.next_, str)
@@ -43,13 +44,13 @@ def main(base_url: str, out: Path) -> None:
     called.append("getPassage (404)")
 
     similar = similar_passages.sync(first.passage_id, client=client, k=3)
-    assert isinstance(similar, SearchResults)
+    assert isinstance(similar, SimilarResults) and similar.passage_id == first.passage_id
     called.append("similarPassages")
 
     document = get_document.sync(first.doc_id, client=client)
     assert isinstance(document, Document) and document.passages
     called.append("getDocument")
-    report = export_document.sync(first.doc_id, client=client, format_="docx", part=first.passage_id)
+    report = export_document.sync(first.doc_id, client=client, format_=ExportDocumentFormat.DOCX, part=first.passage_id)
     assert isinstance(report, File)
     (out / "report.docx").write_bytes(report.payload.read())
     called.append("exportDocument")
@@ -58,7 +59,7 @@ def main(base_url: str, out: Path) -> None:
     assert isinstance(documents, DocumentList) and documents.total >= len(documents.documents) > 0
     called.append("listDocuments")
 
-    compared = compare.sync(client=client, q="垃圾分类", by="year")
+    compared = compare.sync(client=client, q="垃圾分类", by=CompareBy.YEAR)
     assert isinstance(compared, Compare) and compared.groups
     called.append("compare")
 
@@ -66,7 +67,7 @@ def main(base_url: str, out: Path) -> None:
     assert isinstance(planned, Outline) and [s.name for s in planned.sections][:2] == ["基本情况", "主要做法与成效"]
     assert all(len({r.doc_id for r in s.results}) == len(s.results) <= 2 for s in planned.sections)
     called.append("outline")
-    plan = export_outline.sync(client=client, q="垃圾分类", k=2, format_="docx")
+    plan = export_outline.sync(client=client, q="垃圾分类", k=2, format_=ExportOutlineFormat.DOCX)
     assert isinstance(plan, File)
     (out / "outline.docx").write_bytes(plan.payload.read())
     called.append("exportOutline")
@@ -81,7 +82,7 @@ def main(base_url: str, out: Path) -> None:
     assert healthz.sync(client=client) is not None
     called.append("healthz")
 
-    table = export.sync(client=client, q="垃圾分类", k=3, format_="csv")
+    table = export.sync(client=client, q="垃圾分类", k=3, format_=ExportFormat.CSV)
     assert isinstance(table, File)
     data = table.payload.read()
     (out / "search.csv").write_bytes(data)
@@ -89,7 +90,7 @@ def main(base_url: str, out: Path) -> None:
     same = search.sync(client=client, q="垃圾分类", k=3)
     assert isinstance(same, SearchResults) and [r["passage_id"] for r in rows] == [r.passage_id for r in same.results]
     called.append("export (csv)")
-    word = export.sync(client=client, q="垃圾分类", k=3, format_="docx")
+    word = export.sync(client=client, q="垃圾分类", k=3, format_=ExportFormat.DOCX)
     assert isinstance(word, File)
     (out / "search.docx").write_bytes(word.payload.read())
     called.append("export (docx)")
