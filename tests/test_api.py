@@ -39,7 +39,7 @@ def test_facets_count_the_whole_match_set(client):
 def test_every_endpoint_returns_what_the_openapi_document_says(client, engine):
     hit = engine.search('"门前三包"', mode="keyword", k=1)["results"][0]
     validate(client.get(f"/api/passages/{hit['passage_id']}").get_json(), "PassageInContext")
-    validate(client.get(f"/api/passages/{hit['passage_id']}/similar?k=3").get_json(), "SearchResults")
+    validate(client.get(f"/api/passages/{hit['passage_id']}/similar?k=3").get_json(), "SimilarResults")
     validate(client.get(f"/api/documents/{hit['doc_id']}").get_json(), "Document")
     validate(client.get("/api/stats").get_json(), "Stats")
     assert client.get("/healthz").get_json() == {"status": "ok"}

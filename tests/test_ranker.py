@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from report_search.cli import main
 from search import ranker
 from search.engine import Engine, SearchSettings
-from tests.conftest import seed_text
+from conftest import seed_text
 
 LEARNED = SearchSettings(ranker="learned")
 
