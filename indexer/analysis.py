@@ -11,10 +11,15 @@ Both are exposed as Whoosh analyzers (picklable, stateless classes).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import logging
+import os
 import re
+import sqlite3
 from importlib import resources
+from pathlib import Path
 from typing import Iterator, NamedTuple
 
 from whoosh.analysis import Token, Tokenizer
@@ -45,9 +50,28 @@ def stopwords() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def _jieba():
+    """jieba with our user dictionary. Its word frequencies come from a file of this user's cache
+    (`_StoredFrequencies`), written on first use, so that a process tokenising one query does not
+    wait 0.7 s for the whole dictionary; a process tokenising much loads it after all."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
+    path = _stored_path()
+    if not path.exists():
+        tokenizer = _full_jieba()
+        with contextlib.suppress(OSError, sqlite3.Error):
+            _store(tokenizer, path)
+        return tokenizer
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ = _StoredFrequencies(path, tokenizer)
+    tokenizer.total = tokenizer.FREQ.total
+    tokenizer.initialized = True
+    return tokenizer
+
+
+def _full_jieba():
+    import jieba
+
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     for line in _data("userdict.txt").splitlines():
@@ -55,6 +79,67 @@ def _jieba():
         if word and not word.startswith("#"):
             tokenizer.add_word(word)
     return tokenizer
+
+
+LOAD_AFTER_LOOKUPS = 200_000  # about a hundred queries, or a few reports: then the whole dictionary pays
+
+
+def _stored_path() -> Path:
+    """The stored frequencies of this jieba and this user dictionary, in the user's cache
+    ($REPORT_SEARCH_CACHE, else $XDG_CACHE_HOME/report-search, else ~/.cache/report-search)."""
+    import jieba
+
+    root = os.environ.get("REPORT_SEARCH_CACHE") or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "report-search"
+    dictionary = Path(jieba.get_dict_file().name)
+    key = hashlib.sha1(f"{jieba.__version__}:{dictionary.stat().st_size}:{_data('userdict.txt')}".encode()).hexdigest()
+    return Path(root) / f"jieba-{key[:16]}.sqlite"
+
+
+def _store(tokenizer, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    db = sqlite3.connect(partial)
+    db.execute("CREATE TABLE freq (word TEXT PRIMARY KEY, freq INTEGER NOT NULL) WITHOUT ROWID")
+    db.executemany("INSERT INTO freq VALUES (?, ?)", tokenizer.FREQ.items())
+    db.execute("CREATE TABLE total (total INTEGER NOT NULL)")
+    db.execute("INSERT INTO total VALUES (?)", (tokenizer.total,))
+    db.commit()
+    db.close()
+    os.replace(partial, path)
+
+
+class _StoredFrequencies:
+    """jieba's `FREQ` (its prefix dictionary, our user words in it) read from SQLite one word at a
+    time. After LOAD_AFTER_LOOKUPS look-ups it reads the whole into memory and hands that dict to the
+    tokenizer: the same frequencies either way, so the same words (tests/test_ingest.py checks)."""
+
+    def __init__(self, path: Path, tokenizer):
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self.total = self._db.execute("SELECT total FROM total").fetchone()[0]
+        self._tokenizer, self._lookups = tokenizer, 0
+
+    def get(self, word: str, default=None):
+        self._lookups += 1
+        if self._lookups > LOAD_AFTER_LOOKUPS:
+            self._tokenizer.FREQ = dict(self._db.execute("SELECT word, freq FROM freq"))
+            return self._tokenizer.FREQ.get(word, default)
+        row = self._db.execute("SELECT freq FROM freq WHERE word = ?", (word,)).fetchone()
+        return default if row is None else row[0]
+
+    def __contains__(self, word: str) -> bool:
+        return self.get(word) is not None
+
+    def __getitem__(self, word: str) -> int:
+        value = self.get(word)
+        if value is None:
+            raise KeyError(word)
+        return value
+
+    def __setitem__(self, word: str, value: int) -> None:  # jieba's add_word: the whole dictionary first
+        self._lookups = LOAD_AFTER_LOOKUPS
+        self.get(word)
+        self._tokenizer.FREQ[word] = value
 
 
 @functools.lru_cache(maxsize=64)  # the indexer asks for each text twice: ranking arrays and Whoosh

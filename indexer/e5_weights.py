@@ -113,21 +113,38 @@ def read_weights(path: Path) -> Weights:
 # ---------------------------------------------------------------- tokenizer
 
 
+SHORT_TEXT_CHARS = 2_000  # texts this short in all (queries) are split here, without building the Rust tokenizer
+UNK_PENALTY = 10.0  # `tokenizers`' K_UNK_PENALTY: a character no piece covers scores this below the lowest piece
+
+
 class E5Tokenizer:
     """The package's tokenizer: its normalisation map, spaces collapsed, a metaspace prepended
-    and for every space, then unigram Viterbi over the whole string (unknown characters one by one)."""
+    and for every space, then unigram Viterbi over the whole string (unknown characters one by one).
+
+    Two implementations of one algorithm, tested equal: `tokenizers`' Unigram model (Rust) for
+    passages in bulk, and the same Viterbi in Python for queries, whose few characters do not pay for
+    building the Rust model's trie of 250,002 pieces (0.9 s, most of a CLI search's start)."""
 
     def __init__(self, weights: Weights):
-        from tokenizers import Tokenizer, models
-
-        vocab = [(piece, float(score)) for piece, score in zip(weights.pieces, weights.scores)]
-        unk_score = float(weights.scores.min()) - 10.0
-        vocab[weights.unk] = (weights.pieces[weights.unk], unk_score)
-        model = models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False)
-        self._tokenizer = Tokenizer(model)
-        # no pre-tokenizer: Viterbi runs over the whole string, as the package's does
+        scores = weights.scores.astype(np.float64).tolist()
+        scores[weights.unk] = min(scores) - 10.0  # <unk> itself below every piece
+        self._pieces, self._scores = weights.pieces, scores
+        self._ids = dict(zip(weights.pieces, range(len(scores))))
+        self._longest = max(map(len, weights.pieces))
+        self._unknown = min(scores) - UNK_PENALTY  # as `tokenizers` scores a character no piece covers
+        self._rust = None
         self._table = str.maketrans(weights.norm_map)
         self.bos, self.eos, self.unk = weights.bos, weights.eos, weights.unk
+
+    @property
+    def rust(self):
+        """`tokenizers`' Unigram model over the same pieces, built on first use (the bulk path)."""
+        if self._rust is None:
+            from tokenizers import Tokenizer, models
+
+            model = models.Unigram(list(zip(self._pieces, self._scores)), unk_id=self.unk, byte_fallback=False)
+            self._rust = Tokenizer(model)  # no pre-tokenizer: Viterbi runs over the whole string, as the package's does
+        return self._rust
 
     def normalise(self, text: str) -> str:
         text = text.translate(self._table)
@@ -139,8 +156,36 @@ class E5Tokenizer:
 
     def content_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids without <s> and </s>, for texts that already carry their prefix."""
-        encodings = self._tokenizer.encode_batch([self.normalise(t) for t in texts], add_special_tokens=False)
+        normalised = [self.normalise(t) for t in texts]
+        if self._rust is None and sum(map(len, normalised)) <= SHORT_TEXT_CHARS:
+            return [self.viterbi(t) for t in normalised]
+        encodings = self.rust.encode_batch(normalised, add_special_tokens=False)
         return [self._unfuse(e) for e in encodings]
+
+    def viterbi(self, text: str) -> list[int]:
+        """Unigram Viterbi over a normalised text, as `tokenizers`' Unigram.encode_optimized does it: at
+        each character, every piece starting there (shortest first) improves the best path ending where
+        it ends only by a strictly higher score; a character no one-character piece covers is <unk>
+        (one id per character, as `_unfuse` gives them)."""
+        n, ids, scores, longest = len(text), self._ids, self._scores, self._longest
+        best, start, ident = [0.0] * (n + 1), [-1] * (n + 1), [0] * (n + 1)
+        for s in range(n):
+            here, single = best[s], False
+            for e in range(s + 1, min(n, s + longest) + 1):
+                hit = ids.get(text[s:e])
+                if hit is None:
+                    continue
+                score = scores[hit] + here
+                if start[e] < 0 or score > best[e]:
+                    best[e], start[e], ident[e] = score, s, hit
+                single = single or e == s + 1
+            if not single and (start[s + 1] < 0 or self._unknown + here > best[s + 1]):
+                best[s + 1], start[s + 1], ident[s + 1] = self._unknown + here, s, self.unk
+        out, e = [], n
+        while e > 0:
+            out.append(ident[e])
+            e = start[e]
+        return out[::-1]
 
     def _unfuse(self, encoding) -> list[int]:
         """`tokenizers` joins a run of unknown characters into one <unk>; the package keeps one each."""
