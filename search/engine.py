@@ -98,7 +98,7 @@ class Engine:
         self._build_root = build.root
         self._facets = None
         self._phrases = None
-        self._norms: dict[str, str] | None = None  # every passage's normalised text, read on first use
+        self._norms: dict[str, str] = {}  # passages' normalised texts, kept as they are read
         self._lock = threading.Lock()
         if load_model and self.has_vectors:
             self.retrieval.load_encoders()
@@ -184,6 +184,11 @@ class Engine:
         rows = np.vstack([parsed.learned[r["passage_id"]] for r in learned])
         for r, top in zip(learned, self._ranker.contributions(rows)):
             r["explain"]["ranker"]["features"] = [{"name": n, "contribution": round(v, 4)} for n, v in top]
+
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        """Each passage's place in the retriever's ids (the order of every mask)."""
+        return {pid: i for i, pid in enumerate(self.retrieval.ids)}
 
     @property
     def facet_index(self):
@@ -280,7 +285,7 @@ class Engine:
                                        self.settings.overlap_floor)
 
     def _within(self, fused: list, match: np.ndarray) -> list:
-        position = self.facet_index.position
+        position = self.position
         return [f for f in fused if f.passage_id in position and match[position[f.passage_id]]]
 
     def _collapse(self, fused: list) -> list:
@@ -288,7 +293,7 @@ class Engine:
             return fused
         known = self._duplicates
         if known is not None:  # the build's pairs: a look-up
-            ids, position = self.retrieval.ids, self.facet_index.position
+            ids, position = self.retrieval.ids, self.position
             return near_dupes.collapse_known(
                 fused, lambda pid: [ids[r] for r in known.of(position[pid])] if pid in position else ())
         return near_dupes.collapse(fused, self._norm_texts([f.passage_id for f in fused]),
@@ -429,12 +434,15 @@ class Engine:
         return self._phrases
 
     def _norm_texts(self, ids: list[str]) -> dict[str, str]:
+        """Passages' normalised texts, kept as they are read: a query reads its candidates' (a few
+        hundred rows, not the 2.3 M characters of a large index at its first query), a server
+        soon holds those its queries reach."""
         norms = self._norms
-        if norms is None:
+        missing = [pid for pid in ids if pid not in norms]
+        if missing:
+            found = self.store.norm_texts(missing)
             with self._lock:
-                if self._norms is None:
-                    self._norms = self.store.norm_texts()
-            norms = self._norms
+                norms.update(found)
         return {pid: norms[pid] for pid in ids if pid in norms}
 
 __all__ = ["Engine", "SearchSettings", "SearchError", "QueryError", "IndexUnavailable", "Filters", "MAX_K",
