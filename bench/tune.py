@@ -26,12 +26,17 @@ from search.engine import Engine, SearchSettings  # noqa: E402
 from search.hits import Filters  # noqa: E402
 
 
+def _number_or_none(value: str):
+    """A grid value for a setting whose default is None: a number, or `none`."""
+    return None if value.lower() == "none" else float(value)
+
+
 def parse_grid(text: str) -> list[dict]:
     axes = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         name, _, values = part.partition("=")
         default = getattr(SearchSettings(), name)
-        cast = type(default) if default is not None else str
+        cast = type(default) if default is not None else _number_or_none
         axes.append([(name, cast(v) if cast is not bool else v.lower() in ("1", "true")) for v in values.split(",")])
     return [dict(combo) for combo in itertools.product(*axes)] if axes else [{}]
 
