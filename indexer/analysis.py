@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Iterator, NamedTuple
@@ -112,19 +113,27 @@ def _store(tokenizer, path: Path) -> None:
 class _StoredFrequencies:
     """jieba's `FREQ` (its prefix dictionary, our user words in it) read from SQLite one word at a
     time. After LOAD_AFTER_LOOKUPS look-ups it reads the whole into memory and hands that dict to the
-    tokenizer: the same frequencies either way, so the same words (tests/test_ingest.py checks)."""
+    tokenizer: the same frequencies either way, so the same words (tests/test_keyword_search.py checks)."""
 
     def __init__(self, path: Path, tokenizer):
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self.total = self._db.execute("SELECT total FROM total").fetchone()[0]
         self._tokenizer, self._lookups = tokenizer, 0
+        self._lock = threading.Lock()  # one connection, several server threads
+        self._loaded: dict | None = None  # the whole dictionary, once loaded
 
     def get(self, word: str, default=None):
+        if self._loaded is not None:  # a caller that still holds this object after the hand-over
+            return self._loaded.get(word, default)
         self._lookups += 1
         if self._lookups > LOAD_AFTER_LOOKUPS:
-            self._tokenizer.FREQ = dict(self._db.execute("SELECT word, freq FROM freq"))
-            return self._tokenizer.FREQ.get(word, default)
-        row = self._db.execute("SELECT freq FROM freq WHERE word = ?", (word,)).fetchone()
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = dict(self._db.execute("SELECT word, freq FROM freq"))
+                    self._tokenizer.FREQ = self._loaded
+            return self._loaded.get(word, default)
+        with self._lock:
+            row = self._db.execute("SELECT freq FROM freq WHERE word = ?", (word,)).fetchone()
         return default if row is None else row[0]
 
     def __contains__(self, word: str) -> bool:
