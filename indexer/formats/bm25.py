@@ -113,18 +113,21 @@ class Postings:
         self.fields = {f: _Field(folder, f, meta["total_lengths"][f] / (self.doc_count or 1))
                        for f in meta["fields"]}
 
+    def _postings_of(self, terms: list[tuple[str, str, float]]):
+        """(field name, field, documents, term frequencies, idf, boost) of each term the index holds."""
+        for fieldname, text, boost in terms:
+            field = self.fields.get(fieldname)
+            found = field.postings(text) if field is not None else None
+            if found is not None:
+                docs, tfs = found
+                yield fieldname, field, docs, tfs, math.log(self.doc_count / (len(docs) + 1)) + 1, boost
+
     def score(self, terms: list[tuple[str, str, float]], k1: float, b: float) -> tuple[np.ndarray, np.ndarray]:
         """BM25F scores of every document for (field, term, boost) triples, and
         which documents hold at least one of the terms."""
         scores = np.zeros(self.doc_count)
         matched = np.zeros(self.doc_count, dtype=bool)
-        for fieldname, text, boost in terms:
-            field = self.fields.get(fieldname)
-            found = field.postings(text) if field is not None else None
-            if found is None:
-                continue
-            docs, tfs = found
-            idf = math.log(self.doc_count / (len(docs) + 1)) + 1
+        for _, field, docs, tfs, idf, boost in self._postings_of(terms):
             scores[docs] += bm25(idf, tfs, field.lengths[docs], field.avg_length, k1, b) * boost
             matched[docs] = True
         return scores, matched
@@ -134,15 +137,9 @@ class Postings:
         """Per field, the BM25F score of the documents `rows` alone for (field, term, boost) triples
         (the same figures `score` gives them, without scoring every document)."""
         out = {f: np.zeros(len(rows)) for f in self.fields}
-        for fieldname, text, boost in terms:
-            field = self.fields.get(fieldname)
-            found = field.postings(text) if field is not None else None
-            if found is None:
-                continue
-            docs, tfs = found
+        for fieldname, field, docs, tfs, idf, boost in self._postings_of(terms):
             at = np.minimum(np.searchsorted(docs, rows), len(docs) - 1)
             held = docs[at] == rows
-            idf = math.log(self.doc_count / (len(docs) + 1)) + 1
             out[fieldname][held] += bm25(idf, tfs[at[held]], field.lengths[rows[held]], field.avg_length, k1, b) * boost
         return out
 
