@@ -81,7 +81,8 @@ def read_weights(path: Path) -> Weights:
     pos += bloblen
     # One decode of the whole blob, cut at each piece's character offset (a byte that does not continue
     # a UTF-8 sequence starts a character): five times faster than 250,002 decodes.
-    starts = np.concatenate([[0], np.cumsum((np.frombuffer(blob, dtype=np.uint8) & 0xC0) != 0x80)])[offs].tolist()
+    first_bytes = np.flatnonzero((np.frombuffer(blob, dtype=np.uint8) & 0xC0) != 0x80)
+    starts = np.searchsorted(first_bytes, offs).tolist()
     text = blob.decode("utf-8")
     pieces = [text[a:b] for a, b in zip(starts[:-1], starts[1:])]
     n_norm, nm_bytes = struct.unpack_from("<iI", raw, pos)
