@@ -87,14 +87,14 @@ LOAD_AFTER_LOOKUPS = 200_000  # about a hundred queries, or a few reports: then 
 
 def _stored_path() -> Path:
     """The stored frequencies of this jieba and this user dictionary, in the user's cache
-    ($REPORT_SEARCH_CACHE, else $XDG_CACHE_HOME/report-search, else ~/.cache/report-search)."""
+    (layout.user_cache)."""
     import jieba
 
-    root = os.environ.get("REPORT_SEARCH_CACHE") or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "report-search"
+    from .layout import user_cache
+
     dictionary = Path(jieba.get_dict_file().name)
     key = hashlib.sha1(f"{jieba.__version__}:{dictionary.stat().st_size}:{_data('userdict.txt')}".encode()).hexdigest()
-    return Path(root) / f"jieba-{key[:16]}.sqlite"
+    return user_cache() / f"jieba-{key[:16]}.sqlite"
 
 
 def _store(tokenizer, path: Path) -> None:

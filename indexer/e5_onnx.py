@@ -28,6 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from .e5_weights import ConversionError, E5Tokenizer, Weights, dequantise, read_weights
+from .layout import user_cache
 
 CONVERTER_VERSION = 1
 CHECK_COSINE = 0.99  # a conversion whose vectors differ more from the package's is refused
@@ -174,11 +175,8 @@ def check_against_package(folder: Path, weights_path: Path, samples: Sequence[st
 
 
 def cache_folder(fingerprint: str) -> Path:
-    """Where the converted model is kept for every index of this user: $REPORT_SEARCH_CACHE,
-    else $XDG_CACHE_HOME/report-search, else ~/.cache/report-search."""
-    root = os.environ.get("REPORT_SEARCH_CACHE") or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "report-search"
-    return Path(root) / f"e5-small-onnx-{fingerprint}-v{CONVERTER_VERSION}"
+    """Where the converted model is kept for every index of this user (layout.user_cache)."""
+    return user_cache() / f"e5-small-onnx-{fingerprint}-v{CONVERTER_VERSION}"
 
 
 def ensure_converted(folder: Path, weights_path: Path, fingerprint: str) -> Path:

@@ -30,6 +30,13 @@ FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 
 
+def user_cache() -> Path:
+    """What this user's indexes share (converted models, stored dictionaries): $REPORT_SEARCH_CACHE,
+    else $XDG_CACHE_HOME/report-search, else ~/.cache/report-search."""
+    return Path(os.environ.get("REPORT_SEARCH_CACHE") or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "report-search")
+
+
 class IndexUnavailable(Exception):
     """The index directory is missing, from another version, or in use."""
 

@@ -164,10 +164,8 @@ class PassageStore:
         for row in self.db.execute("SELECT * FROM passages ORDER BY doc_id, position"):
             yield _passage(row), docs[row["doc_id"]]
 
-    def norm_texts(self, passage_ids: Iterable[str] | None = None) -> dict[str, str]:
-        """The normalised text of these passages (of every passage without ids) by id."""
-        if passage_ids is None:
-            return dict(self.db.execute("SELECT passage_id, norm FROM passages"))
+    def norm_texts(self, passage_ids: Iterable[str]) -> dict[str, str]:
+        """The normalised text of these passages by id."""
         return {row["passage_id"]: row["norm"] for row in self._rows_in("passages", "passage_id", passage_ids)}
 
     def document_ids(self) -> list[str]:

@@ -4,7 +4,6 @@ it reads the engine's lists, postings, vectors and texts, and ranks nothing itse
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 
@@ -13,6 +12,7 @@ from indexer.text import normalise
 
 from . import wording
 from .keyword import scoring_terms
+from .matching import word_weight
 from .query import ParsedQuery
 from .ranker import ABSENT_RANK, SECTIONS, SIGNALS, Signals
 
@@ -113,7 +113,7 @@ def _holds(postings, field: str, term: str, rows: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4096)
 def _weight(postings, term: str) -> float:
-    """A word's idf over the passages holding it in their text or headings (search/matching.py's weight)."""
+    """A word's weight as search/matching.py weighs it, from its postings rather than masks."""
     docs = [f[0] for f in (postings.fields[n].postings(term) for n in ("content", "heading")) if f is not None]
-    count = len(np.union1d(*docs)) if len(docs) == 2 else len(docs[0]) if docs else 0
-    return math.log(postings.doc_count / (count + 1)) + 1
+    holding = len(np.union1d(*docs)) if len(docs) == 2 else len(docs[0]) if docs else 0
+    return word_weight(postings.doc_count, holding)

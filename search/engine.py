@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -163,8 +163,8 @@ class Engine:
             nearest, _ = self._rank(parsed, mode, NEAREST, filters, floor=None)
             result["nearest"] = self._results(nearest[:NEAREST], parsed, False)
         notes = list(parsed.notes)
-        if mode == "hybrid" and self.settings.ranker == "learned" and self._ranker is None and self.ranker_note:
-            notes.append(self.ranker_note)
+        if mode == "hybrid" and self._learning[1]:
+            notes.append(self._learning[1])
         if notes:
             result["notes"] = notes
         if explain:
@@ -342,23 +342,25 @@ class Engine:
         return wording.boost(head, scores, self.settings.wording_weight) + fused[depth:]
 
     @functools.cached_property
-    def _ranker(self):
-        """The packaged learned ranker (search/ranker.py) where the settings ask for it and this index's
-        similarities are those it was trained on; else None, and `ranker_note` says why."""
-        self.ranker_note = None
+    def _learning(self) -> tuple:
+        """(the packaged learned ranker, None) where the settings ask for it and this index's similarities
+        are those it was trained on (search/ranker.py); else (None, why not: a note for hybrid results,
+        None where interpolation was asked for)."""
         if self.settings.ranker != "learned" or not self.has_vectors:
-            return None
+            return None, None
         from . import ranker
 
         try:
             model = ranker.packaged()
         except ranker.RankerUnavailable as exc:
-            model, why = None, str(exc)
-        else:
-            why = ("learned ranking runs on the embedded backend: results are ordered by interpolation"
-                   if self.backend != "embedded" else model.expects(self.manifest))
-        self.ranker_note = why
-        return None if why else model
+            return None, str(exc)
+        why = ("learned ranking runs on the embedded backend: results are ordered by interpolation"
+               if self.backend != "embedded" else model.expects(self.manifest))
+        return (None, why) if why else (model, None)
+
+    @property
+    def _ranker(self):
+        return self._learning[0]
 
     def _learned(self, parsed: ParsedQuery, head: list) -> list:
         """The candidates reordered by the learned ranker: the first `candidates` of today's order are

@@ -27,6 +27,11 @@ from indexer.formats import bm25
 from .query import _OPERATORS, ParsedQuery
 
 
+def word_weight(n_docs: int, holding: int) -> float:
+    """A word's weight: its idf over the passages holding it in their text or headings, as in BM25."""
+    return math.log(n_docs / (holding + 1)) + 1
+
+
 def held_mask(postings: bm25.Postings, chars: str) -> np.ndarray:
     """Passages whose text or headings hold every character pair of `chars` (a word's characters in
     a row for words of two or three characters; a close superset for longer ones). One character:
@@ -61,7 +66,7 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     for words, factor in ((users, 1.0), (added, expansion_weight)):
         for term in words:
             mask = postings.holding("content", [term]) | postings.holding("heading", [term])
-            weight = math.log(n_docs / (mask.sum() + 1)) + 1
+            weight = word_weight(n_docs, int(mask.sum()))
             held[mask] += factor * weight
             total += weight if factor == 1.0 else 0.0
     if total > 0:

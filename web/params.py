@@ -38,7 +38,7 @@ def label(name: str) -> str:
     return LABELS.get(name, name)
 
 
-def _blank(args, name: str, value: str | None, kind: str) -> bool:
+def _blank(name: str, value: str | None, kind: str) -> bool:
     """Whether a typed parameter (a number, a choice, a flag) was left out: absent, or blank from the
     page's forms (an HTML form sends `year=`). The JSON API's schema types them strictly, so there a
     blank value is refused, naming the parameter; the MCP tools and the page take it as the default."""
@@ -54,7 +54,7 @@ def _blank(args, name: str, value: str | None, kind: str) -> bool:
 
 def integer(args, name: str, default: int | None, lo: int | None = None, hi: int | None = None) -> int | None:
     value = args.get(name)
-    if _blank(args, name, value, "a whole number"):
+    if _blank(name, value, "a whole number"):
         return default
     if name.startswith("year") and re.fullmatch(r"[0-9]{1,4}\s*年", value.strip()):
         value = value.strip()[:-1].strip()  # `2020年` is the year 2020
@@ -151,7 +151,7 @@ def section(args) -> str | None:
 
 def choice(args, name: str, allowed, default: str | None = None) -> str | None:
     """A parameter with a closed set of values (a blank one means `default`, but in the API)."""
-    if _blank(args, name, args.get(name), f"one of {', '.join(allowed)}"):
+    if _blank(name, args.get(name), f"one of {', '.join(allowed)}"):
         return default
     value = text(args, name)
     if value not in allowed:
@@ -161,10 +161,10 @@ def choice(args, name: str, allowed, default: str | None = None) -> str | None:
 
 
 def flag(args, name: str) -> bool:
-    if _blank(args, name, args.get(name), "true or false"):
+    if _blank(name, args.get(name), "true or false"):
         return False
     value = args.get(name).strip().lower()
-    if value not in ("", "1", "0", "true", "false", "yes", "no", "on", "off"):
+    if value not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
         raise BadRequest(f"parameter '{name}' must be true or false, not '{value[:40]}'",
                          zh=f"{label(name)}应为 true 或 false，而不是“{value[:40]}”")
     return value in ("1", "true", "yes", "on")
