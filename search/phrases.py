@@ -103,10 +103,14 @@ class PhraseIndex:
         return picked
 
 
+_GENERIC_TAILS = ("", "工作", "活动", "项目", "情况")
+
+
 def _only_query_words(key: str, query: str) -> bool:
-    """Whether a formulation says nothing but the query (`垃圾分类` for the query 垃圾分类)."""
+    """Whether a formulation says nothing but the query (`垃圾分类` for the query 垃圾分类), or the query
+    and a generic noun (`志愿服务活动` for 志愿服务, `招商引资项目` for 招商引资)."""
     words = compact(key)
-    return words in query or (len(query) >= 2 and not words.replace(query, ""))
+    return words in query or (len(query) >= 2 and query in words and words.replace(query, "") in _GENERIC_TAILS)
 
 
 def phrases(engine, query: str | None = None, k: int = 20, filters: Filters = Filters(),

@@ -14,10 +14,10 @@ from search.citation import citation
 
 REPORTS = {
     "a.txt": "甲区2021年城管工作总结\n今年以来，我局高度重视、周密部署、狠抓落实，市容环境取得了明显成效。"
-             "全局上下统一思想、提高认识，南京市，2021年。\n",
+             "全局上下统一思想、提高认识，南京市，2021年。车辆进行清洗。志愿服务活动有序开展。\n",
     "b.txt": "乙县2022年城管工作总结\n一年来，县局高度重视、周密部署、狠抓落实，占道经营治理取得了明显成效。"
-             "我们要统一思想、提高认识。\n",
-    "c.txt": "丙镇2023年工作总结\n镇党委高度重视、周密部署、狠抓落实，垃圾分类取得了明显成效，南京市。\n",
+             "我们要统一思想、提高认识。车辆进行登记。志愿服务活动蓬勃开展。\n",
+    "c.txt": "丙镇2023年工作总结\n镇党委高度重视、周密部署、狠抓落实，垃圾分类取得了明显成效，南京市。车辆进行检查。\n",
     "d.txt": "丁街道2023年工作总结\n街道高度重视这项工作，建立了台账。\n",
 }
 
@@ -49,6 +49,8 @@ def test_formulations_are_whole_clauses_counted_by_report(small_engine):
     # `高度重视` alone is in a fourth report, but a manner word before a bare verb names no action on
     # anything: no formulation, however widespread (bench/labels/FORMULATIONS-GUIDE.md)
     assert "高度重视" not in found
+    # nor does one end where the sentence goes on: 车辆进行 (three reports) needs its object
+    assert "车辆进行" not in found
     ordered = [p["reports"] for p in small_engine.phrases(k=50)["phrases"]]
     assert ordered == sorted(ordered, reverse=True)
     example = found["高度重视、周密部署、狠抓落实"]["examples"]
@@ -61,6 +63,10 @@ def test_formulations_of_a_query_leave_out_the_query_words(small_engine):
     assert result["query"] == "狠抓落实" and result["passages"] == 3
     assert "狠抓落实" not in texts and "高度重视、周密部署、狠抓落实" in texts
     assert small_engine.phrases("不存在的词语", mode="keyword")["phrases"] == []
+    # the query and a generic noun says nothing more than the query
+    assert small_engine.phrases(k=50)["phrases"][0]["text"] != "志愿服务活动"
+    assert "志愿服务活动" in [p["text"] for p in small_engine.phrases(k=50)["phrases"]]
+    assert "志愿服务活动" not in [p["text"] for p in small_engine.phrases("志愿服务", mode="keyword")["phrases"]]
 
 
 def test_citation_names_title_year_issuer_and_headings():
