@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import socket
@@ -50,10 +51,29 @@ def build_both(paths: list[str], index_dir, milvus_uri: str, **options):
 
 
 @pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory, milvus_uri) -> Path:
-    """The bundled corpus, indexed with embeddings for both backends (built once)."""
+def corpus_index(tmp_path_factory, milvus_uri, worker_id) -> Path:
+    """The bundled corpus, indexed with embeddings for both backends (built once per worker: each has
+    its Milvus). The workers of a run share the first build's embedding cache: the second waits for
+    it and embeds nothing, as a re-index on a user's machine would."""
     index_dir = tmp_path_factory.mktemp("index")
-    build_both([str(CORPUS)], index_dir, milvus_uri)
+    if worker_id == "master":
+        build_both([str(CORPUS)], index_dir, milvus_uri)
+        return index_dir
+    shared = tmp_path_factory.getbasetemp().parent / "corpus-cache"  # the run's, beside the workers' own
+    with open(shared.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if shared.exists():
+            warm_cache(index_dir, shared)
+        build_both([str(CORPUS)], index_dir, milvus_uri)
+        if not shared.exists():
+            shutil.copytree(index_dir / "cache", shared)
+    return index_dir
+
+
+def warm_cache(index_dir: Path, cache: Path) -> Path:
+    """A new index folder holding a copy of an embedding cache (an index folder's `cache`): a build
+    there embeds only the texts the cache lacks, as a re-index would."""
+    shutil.copytree(cache, index_dir / "cache")
     return index_dir
 
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import CORPUS, ROOT, build_both, running_server
+from conftest import CORPUS, ROOT, build_both, running_server, warm_cache
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -17,12 +17,12 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debia
 
 
 @pytest.fixture(scope="module")
-def web_index(tmp_path_factory, milvus_uri):
+def web_index(tmp_path_factory, milvus_uri, corpus_index):
     base = tmp_path_factory.mktemp("web")
     corpus = base / "corpus"
     shutil.copytree(CORPUS, corpus)
     (corpus / "xss.txt").write_text(XSS_FILE, encoding="utf-8")
-    build_both([str(corpus)], base / "index", milvus_uri)
+    build_both([str(corpus)], warm_cache(base / "index", corpus_index / "cache"), milvus_uri)
     return base / "index"
 
 

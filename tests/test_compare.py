@@ -20,9 +20,7 @@ CITIES = {
 
 
 @pytest.fixture(scope="module")
-def cities_engine(tmp_path_factory, milvus_uri, backend):
-    from search.engine import Engine
-
+def cities_index(tmp_path_factory, milvus_uri):
     base = tmp_path_factory.mktemp("cities")
     with open(base / "reports.jsonl", "w", encoding="utf-8") as out:
         for n, (city, paragraphs) in enumerate(CITIES.items()):
@@ -34,7 +32,14 @@ def cities_engine(tmp_path_factory, milvus_uri, backend):
         out.write(json.dumps({"id": "none", "title": "某单位工作总结", "text": "垃圾分类宣传进社区。"},
                              ensure_ascii=False) + "\n")
     build_both([str(base / "reports.jsonl")], base / "index", milvus_uri)
-    engine = Engine(base / "index", backend=backend)
+    return base / "index"
+
+
+@pytest.fixture(scope="module")
+def cities_engine(cities_index, backend):
+    from search.engine import Engine
+
+    engine = Engine(cities_index, backend=backend)
     yield engine
     engine.close()
 

@@ -90,9 +90,7 @@ def test_query_fields_take_the_names_the_page_shows(engine):
 
 
 @pytest.fixture(scope="module")
-def regions_engine(tmp_path_factory, milvus_uri, backend):
-    from search.engine import Engine
-
+def regions_index(tmp_path_factory, milvus_uri):
     base = tmp_path_factory.mktemp("regions")
     rows = [("xj-1", "新疆", 2025), ("xj-2", "新疆维吾尔自治区", 2026), ("nb", "宁波", 2025), ("zj", "浙江省", 2025)]
     with open(base / "reports.jsonl", "w", encoding="utf-8") as out:
@@ -101,7 +99,14 @@ def regions_engine(tmp_path_factory, milvus_uri, backend):
                                   "text": f"{year}年，{region}推进垃圾分类和乡村振兴，{rid}垃圾分类覆盖率提高。"},
                                  ensure_ascii=False) + "\n")
     build_both([str(base / "reports.jsonl")], base / "index", milvus_uri)
-    engine = Engine(base / "index", backend=backend)
+    return base / "index"
+
+
+@pytest.fixture(scope="module")
+def regions_engine(regions_index, backend):
+    from search.engine import Engine
+
+    engine = Engine(regions_index, backend=backend)
     yield engine
     engine.close()
 
