@@ -397,7 +397,7 @@ class Engine:
         both = fusion.interpolate({name: hits[:n] for name, hits in lists.items()}, weights)
         if any(len(hits) > n for hits in lists.values()):
             both = fusion.ranked_after(both, fusion.interpolate(lists, weights))
-        return Ranked([Hit(f.passage_id, f.score) for f in both[:depth]], max(first.total, other.total)), first.similarity
+        return Ranked([Hit(f.passage_id, f.score) for f in both[:depth]]), first.similarity
 
     @functools.cached_property
     def _pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:

@@ -1,7 +1,7 @@
 """Values shared by every retriever: a hit, a ranked list and the filters."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,9 +40,8 @@ class Filters:
 
 @dataclass(frozen=True)
 class Ranked:
-    """A retriever's answer: hits best first, and how many passages matched in all."""
+    """A retriever's answer: hits best first. How many passages a query matches is the match set's
+    business (search/matching.py), never a list's."""
 
     hits: list[Hit]
-    total: int
-    notes: list[str] = field(default_factory=list)
     similarity: np.ndarray | None = None  # every passage's similarity (-inf where not scored), where asked

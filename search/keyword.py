@@ -89,12 +89,12 @@ class KeywordSearcher:
         return self.reader.parse(text)
 
     def search(self, q: ParsedQuery | str, k: int = 10, filters: Filters | None = None) -> Ranked:
-        """The top k passages for a query, and the number that matched."""
+        """The top k passages for a query."""
         parsed = self.parse(q) if isinstance(q, str) else q
         scores, matched = self._score(parsed, filters)
         ids = self.ranking.ids
         hits = [Hit(ids[d], float(scores[d])) for d in bm25.top_k(scores, matched, max(k, 1))]
-        return Ranked(hits, int(matched.sum()))
+        return Ranked(hits)
 
     def _score(self, parsed: ParsedQuery, filters: Filters | None) -> tuple[np.ndarray, np.ndarray]:
         """Scores of every document and which ones match the query and filters. Computed

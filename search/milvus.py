@@ -79,12 +79,6 @@ class MilvusRetrieval:
         self.client.close()
 
     # ---- helpers
-    def _count(self, expr: str | None) -> int:
-        if expr is None:
-            return len(self.ids)
-        rows = self.client.query(self.name, filter=expr, output_fields=["count(*)"])
-        return int(rows[0]["count(*)"])
-
     def _ids(self, expr: str | None, limit: int | None) -> list[str]:
         if limit is not None and limit <= SEARCH_LIMIT:
             return [r["pid"] for r in self.client.query(self.name, filter=expr or "", output_fields=["pid"],
@@ -135,9 +129,8 @@ class MilvusRetrieval:
 
     @milvus_errors
     def keyword(self, parsed: ParsedQuery, k: int, filters: Filters) -> Ranked:
-        """BM25F, as the embedded backend ranks; the total counts at most MATCH_LIMIT matches."""
-        hits = self._matches(parsed, filters)
-        return Ranked(hits[:k], len(hits))
+        """BM25F, as the embedded backend ranks."""
+        return Ranked(self._matches(parsed, filters)[:k])
 
     def _encoder(self, field: str):
         encoder = self.encoders[field]
@@ -172,7 +165,7 @@ class MilvusRetrieval:
         for h in found.hits:
             if h.passage_id in position:
                 similarity[position[h.passage_id]] = h.score
-        return Ranked(found.hits[:k], found.total, similarity=similarity)
+        return Ranked(found.hits[:k], similarity=similarity)
 
     @functools.cached_property
     def position(self) -> dict[str, int]:
@@ -191,7 +184,6 @@ class MilvusRetrieval:
                       exclude: str | None = None) -> Ranked:
         """Top k by cosine; the first model's passages scored with their best sentence as in the embedded
         backend (candidates: the best passages, and the owners of the best sentences where no filter applies)."""
-        total = self._count(expr) - (exclude is not None)
         searched = all_of([expr, None if exclude is None else f"pid != {literal(exclude)}"])
         blend = field == "dense" and self.sentence_weight > 0
         limit = min(k * PASSAGE_CANDIDATES if blend else k, SEARCH_LIMIT)
@@ -199,7 +191,7 @@ class MilvusRetrieval:
                                    limit=limit, output_fields=["pid", "packed"] if blend else ["pid"],
                                    search_params=_hnsw(limit))[0]
         if not blend:
-            return Ranked([Hit(r["entity"]["pid"], float(r["distance"])) for r in found][:k], total)
+            return Ranked([Hit(r["entity"]["pid"], float(r["distance"])) for r in found][:k])
         packed = {r["entity"]["pid"]: r["entity"]["packed"] for r in found}
         if expr is None:
             limit = min(k * SENTENCE_CANDIDATES, SEARCH_LIMIT)
@@ -210,12 +202,38 @@ class MilvusRetrieval:
                 rows = self.client.query(self.name, filter=f"pid in {json.dumps(extra, ensure_ascii=False)}",
                                          output_fields=["pid", "packed"], limit=len(extra))
                 packed.update((r["pid"], r["packed"]) for r in rows)
+        scores = self._blended(packed, vector)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+        return Ranked([Hit(pid, float(score)) for pid, score in ranked])
+
+    def _blended(self, packed: dict[str, str], vector: np.ndarray) -> dict[str, float]:
+        """Passage id -> its passage's and its best sentence's similarity, weighted (`packed`: each
+        passage's packed vectors)."""
         w, scores = self.sentence_weight, {}
         for pid, text in packed.items():
             sims = unpack_vectors(text, len(vector)) @ vector
             scores[pid] = (1 - w) * sims[0] + w * (sims[1:].max() if len(sims) > 1 else sims[0])
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
-        return Ranked([Hit(pid, float(score)) for pid, score in ranked], total)
+        return scores
+
+    @milvus_errors
+    def similarity(self, parsed: ParsedQuery, mask: np.ndarray) -> np.ndarray:
+        """The first model's similarity of the passages in `mask` (over `ids`; -inf elsewhere), scored as
+        the semantic list scores them, but only those: their packed vectors fetched by id."""
+        out = np.full(len(self.ids), -np.inf, dtype=np.float32)
+        chosen = np.flatnonzero(mask)
+        if not len(chosen):
+            return out
+        vector = self.embed_query(normalise(parsed.semantic_text), "dense")
+        packed: dict[str, str] = {}
+        for start in range(0, len(chosen), SEARCH_LIMIT):
+            pids = [self.ids[i] for i in chosen[start:start + SEARCH_LIMIT]]
+            rows = self.client.query(self.name, filter=f"pid in {json.dumps(pids, ensure_ascii=False)}",
+                                     output_fields=["pid", "packed"], limit=len(pids))
+            packed.update((r["pid"], r["packed"]) for r in rows)
+        position = self.position
+        for pid, score in self._blended(packed, vector).items():
+            out[position[pid]] = score
+        return out
 
     @milvus_errors
     def phrase_ids(self, chars: str, filters: Filters | None = None, limit: int = 1000) -> list[str]:

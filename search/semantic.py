@@ -106,16 +106,15 @@ class SemanticSearcher:
         candidates' above it, -inf for the others)."""
         unscored = np.full(len(self.ids), -np.inf, dtype=np.float32) if scored else None
         if k <= 0 or not self.ids:
-            return Ranked([], 0, similarity=unscored)
+            return Ranked([], similarity=unscored)
         exclude = exclude or set()
         if allowed is not None:
             rows = np.array(sorted(self.row[p] for p in allowed if p in self.row and p not in exclude),
                             dtype=np.int64)
             if not len(rows):
-                return Ranked([], 0, similarity=unscored)
-            return self._top(rows, vector, k, len(rows), scored)
+                return Ranked([], similarity=unscored)
+            return self._top(rows, vector, k, scored)
         want = min(k + len(exclude), len(self.ids))
-        total = len(self.ids) - len(exclude)
         if self.sentences is not None or scored or not hasattr(self.index, "hnsw"):
             if not hasattr(self.index, "hnsw"):  # exact: one matrix product over every passage (FAISS's
                 # flat search of one query costs ten times NumPy's, its threads waiting on each other)
@@ -128,12 +127,12 @@ class SemanticSearcher:
                     rows = np.union1d(rows, self.owners[near[near >= 0]])
             if exclude:
                 rows = rows[~np.isin(rows, [self.row[p] for p in exclude if p in self.row])]
-            return self._top(rows, vector, k, total, scored)
+            return self._top(rows, vector, k, scored)
         scores, rows = self.index.search(vector.reshape(1, -1), want)
         hits = [Hit(self.ids[r], float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0 and self.ids[r] not in exclude]
-        return Ranked(hits[:k], total)
+        return Ranked(hits[:k])
 
-    def _top(self, rows: np.ndarray, vector: np.ndarray, k: int, total: int, scored: bool = False) -> Ranked:
+    def _top(self, rows: np.ndarray, vector: np.ndarray, k: int, scored: bool = False) -> Ranked:
         scores = self.scores(rows, vector)
         similarity = None
         if scored:
@@ -144,7 +143,7 @@ class SemanticSearcher:
             top = head[np.argsort(-scores[head], kind="stable")]
         else:
             top = np.argsort(-scores, kind="stable")
-        return Ranked([Hit(self.ids[rows[i]], float(scores[i])) for i in top], total, similarity=similarity)
+        return Ranked([Hit(self.ids[rows[i]], float(scores[i])) for i in top], similarity=similarity)
 
     def vector_of(self, passage_id: str) -> np.ndarray | None:
         row = self.row.get(passage_id)
