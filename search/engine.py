@@ -380,7 +380,17 @@ class Engine:
     def _semantic_search(self, parsed: ParsedQuery, depth: int, filters: Filters, scored: bool = False
                          ) -> tuple[Ranked, np.ndarray | None]:
         """The semantic list (the two models' joined), and with `scored` every passage's first-model
-        similarity (search/matching.py)."""
+        similarity (search/matching.py). Once per query, depth and filters: a query that matches
+        nothing asks again for its nearest passages, which the scored list holds already."""
+        key = ("semantic", depth, filters)
+        done = parsed.scored.get(key)
+        if done is not None and (done[1] is not None or not scored):
+            return done
+        parsed.scored[key] = answer = self._semantic_lists(parsed, depth, filters, scored)
+        return answer
+
+    def _semantic_lists(self, parsed: ParsedQuery, depth: int, filters: Filters, scored: bool
+                        ) -> tuple[Ranked, np.ndarray | None]:
         self._require_vectors()
         both = self.settings.second_weight > 0 and self.retrieval.has_second
         # Each model's list (its query encoder 5-10 ms, its products 3-10 ms) takes a core: the second

@@ -41,7 +41,7 @@ class ParsedQuery:
     strict: bool = False  # phrases, operators or fields: the keyword match is a constraint
     expansions: list = field(default_factory=list)  # (colloquial term, official terms) the thesaurus added
     notes: list[str] = field(default_factory=list)  # what the user should know: words searched differently, nothing to search
-    scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, once computed (keyword.py)
+    scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, semantic lists, once computed
     learned: dict = field(default_factory=dict)  # passage id → its feature row, where the learned ranker ordered it
 
     @property
