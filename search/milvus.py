@@ -198,13 +198,20 @@ class MilvusRetrieval:
             near = self.client.search(self.sentence_name, data=[vector.tolist()], anns_field="dense",
                                       limit=limit, output_fields=["owner"], search_params=_hnsw(limit))[0]
             extra = sorted({r["entity"]["owner"] for r in near} - set(packed) - {exclude})
-            if extra:
-                rows = self.client.query(self.name, filter=f"pid in {json.dumps(extra, ensure_ascii=False)}",
-                                         output_fields=["pid", "packed"], limit=len(extra))
-                packed.update((r["pid"], r["packed"]) for r in rows)
+            packed.update(self._packed(extra))
         scores = self._blended(packed, vector)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
         return Ranked([Hit(pid, float(score)) for pid, score in ranked])
+
+    def _packed(self, pids: list[str]) -> dict[str, str]:
+        """Passage id -> its packed vectors, for these passages (read by id, SEARCH_LIMIT at a time)."""
+        packed: dict[str, str] = {}
+        for start in range(0, len(pids), SEARCH_LIMIT):
+            chunk = pids[start:start + SEARCH_LIMIT]
+            rows = self.client.query(self.name, filter=f"pid in {json.dumps(chunk, ensure_ascii=False)}",
+                                     output_fields=["pid", "packed"], limit=len(chunk))
+            packed.update((r["pid"], r["packed"]) for r in rows)
+        return packed
 
     def _blended(self, packed: dict[str, str], vector: np.ndarray) -> dict[str, float]:
         """Passage id -> its passage's and its best sentence's similarity, weighted (`packed`: each
@@ -224,12 +231,7 @@ class MilvusRetrieval:
         if not len(chosen):
             return out
         vector = self.embed_query(normalise(parsed.semantic_text), "dense")
-        packed: dict[str, str] = {}
-        for start in range(0, len(chosen), SEARCH_LIMIT):
-            pids = [self.ids[i] for i in chosen[start:start + SEARCH_LIMIT]]
-            rows = self.client.query(self.name, filter=f"pid in {json.dumps(pids, ensure_ascii=False)}",
-                                     output_fields=["pid", "packed"], limit=len(pids))
-            packed.update((r["pid"], r["packed"]) for r in rows)
+        packed = self._packed([self.ids[i] for i in chosen])
         position = self.position
         for pid, score in self._blended(packed, vector).items():
             out[position[pid]] = score

@@ -145,4 +145,3 @@ def running_server(index_dir, backend: str | None = None):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
