@@ -18,10 +18,8 @@ On disk, one folder (this module is the only one that reads or writes it):
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
@@ -29,6 +27,7 @@ import numpy as np
 
 from .e5_weights import ConversionError, E5Tokenizer, Weights, dequantise, read_weights
 from .layout import user_cache
+from .onnx_encoder import fuse, quantise
 
 CONVERTER_VERSION = 1
 CHECK_COSINE = 0.99  # a conversion whose vectors differ more from the package's is refused
@@ -74,9 +73,7 @@ def convert(weights_path: Path, folder: Path, fingerprint: str, samples: Sequenc
     against the package's engine on `samples`. Returns the folder."""
     import warnings
 
-    import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     weights = read_weights(weights_path)
     tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
@@ -101,11 +98,7 @@ def convert(weights_path: Path, folder: Path, fingerprint: str, samples: Sequenc
                               dynamic_axes={"inputs_embeds": {0: "batch", 1: "tokens"},
                                             "attention_mask": {0: "batch", 1: "tokens"},
                                             "states": {0: "batch", 1: "tokens"}})
-        fused = _fuse(tmp / "float.onnx", tmp / "fused.onnx", weights)
-        with warnings.catch_warnings(), _quiet_logging():
-            warnings.simplefilter("ignore")
-            quantize_dynamic(str(fused), str(tmp / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True,
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        quantise(fuse(tmp / "float.onnx", tmp / "fused.onnx", weights.heads, weights.hidden), tmp / "model.onnx")
         for name in ("float.onnx", "fused.onnx"):
             (tmp / name).unlink(missing_ok=True)
         meta = {"converter": CONVERTER_VERSION, "fingerprint": fingerprint, "hidden": weights.hidden,
@@ -126,29 +119,6 @@ def convert(weights_path: Path, folder: Path, fingerprint: str, samples: Sequenc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
-
-
-@contextmanager
-def _quiet_logging():
-    """ONNX Runtime's quantiser logs advice to the root logger; the user has no use for it."""
-    logging.disable(logging.WARNING)
-    try:
-        yield
-    finally:
-        logging.disable(logging.NOTSET)
-
-
-def _fuse(source: Path, target: Path, weights: Weights) -> Path:
-    """ONNX Runtime's BERT fusions (attention, skip layer norm, GELU); the unfused model where they fail."""
-    try:
-        from onnxruntime.transformers.optimizer import optimize_model
-
-        optimised = optimize_model(str(source), model_type="bert", num_heads=weights.heads,
-                                   hidden_size=weights.hidden, opt_level=0)
-        optimised.save_model_to_file(str(target))
-        return target
-    except Exception:  # noqa: BLE001 - fusion is an optimisation only
-        return source
 
 
 SAMPLES = ["passage: 今年以来，我局认真贯彻落实市委市政府决策部署，扎实推进城市管理各项工作。",

