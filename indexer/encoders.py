@@ -179,7 +179,7 @@ class SentenceTransformerEncoder(Encoder):
         path = Path(model_path(name))
         fingerprint = folder_fingerprint(path) if path.is_dir() else "name:" + name
         self._model = None
-        self._query_model = None
+        self._query_model = self._passage_model = None
         self.onnx_int8 = bool(int8 and query_folder is not None and self._int8_export())
         dim = self._onnx().get_sentence_embedding_dimension() if self._onnx() else self.model_dimension()
         self.spec = EncoderSpec(name, "onnx-int8" if self.onnx_int8 else "sentence-transformers", fingerprint,
@@ -228,10 +228,11 @@ class SentenceTransformerEncoder(Encoder):
         if self.onnx_int8:
             from .onnx_encoder import OnnxEncoder
 
+            if self._passage_model is None:  # one session, batches side by side on every core
+                self._passage_model = OnnxEncoder(self.query_folder, workers=inference_threads())
             order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together
-            encoder = OnnxEncoder(self.query_folder, workers=inference_threads())
             out = np.zeros((len(texts), self.spec.dimension), dtype=np.float32)
-            out[order] = encoder.encode([texts[i] for i in order], progress=progress)
+            out[order] = self._passage_model.encode([texts[i] for i in order], progress=progress)
             return out
         from .embedding import encode
 

@@ -193,7 +193,9 @@ class MilvusRetrieval:
         if not blend:
             return Ranked([Hit(r["entity"]["pid"], float(r["distance"])) for r in found][:k])
         packed = {r["entity"]["pid"]: r["entity"]["packed"] for r in found}
-        if expr is None:
+        # Fewer passages than asked for: every passage is a candidate already, and the best sentences
+        # would name no other (a collection smaller than the depth, as a floor's 1,000 on a small corpus).
+        if expr is None and len(found) >= limit:
             limit = min(k * SENTENCE_CANDIDATES, SEARCH_LIMIT)
             near = self.client.search(self.sentence_name, data=[vector.tolist()], anns_field="dense",
                                       limit=limit, output_fields=["owner"], search_params=_hnsw(limit))[0]
