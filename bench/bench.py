@@ -83,8 +83,8 @@ def bench_indexing(corpus: str, work: Path) -> Path:
           f"{sentences} sentences = {passages / t_embed:.1f} passages/s, {chars / t_embed:,.0f} corpus chars/s")
     stages = json.loads((full_dir / "manifest.json").read_text()).get("stage_seconds", {})
     for stage, seconds in stages.items():  # the build's own clock (indexer/pipeline.py)
-        model = stage.split(":")[0] if ": " in stage and "passages" in stage else None
-        rate = f" = {chars / seconds:,.0f} corpus chars/s" if model and seconds else ""
+        embedding = ": " in stage and "passages" in stage  # a model's stage ("e5-small: N passages …")
+        rate = f" = {chars / seconds:,.0f} corpus chars/s" if embedding and seconds else ""
         print(f"  {stage}: {seconds:.1f} s{rate}")
     t_again, _, _ = run(CLI + ["index", corpus, "--index-dir", str(full_dir), "--quiet"])
     print(f"re-index unchanged corpus: {t_again:.1f} s = {t_again / t_full:.1%} of the first build")

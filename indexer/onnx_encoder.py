@@ -62,12 +62,7 @@ def export_int8(model, folder: Path, samples: Sequence[str] = INT8_SAMPLES) -> b
         meta = json.loads((tmp / "meta.json").read_text(encoding="utf-8"))
         (tmp / "meta.json").write_text(json.dumps({**meta, "int8": True}), encoding="utf-8")
         ours, theirs = OnnxEncoder(tmp).encode(list(samples)), OnnxEncoder(work).encode(list(samples))
-        if float((ours * theirs).sum(axis=1).min()) < INT8_CHECK_COSINE:
-            shutil.rmtree(tmp, ignore_errors=True)
-            return False
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
-        return True
+        return _publish(tmp, folder, ours, theirs, INT8_CHECK_COSINE)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -143,7 +138,13 @@ def export(model, folder: Path, samples: Sequence[str]) -> bool:
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     ours = OnnxEncoder(tmp).encode(list(samples))
     theirs = model.encode(list(samples), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-    if float((ours * theirs).sum(axis=1).min()) < EXPORT_CHECK_COSINE:
+    return _publish(tmp, folder, ours, theirs, EXPORT_CHECK_COSINE)
+
+
+def _publish(tmp: Path, folder: Path, ours: np.ndarray, theirs: np.ndarray, least: float) -> bool:
+    """`tmp` becomes `folder` where its vectors agree with the reference's to cosine `least` on every
+    sample; otherwise it is removed. Returns whether it was kept."""
+    if float((ours * theirs).sum(axis=1).min()) < least:
         shutil.rmtree(tmp, ignore_errors=True)
         return False
     shutil.rmtree(folder, ignore_errors=True)
@@ -176,10 +177,6 @@ class OnnxEncoder:
     def get_sentence_embedding_dimension(self) -> int:
         return int(self.meta["dimension"])
 
-    @property
-    def int8(self) -> bool:
-        return bool(self.meta.get("int8"))
-
     def encode(self, texts: Sequence[str], batch_size: int = 32, normalize_embeddings: bool = True,
                progress: Callable[[int], None] | None = None, **_ignored) -> np.ndarray:
         batches = [list(texts[start:start + batch_size]) for start in range(0, len(texts), batch_size)]
@@ -190,21 +187,19 @@ class OnnxEncoder:
                 vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             return vectors.astype(np.float32)
 
-        if self.workers > 1 and len(batches) > 1:
-            from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(self.workers) as pool:
-                out = []
-                for batch, vectors in zip(batches, pool.map(run, batches)):
-                    out.append(vectors)
-                    if progress:
-                        progress(len(batch))
-        else:
-            out = []
-            for batch in batches:
-                out.append(run(batch))
+        # A query (one batch) runs on the calling thread: no pool on the query path.
+        pool = ThreadPoolExecutor(self.workers) if self.workers > 1 and len(batches) > 1 else None
+        out = []
+        try:
+            for batch, vectors in zip(batches, pool.map(run, batches) if pool else map(run, batches)):
+                out.append(vectors)
                 if progress:
                     progress(len(batch))
+        finally:
+            if pool:
+                pool.shutdown()
         return np.concatenate(out) if out else np.zeros((0, self.meta["dimension"]), dtype=np.float32)
 
     def _pooled(self, texts: list[str]) -> np.ndarray:
