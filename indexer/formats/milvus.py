@@ -24,6 +24,7 @@ belong to the same build while a re-index replaces both.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import logging
@@ -205,11 +206,23 @@ def _create(client, name: str, schema, vectors: Iterable[str], sparse: bool = Fa
         one = client.prepare_index_params()
         one.add_index(field, index_type="INVERTED")
         try:
-            client.create_index(name, one)
+            with _unlogged("pymilvus.decorators"):  # it logs the refusal with a traceback before raising
+                client.create_index(name, one)
         except Exception as exc:  # noqa: BLE001 - the client's error for an unsupported index
             if not _is_client_error(exc):
                 raise
     client.load_collection(name)
+
+
+@contextlib.contextmanager
+def _unlogged(name: str):
+    """A logger silenced for an attempt whose failure is expected and handled."""
+    logger = logging.getLogger(name)
+    was, logger.disabled = logger.disabled, True
+    try:
+        yield
+    finally:
+        logger.disabled = was
 
 
 def pack_vectors(vectors: np.ndarray) -> str:
