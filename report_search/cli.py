@@ -480,29 +480,25 @@ def evaluate(dataset, index_dir, engine_options, modes, as_json, limit, thesauru
 @index_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Connections each server process handles at once.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes, each with the index loaded (default: one per core).")
 @thesaurus_option
 @ranker_option
 @backend_options
-def serve(index_dir, engine_options, host, port, threads, thesaurus, ranker):
-    """Serve the JSON API with a production WSGI server (waitress)."""
-    from waitress import serve as waitress_serve
-
+def serve(index_dir, engine_options, host, port, threads, workers, thesaurus, ranker):
+    """Serve the JSON API with a production WSGI server (waitress), one process per core."""
     from web.app import create_app
+    from web.serving import serve as serve_app
 
-    app = _run(create_app, {"INDEX_DIR": index_dir, "THESAURUS": thesaurus, "RANKER": ranker,
-                            "ENGINE_OPTIONS": {**engine_options, "side_by_side": True}})
-    click.echo(f"serving {index_dir} on http://{host}:{port}/  (Ctrl-C to stop)")
-    from threadpoolctl import threadpool_limits
-
-    from web.app import MAX_REQUEST_BYTES, accept_unencoded_urls, one_per_core
-
-    accept_unencoded_urls()
-    # Requests run side by side, one core each: a matrix product on two BLAS threads per request
-    # made 8 clients slower than 1 (oversubscription).
-    threadpool_limits(1, user_api="blas")
-    waitress_serve(one_per_core(app, os.cpu_count() or 1), host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BYTES,
-                   max_request_header_size=64 * 1024)
+    config = {"INDEX_DIR": index_dir, "THESAURUS": thesaurus, "RANKER": ranker, "ENGINE_OPTIONS": engine_options}
+    workers = workers or os.cpu_count() or 1
+    if workers > 1:  # the index, thesaurus and Milvus checked here, once, before the workers load them
+        _run(create_app, {**config, "LOAD_MODEL": False}).extensions["engine"].get().close()
+    click.echo(f"serving {index_dir} on http://{host}:{port}/ with {workers} process{'es' if workers > 1 else ''}"
+               "  (Ctrl-C to stop)")
+    _run(serve_app, config, host, port, workers, threads)
 
 
 @main.command(name="mcp")

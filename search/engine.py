@@ -10,10 +10,12 @@ wording → collapse → pages."""
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -48,13 +50,17 @@ NEAREST = 5  # passages offered, under their own heading, when nothing reaches t
 
 class Engine:
     def __init__(self, index_dir: str | Path, settings: SearchSettings = SearchSettings(), load_model: bool = True,
-                 backend: str | None = None, milvus_uri: str | None = None, side_by_side: bool = False):
+                 backend: str | None = None, milvus_uri: str | None = None,
+                 side_by_side: bool | Callable[[], bool] = False):
         """Open an index directory's active build; `backend` 'embedded' or 'milvus' (default: the one
-        the build was written for), `milvus_uri` where its Milvus is reached from here. With
-        `side_by_side`, a hybrid query's semantic side runs in a thread of its own beside the words': for
-        a server that gives each request one BLAS thread (measured in bench/README.md, "Query speed"; with
-        BLAS on every core it oversubscribes them)."""
-        self.side_by_side = side_by_side
+        the build was written for), `milvus_uri` where its Milvus is reached from here.
+
+        `side_by_side` is for a server that gives each request one BLAS thread: True, or a function
+        saying whether a core is spare now (web/serving.py: no other request computing). While one is,
+        a hybrid query's semantic side runs in a thread beside its words', and the product with every
+        sentence vector is split over the cores; under load, each query keeps to its thread (measured in
+        bench/README.md, "Serving"; with BLAS on every core, the library default, it oversubscribes them)."""
+        self._spare = side_by_side if callable(side_by_side) else (lambda: True) if side_by_side else None
         self.directory = IndexDir(index_dir)
         if settings.ranker not in RANKERS:
             raise SearchError(f"ranker must be one of {', '.join(RANKERS)}, not '{settings.ranker}'")
@@ -92,7 +98,8 @@ class Engine:
             self.retrieval = EmbeddedRetrieval(
                 build, self.keyword, {"first": self._query_encoder,
                                       "second": lambda: self._query_encoder("second_encoder_spec")},
-                has_second and build.second_vectors.exists(), settings.sentence_weight)
+                has_second and build.second_vectors.exists(), settings.sentence_weight,
+                parts=(os.cpu_count() or 1) if self._spare else 1, spare=self._spare)
         same = self.postings.ids is self.retrieval.ids or self.postings.ids == self.retrieval.ids
         self._postings_ids = None if same else np.asarray(self.postings.ids, dtype=object)
         self._build_root = build.root
@@ -259,7 +266,8 @@ class Engine:
         semantic = mode in ("semantic", "hybrid") and parsed.free_text
         # The semantic side (matrix products, ONNX Runtime: the GIL released) runs beside the words'.
         pending = (self._pools[0].submit(self._semantic_search, parsed, depth, filters, floor is not None)
-                   if semantic and mode == "hybrid" and self.side_by_side and self.retrieval.side_by_side else None)
+                   if semantic and mode == "hybrid" and self._spare and self._spare() and self.retrieval.side_by_side
+                   else None)
         if mode in ("keyword", "hybrid") or (floor is not None and parsed.free_text):
             lexical, overlap = self._lexical(parsed, filters)
         if mode in ("keyword", "hybrid"):
@@ -396,7 +404,7 @@ class Engine:
         # Each model's list (its query encoder 5-10 ms, its products 3-10 ms) takes a core: the second
         # runs beside the first where the backend computes them here.
         pending = (self._pools[1].submit(self.retrieval.semantic, parsed, depth, filters, second=True)
-                   if both and self.retrieval.side_by_side else None)
+                   if both and self.retrieval.side_by_side and (self._spare is None or self._spare()) else None)
         first = self.retrieval.semantic(parsed, depth, filters, scored=scored)
         if not both:
             return first, first.similarity

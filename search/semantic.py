@@ -4,7 +4,9 @@ score the allowed passages exactly, so a filter never costs recall.
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -19,7 +21,11 @@ class SemanticSearcher:
     passage where one sentence says what the query means is not drowned by the rest of the
     paragraph (and its bare text counts beside its title and heading)."""
 
-    def __init__(self, path: Path, encoder, ef_search: int = HNSW_EF_SEARCH, sentence_weight: float = 0.5):
+    def __init__(self, path: Path, encoder, ef_search: int = HNSW_EF_SEARCH, sentence_weight: float = 0.5,
+                 parts: int = 1, spare: Callable[[], bool] | None = None):
+        """`parts`: threads the product of a query with every sentence vector is split over, whenever
+        `spare` says the cores are free (a server whose requests get one BLAS thread each: the product
+        reads the whole sentence matrix, and one core's memory bandwidth bounds it)."""
         files = VectorFiles(path, ef_search, sentences=sentence_weight > 0)
         self.index = files.index
         self.ids = files.ids
@@ -32,6 +38,7 @@ class SemanticSearcher:
             self.owners = files.owners
             self.offsets = np.searchsorted(self.owners, np.arange(len(self.ids) + 1))  # rows' sentence ranges
             self._sentence_matrix: np.ndarray | None = None
+        self.parts, self.spare = parts, spare
         # The last 1,024 query vectors are kept: paging and facets ask again (thread-safe cache).
         self.embed_query = functools.lru_cache(maxsize=1024)(self._embed_query)
 
@@ -63,7 +70,7 @@ class SemanticSearcher:
             has, firsts = self._every
             best = own.copy()
             if len(firsts):
-                best[has] = np.maximum.reduceat(self.sentence_matrix @ vector, firsts)
+                best[has] = np.maximum.reduceat(self._every_sentence(vector), firsts)
             return (1 - self.sentence_weight) * own + self.sentence_weight * best
         own, best = self.own_and_best(rows, vector)
         if best is None:
@@ -85,12 +92,21 @@ class SemanticSearcher:
         firsts = np.cumsum(lengths) - lengths
         pick = np.arange(lengths.sum()) - np.repeat(firsts, lengths) + np.repeat(starts[has], lengths)
         if len(pick) * 4 > self.sentences.ntotal:  # most sentences: one product over all is cheaper
-            sims = (self.sentence_matrix @ vector)[pick]
+            sims = self._every_sentence(vector)[pick]
         else:
             sims = self.sentence_matrix[pick] @ vector
         best = own.copy()
         best[has] = np.maximum.reduceat(sims, firsts)
         return own, best
+
+    def _every_sentence(self, vector: np.ndarray) -> np.ndarray:
+        """Every sentence vector's cosine to the query vector."""
+        parts = self.parts if self.spare is None or self.spare() else 1
+        return product(self.sentence_matrix, vector, parts, self._pool if parts > 1 else None)
+
+    @functools.cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=max(self.parts - 1, 1), thread_name_prefix="sentences")
 
     @functools.cached_property
     def _every(self) -> tuple[np.ndarray, np.ndarray]:
@@ -148,3 +164,32 @@ class SemanticSearcher:
     def vector_of(self, passage_id: str) -> np.ndarray | None:
         row = self.row.get(passage_id)
         return None if row is None else self.index.reconstruct(row)
+
+
+BLOCK_ROWS = 64
+
+
+def product(matrix: np.ndarray, vector: np.ndarray, parts: int = 1, pool: ThreadPoolExecutor | None = None
+            ) -> np.ndarray:
+    """matrix @ vector, as one product or as `parts` products over row blocks side by side (`pool`
+    runs all but the first). Blocks start at multiples of BLOCK_ROWS rows, where BLAS computes each
+    row as the whole product does: the result is the same to the last bit."""
+    bounds = _blocks(len(matrix), parts)
+    if len(bounds) < 3 or pool is None:
+        return matrix @ vector
+    out = np.empty(len(matrix), dtype=np.result_type(matrix, vector))
+    pending = [pool.submit(np.matmul, matrix[a:b], vector, out=out[a:b]) for a, b in zip(bounds[1:-1], bounds[2:])]
+    np.matmul(matrix[:bounds[1]], vector, out=out[:bounds[1]])
+    for done in pending:
+        done.result()
+    return out
+
+
+def _blocks(rows: int, parts: int) -> list[int]:
+    """Bounds of `parts` row blocks about equal in size, each starting at a multiple of BLOCK_ROWS
+    (fewer blocks where there are too few rows: a block is worth a thread from 4,096 rows)."""
+    parts = min(parts, rows // 4096)
+    if parts < 2:
+        return [0, rows]
+    step = -(-rows // parts // BLOCK_ROWS) * BLOCK_ROWS
+    return sorted({0, rows, *range(step, rows, step)})

@@ -47,25 +47,6 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def one_per_core(app, cores: int):
-    """WSGI middleware: at most `cores` requests compute at once, the rest wait their turn. A query is
-    CPU work (NumPy, ONNX Runtime) holding the GIL part of the time: 8 at once on 2 cores answered 49
-    queries/s in-process where 2 at once answered 65 (bench/README.md, "Serving")."""
-    import threading
-
-    gate = threading.BoundedSemaphore(cores)
-
-    def wrapped(environ, start_response):
-        with gate:
-            result = app(environ, start_response)
-            try:
-                return list(result)  # the body is built inside the gate
-            finally:
-                if hasattr(result, "close"):  # Flask's teardown runs on close (PEP 3333)
-                    result.close()
-    return wrapped
-
-
 def accept_unencoded_urls() -> None:
     """Let waitress take a request line whose URL holds raw UTF-8 (`curl 'http://…/api/search?q=城管'`):
     its bytes are percent-encoded as a browser would before waitress splits the URL, so the request
