@@ -194,15 +194,18 @@ def get(url: str) -> int:
 
 
 @contextlib.contextmanager
-def serving(index_dir: Path):
-    """`report-search serve` on a free loopback port, for the duration; yields its base URL."""
+def serving(index_dir: Path, workers: int | None = None):
+    """`report-search serve` on a free loopback port (`workers` processes; default: the server's), for
+    the duration; yields its base URL."""
     from socket import socket
 
     with socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(CLI + ["serve", "--index-dir", str(index_dir), "--port", str(port)], cwd=ROOT, env=ENV,
+    proc = subprocess.Popen(CLI + ["serve", "--index-dir", str(index_dir), "--port", str(port)]
+                            + (["--workers", str(workers)] if workers else []), cwd=ROOT, env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    serving.pid = proc.pid
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -253,9 +256,24 @@ def run_clients(urls: list[str], clients: int, seconds: float | None = None) -> 
     return times, statuses, time.perf_counter() - started
 
 
-def bench_server(index_dir: Path, n: int) -> None:
-    with serving(index_dir) as base:
-        print(f"== queries through the server ({len(QUERIES)} distinct queries, k=10)")
+def tree_rss_mb(pid: int) -> tuple[int, float]:
+    """Processes and resident memory (MB) of a process and its children (Linux; (0, 0) elsewhere)."""
+    try:
+        pids = [pid] + [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+        kb = sum(int(line.split()[1]) for p in pids for line in open(f"/proc/{p}/status") if line.startswith("VmRSS:"))
+    except OSError:
+        return 0, 0.0
+    return len(pids), kb / 1024
+
+
+def bench_server(index_dir: Path, n: int, workers: int | None = None) -> None:
+    with serving(index_dir, workers) as base:
+        print(f"== queries through the server ({len(QUERIES)} distinct queries, k=10; "
+              f"{workers or 'default'} worker processes)")
+        # Every worker process warm (each loads its vectors and texts on first use): every query in
+        # every mode, three times, from 8 clients.
+        run_clients([f"{base}/api/search?q={quote(q)}&mode={mode}" for mode in ("keyword", "semantic", "hybrid")
+                     for q in QUERIES] * 3, 8)
         for mode in ("keyword", "semantic", "hybrid"):
             urls = [f"{base}/api/search?q={quote(QUERIES[i % len(QUERIES)])}&mode={mode}" for i in range(n)]
             run_clients(urls[:len(QUERIES)], 1)  # warm up
@@ -291,6 +309,8 @@ def bench_server(index_dir: Path, n: int) -> None:
             p50, p95, p99 = percentiles(times)
             print(f"{label:24s} 1 client: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms | "
                   f"{sum(s != 200 for s in statuses)} errors")
+        processes, rss = tree_rss_mb(serving.pid)
+        print(f"server memory after the run: {rss:.0f} MB resident in {processes} processes")
 
 
 def bench_scale(corpus: str, work: Path, copies: int) -> None:
@@ -344,6 +364,8 @@ def main() -> None:
     parser.add_argument("--quality", action="append", default=[], metavar="NAME=CORPUS:QUERIES",
                         help="also build an index of CORPUS per model and print nDCG@10 on QUERIES (a "
                              "seeds-style JSONL), e.g. seeds=corpus:../shared/eval/seeds-dev-queries.jsonl")
+    parser.add_argument("--server-workers", default="", metavar="N[,N]",
+                        help="server processes for the server part, one run each (e.g. 1,2); default: serve's own")
     args = parser.parse_args()
     parts = set(args.only.split(",")) if args.only else {"indexing", "embedding", "startup", "server"} | (
         {"scale"} if args.scale_copies else set())
@@ -362,7 +384,8 @@ def main() -> None:
     if "startup" in parts:
         bench_startup(work)
     if "server" in parts:
-        bench_server(index_dir, args.queries)
+        for workers in [int(w) for w in args.server_workers.split(",") if w.strip()] or [None]:
+            bench_server(index_dir, args.queries, workers)
     if "scale" in parts:
         bench_scale(args.corpus, work, args.scale_copies or 14)
 
