@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
@@ -40,6 +41,7 @@ PASSAGE_CANDIDATES, SENTENCE_CANDIDATES = 2, 4
 EF_SEARCH = 512
 FLOOR_DEPTH = 1_000  # nearest passages scored for the similarity floor (search/matching.py)
 MATCH_LIMIT = 10_000  # keyword matches counted and ranked (the embedded backend counts them all)
+KEPT_BYTES = 64 * 2**20  # passages' decoded vectors kept for later queries
 
 
 def _hnsw(limit: int) -> dict:
@@ -72,6 +74,9 @@ class MilvusRetrieval:
         self.sentence_weight = sentence_weight if self.sentence_name else 0.0
         self.has_second = bool(config.get("second"))
         self._lock = threading.Lock()
+        self._kept_lock = threading.Lock()
+        self._kept: OrderedDict[str, np.ndarray] = OrderedDict()  # passage id -> its decoded rows (_rows)
+        self._kept_bytes = 0
         # The last 1,024 query vectors are kept: paging and facets ask again (thread-safe cache).
         self.embed_query = functools.lru_cache(maxsize=1024)(self._embed_query)
 
@@ -192,35 +197,55 @@ class MilvusRetrieval:
                                    search_params=_hnsw(limit))[0]
         if not blend:
             return Ranked([Hit(r["entity"]["pid"], float(r["distance"])) for r in found][:k])
-        packed = {r["entity"]["pid"]: r["entity"]["packed"] for r in found}
+        rows = self._rows({r["entity"]["pid"]: r["entity"]["packed"] for r in found}, len(vector))
         # Fewer passages than asked for: every passage is a candidate already, and the best sentences
         # would name no other (a collection smaller than the depth, as a floor's 1,000 on a small corpus).
         if expr is None and len(found) >= limit:
             limit = min(k * SENTENCE_CANDIDATES, SEARCH_LIMIT)
             near = self.client.search(self.sentence_name, data=[vector.tolist()], anns_field="dense",
                                       limit=limit, output_fields=["owner"], search_params=_hnsw(limit))[0]
-            extra = sorted({r["entity"]["owner"] for r in near} - set(packed) - {exclude})
-            packed.update(self._packed(extra))
-        scores = self._blended(packed, vector)
+            extra = sorted({r["entity"]["owner"] for r in near} - set(rows) - {exclude})
+            rows.update(self._rows_of(extra, len(vector)))
+        scores = self._blended(rows, vector)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
         return Ranked([Hit(pid, float(score)) for pid, score in ranked])
 
-    def _packed(self, pids: list[str]) -> dict[str, str]:
-        """Passage id -> its packed vectors, for these passages (read by id, SEARCH_LIMIT at a time)."""
-        packed: dict[str, str] = {}
-        for start in range(0, len(pids), SEARCH_LIMIT):
-            chunk = pids[start:start + SEARCH_LIMIT]
-            rows = self.client.query(self.name, filter=f"pid in {json.dumps(chunk, ensure_ascii=False)}",
-                                     output_fields=["pid", "packed"], limit=len(chunk))
-            packed.update((r["pid"], r["packed"]) for r in rows)
-        return packed
+    def _rows_of(self, pids: list[str], dimension: int) -> dict[str, np.ndarray]:
+        """Passage id -> its vector and its sentences' (rows), for these passages: those kept from earlier
+        queries, the others read by id (SEARCH_LIMIT at a time)."""
+        with self._kept_lock:
+            known = {pid: self._kept[pid] for pid in pids if pid in self._kept}
+        missing = [pid for pid in pids if pid not in known]
+        for start in range(0, len(missing), SEARCH_LIMIT):
+            chunk = missing[start:start + SEARCH_LIMIT]
+            found = self.client.query(self.name, filter=f"pid in {json.dumps(chunk, ensure_ascii=False)}",
+                                      output_fields=["pid", "packed"], limit=len(chunk))
+            known.update(self._rows({r["pid"]: r["packed"] for r in found}, dimension))
+        return known
 
-    def _blended(self, packed: dict[str, str], vector: np.ndarray) -> dict[str, float]:
-        """Passage id -> its passage's and its best sentence's similarity, weighted (`packed`: each
-        passage's packed vectors)."""
+    def _rows(self, packed: dict[str, str], dimension: int) -> dict[str, np.ndarray]:
+        """Passage id -> its rows, decoded from what Milvus returned (`packed`), or as kept. Decoded rows are
+        kept for later queries, the most recently used up to KEPT_BYTES: a build's vectors never change."""
+        out = {}
+        with self._kept_lock:
+            for pid, text in packed.items():
+                rows = self._kept.get(pid)
+                if rows is None:
+                    rows = self._kept[pid] = unpack_vectors(text, dimension)
+                    self._kept_bytes += rows.nbytes
+                else:
+                    self._kept.move_to_end(pid)
+                out[pid] = rows
+            while self._kept_bytes > KEPT_BYTES:
+                self._kept_bytes -= self._kept.popitem(last=False)[1].nbytes
+        return out
+
+    def _blended(self, rows: dict[str, np.ndarray], vector: np.ndarray) -> dict[str, float]:
+        """Passage id -> its passage's and its best sentence's similarity, weighted (`rows`: each passage's
+        vector and its sentences')."""
         w, scores = self.sentence_weight, {}
-        for pid, text in packed.items():
-            sims = unpack_vectors(text, len(vector)) @ vector
+        for pid, matrix in rows.items():
+            sims = matrix @ vector
             scores[pid] = (1 - w) * sims[0] + w * (sims[1:].max() if len(sims) > 1 else sims[0])
         return scores
 
@@ -233,9 +258,9 @@ class MilvusRetrieval:
         if not len(chosen):
             return out
         vector = self.embed_query(normalise(parsed.semantic_text), "dense")
-        packed = self._packed([self.ids[i] for i in chosen])
+        rows = self._rows_of([self.ids[i] for i in chosen], len(vector))
         position = self.position
-        for pid, score in self._blended(packed, vector).items():
+        for pid, score in self._blended(rows, vector).items():
             out[position[pid]] = score
         return out
 

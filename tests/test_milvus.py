@@ -118,3 +118,45 @@ def test_building_for_a_milvus_server_logs_no_error(tmp_path, milvus_uri, caplog
     build_index([str(corpus)], tmp_path / "ix", BuildOptions(backend="milvus", milvus_uri=milvus_uri,
                                                              second_model=None, sentences=False))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text[-2000:]
+
+
+def test_passage_vectors_read_once_serve_later_queries_alike(corpus_index, monkeypatch):
+    """A passage's vectors, read from Milvus for one query's scores, are kept for the next (a build's
+    vectors never change): a repeated query reads none by id and answers the same; with nothing kept
+    (the bound at 0 bytes) every query reads them again, and still answers the same."""
+    from search import milvus as milvus_search
+    from search.engine import Engine
+
+    def counting(engine):
+        calls = []
+        query = engine.retrieval.client.query
+
+        def spy(*args, **kwargs):
+            calls.append(kwargs.get("filter", ""))
+            return query(*args, **kwargs)
+        monkeypatch.setattr(engine.retrieval.client, "query", spy)
+        return calls
+
+    engine = Engine(corpus_index, backend="milvus")
+    try:
+        calls = counting(engine)
+        first = {mode: engine.search("城管 宁波", mode=mode, k=10, facets=True) for mode in ("keyword", "hybrid")}
+        assert any(f.startswith("pid in") for f in calls)
+        calls.clear()
+        again = {mode: engine.search("城管  宁波", mode=mode, k=10, facets=True) for mode in ("keyword", "hybrid")}
+        assert not [f for f in calls if f.startswith("pid in")], calls
+        assert {m: r["results"] for m, r in again.items()} == {m: r["results"] for m, r in first.items()}
+        assert {m: r["total"] for m, r in again.items()} == {m: r["total"] for m, r in first.items()}
+    finally:
+        engine.close()
+    monkeypatch.setattr(milvus_search, "KEPT_BYTES", 0)
+    engine = Engine(corpus_index, backend="milvus")
+    try:
+        calls = counting(engine)
+        for _ in range(2):
+            calls.clear()
+            uncached = {mode: engine.search("城管 宁波", mode=mode, k=10, facets=True) for mode in ("keyword", "hybrid")}
+            assert any(f.startswith("pid in") for f in calls)
+            assert {m: r["results"] for m, r in uncached.items()} == {m: r["results"] for m, r in first.items()}
+    finally:
+        engine.close()
