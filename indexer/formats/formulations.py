@@ -60,8 +60,9 @@ def clauses(norm: str) -> Iterable[tuple[int, int]]:
             # object starts), and between items; never inside the list.
             # Cut inside a list, an item keeps four characters at least (`统一思想`, not `思想`).
             keep = MIN_CHARS if len(items) > 1 else 0
-            starts = ([cut for cut in _word_bounds(norm, *items[0])[:-1] if items[0][1] - cut >= keep]
-                      + [a for a, _ in items[1:]])
+            first = _word_bounds(norm, *items[0])
+            starts = [cut for cut in first[:-1] if items[0][1] - cut >= keep] + [a for a, _ in items[1:]]
+            bounds = first + [a for a, _ in items[1:]]
             ends = ([b for _, b in items[:-1]]
                     + [cut for cut in _word_bounds(norm, *items[-1])[1:] if cut - items[-1][0] >= keep])
             one_word = set(zip(starts, starts[1:])) if len(items) == 1 else set()
@@ -71,7 +72,7 @@ def clauses(norm: str) -> Iterable[tuple[int, int]]:
                         continue
                     if (a, b) in one_word and not _idiom(norm[a:b]):
                         continue  # a plain word (基础设施) is no formulation; a set phrase (高度重视) is
-                    span = _trimmed(norm, a, b)
+                    span = _trimmed(norm, a, b, bounds)
                     if span:
                         found.add(span)
     return sorted(span for span in found if _is_candidate(norm[span[0]:span[1]]))
@@ -136,12 +137,17 @@ def _word_bounds(norm: str, start: int, end: int) -> list[int]:
     return bounds
 
 
-def _trimmed(norm: str, start: int, end: int) -> tuple[int, int] | None:
+def _trimmed(norm: str, start: int, end: int, bounds: list[int]) -> tuple[int, int] | None:
     """Without the particles and adverbs that vary in front (`要`, `进一步`) and `的` / `等` after;
-    None where too little is left (`我们也清醒`, `的党中央`)."""
+    None where too little is left (`我们也清醒`, `的党中央`). `bounds`: where words begin in the clause."""
     lead = _LEAD.match(norm, start, end)
     if lead:
-        start = lead.end()
+        # Only whole words go (`要统一思想`, never the 要 of 要素), and 以 stays where 为 follows: the
+        # frame 以…为… is the formulation (以县城为重要载体).
+        cut = max(b for b in bounds if start <= b <= lead.end())
+        if cut > start and norm[cut - 1] == "以" and "为" in norm[cut:end]:
+            cut -= 1
+        start = cut
     trail = _TRAIL.search(norm, start, end)
     if trail:
         end = trail.start()
