@@ -90,6 +90,9 @@ _MANNER = ("v", "vd", "a", "ad", "d")  # 深入, 扎实, 加快, 高度 before a
 _GENERIC_HEADS = {"工作", "情况", "问题", "成绩", "活动", "项目"}  # 工作取得, 情况进行
 
 
+# Verbs that say nothing without their object (the guide's empty-verb rule; jieba tags some of the
+# manner words before them as nouns: 全面, 有序, 协同).
+_EMPTY_VERBS = {"推进", "实施", "开展", "构建", "贯彻", "落实"}
 _LIGHT_VERBS = {"进行", "开展", "取得", "符合", "实现", "作为", "成为", "给予", "予以", "加以", "到", "进", "为"}
 _FUNCTION_WORDS = ("d", "ul", "uj", "p", "c")  # adverb, particle, preposition, conjunction
 
@@ -100,7 +103,8 @@ def _formulation(key: str) -> bool:
     or on `的` + adjective (工作的重要). A four-character one: a compound whose last word is a verb
     acting on a domain (生态修复, 问题整改, 污染防治), or one word jieba tags a state (状态词) or a
     verb. Not a noun compound (人民群众, 经济发展), not a manner word before a bare verb or two bare
-    verbs (深入推进, 扎实开展, 贯彻落实: the object is missing), not a generic noun before a verb
+    verbs (深入推进, 扎实开展, 贯彻落实: the object is missing; after any word, the empty verbs 推进,
+    实施, 开展, 构建, 贯彻, 落实), not a preposition and one word (关于加强), not a generic noun before a verb
     (工作取得), not one idiom or fixed expression standing alone (因地制宜, 违法犯罪).
     Measured against hand labels (bench/formulations.py, bench/README.md "Formulations")."""
     words = list(_pos().cut(key, HMM=False))
@@ -109,6 +113,8 @@ def _formulation(key: str) -> bool:
         return False
     if len(key) > MIN_CHARS or "、" in key:
         return True
+    if key[2:] in _EMPTY_VERBS or (len(words) == 2 and words[0].flag == "p"):
+        return False  # 协同推进, 认真落实: whatever the manner, the object is missing; 关于加强
     if len(words) == 1:
         return words[0].flag in ("z", "v")
     if len(words) == 2 and ((words[0].flag in _MANNER and words[1].flag in ("v", "vd"))
