@@ -170,11 +170,12 @@ QUERIES_FOR_ENCODER = ["给困难职工送温暖", "城管进小区", "垃圾分
 
 @pytest.fixture(scope="module")
 def m3e_index(tmp_path_factory):
-    """Seed report 004 embedded by m3e-small through sentence-transformers (the other backend)."""
+    """Seed report 004 embedded by m3e-small through sentence-transformers (the other backend); its
+    passages only: the tests here are of its query side."""
     folder = tmp_path_factory.mktemp("m3e")
     (folder / "reports").mkdir()
     (folder / "reports" / "004.txt").write_text(seed_text("004"), encoding="utf-8")
-    build_index([str(folder / "reports")], folder / "ix", BuildOptions(model="m3e-small"))
+    build_index([str(folder / "reports")], folder / "ix", BuildOptions(model="m3e-small", sentences=False))
     return folder / "ix"
 
 
@@ -244,11 +245,12 @@ def test_sentence_pieces_and_the_sentence_vectors_of_a_build(tmp_path):
     assert sentence_pieces("没有句号的一句话") == ["没有句号的一句话"]
     (tmp_path / "r.txt").write_text("某区城管局2024年工作总结\n一、主要工作\n开展夜间烧烤专项整治，取缔露天烧烤摊点42处。"
                                     "推进路灯维护，主干道亮灯率达到98%。\n", encoding="utf-8")
-    with_sentences = build_index([str(tmp_path / "r.txt")], tmp_path / "ix")
+    # the first model's sentences are what is tested: no second model
+    with_sentences = build_index([str(tmp_path / "r.txt")], tmp_path / "ix", BuildOptions(second_model=None))
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["sentence_vectors"] >= 2 and with_sentences.embedded >= 3
     run = CliRunner().invoke(main, ["index", str(tmp_path / "r.txt"), "--index-dir", str(tmp_path / "ix2"),
-                                    "--no-sentences", "--quiet"])
+                                    "--no-sentences", "--second-model", "none", "--quiet"])
     assert run.exit_code == 0, run.output
     assert json.loads((tmp_path / "ix2" / "manifest.json").read_text(encoding="utf-8"))["sentence_vectors"] == 0
 
