@@ -180,7 +180,7 @@ class SentenceTransformerEncoder(Encoder):
         fingerprint = folder_fingerprint(path) if path.is_dir() else "name:" + name
         self._model = None
         self._query_model = self._passage_model = None
-        self.onnx_int8 = bool(int8 and query_folder is not None and self._int8_export())
+        self.onnx_int8 = bool(int8 and query_folder is not None and self._int8_export(fingerprint))
         dim = self._onnx().get_sentence_embedding_dimension() if self._onnx() else self.model_dimension()
         self.spec = EncoderSpec(name, "onnx-int8" if self.onnx_int8 else "sentence-transformers", fingerprint,
                                 dim, max_tokens, int8)
@@ -199,8 +199,10 @@ class SentenceTransformerEncoder(Encoder):
 
         return dimension(self.model)
 
-    def _int8_export(self) -> bool:
-        """The int8 ONNX export in the query folder, made from the float model where missing."""
+    def _int8_export(self, fingerprint: str) -> bool:
+        """The int8 ONNX export in the query folder; where missing, a copy of the one this user made
+        before for the same weights (an export loads the PyTorch model, exports, quantises and checks:
+        7 s for m3e-small), else made from the float model and kept for the user's next index."""
         from . import onnx_encoder
 
         try:
@@ -209,9 +211,15 @@ class SentenceTransformerEncoder(Encoder):
                 return True
         except (OSError, ValueError):
             pass
+        kept = kept_int8_export(self.name, fingerprint, self.max_tokens)
+        if (kept / "meta.json").exists() and onnx_encoder.copy_export(kept, self.query_folder):
+            return True
         from .embedding import load_model
 
-        return onnx_encoder.export_int8(load_model(self.name, self.max_tokens), self.query_folder)
+        made = onnx_encoder.export_int8(load_model(self.name, self.max_tokens), self.query_folder)
+        if made:
+            onnx_encoder.copy_export(self.query_folder, kept)
+        return made
 
     def _onnx(self):
         """The ONNX query encoder (loads in a fraction of a second where PyTorch takes seconds)."""
@@ -253,6 +261,15 @@ class SentenceTransformerEncoder(Encoder):
         from . import onnx_encoder
 
         return onnx_encoder.export(self.model, folder, samples or ["示例"])
+
+
+def kept_int8_export(name: str, fingerprint: str, max_tokens: int) -> Path:
+    """Where this user's int8 ONNX export of a model's weights is kept, for every index (layout.user_cache)."""
+    from .layout import user_cache
+    from .onnx_encoder import INT8_VERSION
+
+    key = hashlib.sha1(f"{name}|{fingerprint}|{max_tokens}".encode()).hexdigest()[:16]
+    return user_cache() / f"onnx-int8-{key}-v{INT8_VERSION}"
 
 
 def open_encoder(model: str, max_tokens: int | None = None, int8: bool = False, model_folder: Path | None = None,

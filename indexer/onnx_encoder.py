@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ import numpy as np
 
 EXPORT_CHECK_COSINE = 0.9999  # an export whose vectors differ more than this is not used
 INT8_CHECK_COSINE = 0.99  # an int8 model whose vectors differ more from the float one's is not used
+INT8_VERSION = 1  # of export_int8's steps: part of the name under which a user's exports are kept
 INT8_SAMPLES = ["今年以来，我局认真贯彻落实市委市政府决策部署，扎实推进城市管理各项工作。", "路灯不亮找谁",
                 "二、存在问题\n一是队伍建设有待加强；二是精细化管理水平不高。", "如何申请 困难职工 补助?",
                 "加大对违章建筑、占道经营、乱搭乱建的整治力度 2025年 GDP增长5%", "城區河道綜合整治，" * 60]
@@ -139,6 +141,22 @@ def export(model, folder: Path, samples: Sequence[str]) -> bool:
     ours = OnnxEncoder(tmp).encode(list(samples))
     theirs = model.encode(list(samples), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     return _publish(tmp, folder, ours, theirs, EXPORT_CHECK_COSINE)
+
+
+def copy_export(source: Path, target: Path) -> bool:
+    """An export folder copied whole to `target` (through a temporary folder renamed into place, so a
+    reader never meets half a copy; where another process got there first, its copy stands). Returns
+    whether `target` holds an export."""
+    if not (target / "meta.json").exists():
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(source, tmp)
+            tmp.rename(target)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return (target / "meta.json").exists()
 
 
 def _publish(tmp: Path, folder: Path, ours: np.ndarray, theirs: np.ndarray, least: float) -> bool:

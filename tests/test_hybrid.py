@@ -165,6 +165,34 @@ def test_int8_index_embeds_through_the_int8_onnx_export_and_finds_by_meaning(tmp
         assert float(int8.semantic.embed_query(q) @ theirs) > 0.99
 
 
+def test_an_int8_export_made_once_serves_every_new_index(tmp_path, monkeypatch):
+    """The second model's int8 export is made once per user and weights (7 s for m3e-small: the PyTorch
+    model loaded, exported, quantised, checked) and copied into each new index directory."""
+    from indexer import encoders
+    from indexer.layout import user_cache
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for converted in user_cache().glob("e5-small-onnx-*"):  # e5-small's conversion is another matter
+        (cache / converted.name).symlink_to(converted)
+    monkeypatch.setenv("REPORT_SEARCH_CACHE", str(cache))
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "a.txt").write_text("某区城管局2024年工作总结\n开展夜间烧烤专项整治，取缔露天烧烤摊点42处。\n",
+                                                encoding="utf-8")
+    build_index([str(tmp_path / "reports")], tmp_path / "one", BuildOptions(sentences=False))
+    manifest = json.loads((tmp_path / "one" / "manifest.json").read_text(encoding="utf-8"))
+    spec = manifest["second_encoder_spec"]
+    kept = encoders.kept_int8_export(spec["model"], spec["fingerprint"], spec["max_tokens"])
+    made = tmp_path / "one" / manifest["second_query_encoder"]
+    assert (kept / "model.onnx").read_bytes() == (made / "model.onnx").read_bytes()
+    meta = json.loads((kept / "meta.json").read_text(encoding="utf-8"))
+    (kept / "meta.json").write_text(json.dumps({**meta, "copied": True}), encoding="utf-8")  # to tell a copy
+    build_index([str(tmp_path / "reports")], tmp_path / "two", BuildOptions(sentences=False))
+    second = json.loads((tmp_path / "two" / "manifest.json").read_text(encoding="utf-8"))["second_query_encoder"]
+    assert json.loads((tmp_path / "two" / second / "meta.json").read_text(encoding="utf-8")).get("copied")
+    assert Engine(tmp_path / "two").search("烧烤整治", mode="semantic")["results"]
+
+
 QUERIES_FOR_ENCODER = ["给困难职工送温暖", "城管进小区", "垃圾分类 宣传", "2021年工作打算", "河长制 水环境治理"]
 
 
