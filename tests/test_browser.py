@@ -77,7 +77,8 @@ def test_search_filter_similar_report_and_copy(page, server):
     tags = page.locator(".result .meta").all_inner_texts()
     assert tags and all(value in t for t in tags)
 
-    # 复制 copies the passage with its source line, 复制原文 the words alone
+    # 复制 copies the passage with its source line, 复制原文 the words alone (once the page's script runs)
+    page.wait_for_load_state("load")
     first_text = page.locator(".result .text").first.inner_text()
     title = page.locator(".result a.title").first.inner_text()
     page.locator(".result button.copy").first.click()

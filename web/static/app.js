@@ -7,7 +7,9 @@ document.addEventListener("click", async (event) => {
   const text = button.dataset.citation ? words + "\n" + button.dataset.citation : words;
   const label = (button.dataset.label ||= button.textContent);
   try {
-    await navigator.clipboard.writeText(text);
+    // a browser may leave the promise pending (no focus, a permission prompt): copy the old way after 1 s
+    const stalled = new Promise((_, reject) => setTimeout(() => reject(new Error("clipboard stalled")), 1000));
+    await Promise.race([navigator.clipboard.writeText(text), stalled]);
   } catch (err) {
     const area = document.createElement("textarea");
     area.value = text;
