@@ -496,9 +496,9 @@ def serve(index_dir, engine_options, host, port, threads, workers, thesaurus, ra
     workers = workers or os.cpu_count() or 1
     if workers > 1:  # the index, thesaurus and Milvus checked here, once, before the workers load them
         _run(create_app, {**config, "LOAD_MODEL": False}).extensions["engine"].get().close()
-    click.echo(f"serving {index_dir} on http://{host}:{port}/ with {workers} process{'es' if workers > 1 else ''}"
-               "  (Ctrl-C to stop)")
-    _run(serve_app, config, host, port, workers, threads)
+    _run(serve_app, config, host, port, workers, threads, announce=lambda: click.echo(
+        f"serving {index_dir} on http://{host}:{port}/ with {workers} process{'es' if workers > 1 else ''}"
+        "  (Ctrl-C to stop)"))
 
 
 @main.command(name="mcp")

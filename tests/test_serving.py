@@ -69,6 +69,12 @@ def test_two_worker_processes_answer_and_stop_together(corpus_index):
         answers = [json.load(urllib.request.urlopen(f"{url}/api/search?q=%E5%9F%8E%E7%AE%A1&mode=keyword"))
                    for _ in range(6)]
         assert all(a == answers[0] for a in answers) and answers[0]["total"] > 0
+        # a second server on the same port: one line saying so, and no "serving" line before it
+        taken = subprocess.run([sys.executable, "-m", "report_search.cli", "serve", "--index-dir", str(corpus_index),
+                                "--port", url.rsplit(":", 1)[1]], cwd=ROOT, capture_output=True, text=True,
+                               env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120)
+        assert taken.returncode == 1 and "cannot listen on" in taken.stderr and "serving" not in taken.stdout
+        assert "Traceback" not in taken.stderr
         servers = [p for p in workers if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
         assert len(servers) == 2, workers
         os.kill(servers[0], signal.SIGKILL)

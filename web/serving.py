@@ -54,9 +54,10 @@ class Load:
         return gated
 
 
-def serve(config: dict, host: str, port: int, workers: int, threads: int) -> None:
+def serve(config: dict, host: str, port: int, workers: int, threads: int, announce=None) -> None:
     """Serve create_app(config) on host:port from `workers` processes (1: this one) of `threads`
-    threads each, until interrupted. A worker that stops stops the server (its message on stderr)."""
+    threads each, until interrupted; `announce()` once the port is taken. A worker that stops stops
+    the server (its message on stderr)."""
     cores = os.cpu_count() or 1
     context = multiprocessing.get_context("spawn")  # each worker starts clean: no inherited threads
     load = Load(context, cores)
@@ -65,6 +66,8 @@ def serve(config: dict, host: str, port: int, workers: int, threads: int) -> Non
     except OSError as exc:
         raise SystemExit(f"Error: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     slots = max(1, cores // workers)
+    if announce:
+        announce()
     if workers == 1:
         _worker(config, listener, load, slots, threads, child=False)
         return
