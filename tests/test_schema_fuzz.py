@@ -21,7 +21,7 @@ def test_the_api_holds_to_its_openapi_document(corpus_index, backend, tmp_path):
     skips = [arg for op in MILVUS_SKIPS for arg in ("--exclude-operation-id", op)] if backend == "milvus" else []
     with running_server(corpus_index, backend) as url:
         run = subprocess.run([str(SCHEMATHESIS), "run",
-                              f"{url}/openapi.json", "--checks", "all", "--max-examples", "40", "--seed", "7",
+                              f"{url}/openapi.json", "--checks", "all", "--max-examples", "40", "--seed", "7", "--workers", "2",
                               "--report-dir", str(tmp_path), *skips],
                              cwd=tmp_path, capture_output=True, text=True, timeout=900)
     summary = run.stdout[-3000:]
