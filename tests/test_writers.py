@@ -19,8 +19,8 @@ REPORTS = {
     "b.txt": "乙县2022年城管工作总结\n一年来，县局高度重视、周密部署、狠抓落实，占道经营治理取得了明显成效。"
              "我们要统一思想、提高认识。车辆进行登记。志愿服务活动蓬勃开展。推进要素市场化配置，以县城为重要载体。\n",
     "c.txt": "丙镇2023年工作总结\n镇党委高度重视、周密部署、狠抓落实，垃圾分类取得了明显成效，南京市。车辆进行检查。"
-             "各部门协同推进。关于加强。\n",
-    "d.txt": "丁街道2023年工作总结\n街道高度重视这项工作，建立了台账。各部门协同推进。关于加强。\n",
+             "各部门协同推进。关于加强。各单位一定要，城市管理相关。\n",
+    "d.txt": "丁街道2023年工作总结\n街道高度重视这项工作，建立了台账。各部门协同推进。关于加强。各单位一定要，城市管理相关。\n",
 }
 
 
@@ -54,6 +54,7 @@ def test_formulations_are_whole_clauses_counted_by_report(small_engine):
     # nor does one end where the sentence goes on: 车辆进行 (three reports) needs its object; nor an
     # empty verb after its manner (协同推进: jieba tags 协同 a noun), nor a preposition and a verb
     assert "车辆进行" not in found and "协同推进" not in found and "关于加强" not in found
+    assert "各单位一定要" not in found and "城市管理相关" not in found  # the verb or noun that follows is missing
     # a particle in front goes only where it is a word of its own (要统一思想, not the 要 of 要素), and
     # 以 stays in the frame 以…为…
     assert "要素市场化配置" in found and not any(t.startswith("素") for t in found)

@@ -93,7 +93,9 @@ _GENERIC_HEADS = {"工作", "情况", "问题", "成绩", "活动", "项目"}  #
 # Verbs that say nothing without their object (the guide's empty-verb rule; jieba tags some of the
 # manner words before them as nouns: 全面, 有序, 协同).
 _EMPTY_VERBS = {"推进", "实施", "开展", "构建", "贯彻", "落实"}
-_LIGHT_VERBS = {"进行", "开展", "取得", "符合", "实现", "作为", "成为", "给予", "予以", "加以", "到", "进", "为"}
+_LIGHT_VERBS = {"进行", "开展", "取得", "符合", "实现", "作为", "成为", "给予", "予以", "加以", "到", "进", "为",
+                # and what needs the verb or noun that follows: 各单位一定要, 城市管理相关
+                "要", "应", "应当", "应该", "能", "能够", "会", "可以", "需要", "必须", "相关"}
 _FUNCTION_WORDS = ("d", "ul", "uj", "p", "c")  # adverb, particle, preposition, conjunction
 
 
