@@ -57,14 +57,14 @@ class EmbeddedRetrieval:
     side_by_side = True  # the two models' lists may be computed in two threads at once
 
     def __init__(self, build, keyword: KeywordSearcher, encoders: dict[str, Callable], has_second: bool,
-                 sentence_weight: float, parts: int = 1, spare: Callable[[], bool] | None = None):
+                 sentence_weight: float, spare: Callable[[], bool] | None = None):
         self.keyword_searcher = keyword
         self.ids = keyword.ranking.ids
         self.parse = keyword.parse
         self._paths = {"first": build.vectors, "second": build.second_vectors}
         self._encoders = encoders
         self._weights = {"first": sentence_weight, "second": 0.0}
-        self._parts, self._spare = parts, spare  # SemanticSearcher's
+        self._spare = spare  # SemanticSearcher's
         self.has_second = has_second
         self._searchers: dict = {}
         self._rows: dict = {}  # per searcher: its rows' positions in `ids`, None where they are the same
@@ -78,8 +78,7 @@ class EmbeddedRetrieval:
                     from .semantic import SemanticSearcher
 
                     searcher = SemanticSearcher(self._paths[which], self._encoders[which](),
-                                                sentence_weight=self._weights[which], parts=self._parts,
-                                                spare=self._spare)
+                                                sentence_weight=self._weights[which], spare=self._spare)
                     # Where the vectors' rows are not in `ids` order (they are, as written today), where each goes.
                     position = self.keyword_searcher.position
                     self._rows[which] = (None if searcher.ids == self.ids

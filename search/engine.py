@@ -10,7 +10,6 @@ wording → collapse → pages."""
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -99,7 +98,7 @@ class Engine:
                 build, self.keyword, {"first": self._query_encoder,
                                       "second": lambda: self._query_encoder("second_encoder_spec")},
                 has_second and build.second_vectors.exists(), settings.sentence_weight,
-                parts=(os.cpu_count() or 1) if self._spare else 1, spare=self._spare)
+                spare=self._spare)
         same = self.postings.ids is self.retrieval.ids or self.postings.ids == self.retrieval.ids
         self._postings_ids = None if same else np.asarray(self.postings.ids, dtype=object)
         self._build_root = build.root

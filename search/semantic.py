@@ -4,6 +4,7 @@ score the allowed passages exactly, so a filter never costs recall.
 from __future__ import annotations
 
 import functools
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -22,10 +23,10 @@ class SemanticSearcher:
     paragraph (and its bare text counts beside its title and heading)."""
 
     def __init__(self, path: Path, encoder, ef_search: int = HNSW_EF_SEARCH, sentence_weight: float = 0.5,
-                 parts: int = 1, spare: Callable[[], bool] | None = None):
-        """`parts`: threads the product of a query with every sentence vector is split over, whenever
-        `spare` says the cores are free (a server whose requests get one BLAS thread each: the product
-        reads the whole sentence matrix, and one core's memory bandwidth bounds it)."""
+                 spare: Callable[[], bool] | None = None):
+        """`spare`: for a server whose requests get one BLAS thread each, whether the cores are free now;
+        while they are, the product of a query with every sentence vector is split over them (it reads
+        the whole sentence matrix, and one core's memory bandwidth bounds it)."""
         files = VectorFiles(path, ef_search, sentences=sentence_weight > 0)
         self.index = files.index
         self.ids = files.ids
@@ -38,7 +39,8 @@ class SemanticSearcher:
             self.owners = files.owners
             self.offsets = np.searchsorted(self.owners, np.arange(len(self.ids) + 1))  # rows' sentence ranges
             self._sentence_matrix: np.ndarray | None = None
-        self.parts, self.spare = parts, spare
+        self.spare = spare
+        self.parts = (os.cpu_count() or 1) if spare else 1
         # The last 1,024 query vectors are kept: paging and facets ask again (thread-safe cache).
         self.embed_query = functools.lru_cache(maxsize=1024)(self._embed_query)
 
