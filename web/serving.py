@@ -102,6 +102,8 @@ def _worker(config: dict, listener: socket.socket, load: Load, slots: int, threa
     try:
         app = create_app({**config, "ENGINE_OPTIONS": options})
     except Exception as exc:  # noqa: BLE001 - the parent checked the index; say what failed here, once
+        if not child:
+            raise  # the caller's own handling (the CLI's one line for expected errors)
         print(f"Error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     accept_unencoded_urls()
