@@ -60,9 +60,9 @@ def clauses(norm: str) -> Iterable[tuple[int, int]]:
             # object starts), and between items; never inside the list.
             # Cut inside a list, an item keeps four characters at least (`统一思想`, not `思想`).
             keep = MIN_CHARS if len(items) > 1 else 0
-            first = _word_bounds(norm, *items[0])
-            starts = [cut for cut in first[:-1] if items[0][1] - cut >= keep] + [a for a, _ in items[1:]]
-            bounds = first + [a for a, _ in items[1:]]
+            first, later = _word_bounds(norm, *items[0]), [a for a, _ in items[1:]]
+            starts = [cut for cut in first[:-1] if items[0][1] - cut >= keep] + later
+            bounds = first + later
             ends = ([b for _, b in items[:-1]]
                     + [cut for cut in _word_bounds(norm, *items[-1])[1:] if cut - items[-1][0] >= keep])
             one_word = set(zip(starts, starts[1:])) if len(items) == 1 else set()
