@@ -129,3 +129,12 @@ def test_the_sentence_product_split_over_threads_is_the_same_to_the_last_bit():
                 assert np.array_equal(product(matrix, vector, parts, pool), whole), parts
     assert np.array_equal(product(matrix[:100], vector, 4, pool), matrix[:100] @ vector)  # too few rows to split
     pool.shutdown()
+
+
+def test_a_missing_index_gives_one_error_line_and_no_serving_line(tmp_path):
+    for workers in ("1", "2"):
+        run = subprocess.run([sys.executable, "-m", "report_search.cli", "serve", "--index-dir", str(tmp_path / "none"),
+                              "--port", str(free_port()), "--workers", workers], cwd=ROOT, capture_output=True,
+                             text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120)
+        assert run.returncode == 1 and "no index in" in run.stderr, (workers, run.stderr)
+        assert "serving" not in run.stdout and "Traceback" not in run.stderr, workers

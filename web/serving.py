@@ -56,8 +56,8 @@ class Load:
 
 def serve(config: dict, host: str, port: int, workers: int, threads: int, announce=None) -> None:
     """Serve create_app(config) on host:port from `workers` processes (1: this one) of `threads`
-    threads each, until interrupted; `announce()` once the port is taken. A worker that stops stops
-    the server (its message on stderr)."""
+    threads each, until interrupted; `announce()` once the port is taken (and, in one process, the app
+    made). A worker that stops stops the server (its message on stderr)."""
     cores = os.cpu_count() or 1
     context = multiprocessing.get_context("spawn")  # each worker starts clean: no inherited threads
     load = Load(context, cores)
@@ -66,11 +66,11 @@ def serve(config: dict, host: str, port: int, workers: int, threads: int, announ
     except OSError as exc:
         raise SystemExit(f"Error: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     slots = max(1, cores // workers)
-    if announce:
-        announce()
-    if workers == 1:
-        _worker(config, listener, load, slots, threads, child=False)
+    if workers == 1:  # announced once the app is made: the index may be missing
+        _worker(config, listener, load, slots, threads, child=False, announce=announce)
         return
+    if announce:  # the caller checked the index before
+        announce()
     processes = [context.Process(target=_worker, args=(config, listener, load, slots, threads), daemon=True,
                                  name=f"report-search-worker-{i + 1}") for i in range(workers)]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -89,7 +89,8 @@ def serve(config: dict, host: str, port: int, workers: int, threads: int, announ
             process.join(timeout=10)
 
 
-def _worker(config: dict, listener: socket.socket, load: Load, slots: int, threads: int, child: bool = True) -> None:
+def _worker(config: dict, listener: socket.socket, load: Load, slots: int, threads: int, child: bool = True,
+            announce=None) -> None:
     from threadpoolctl import threadpool_limits
     from waitress import serve as waitress_serve
 
@@ -106,6 +107,8 @@ def _worker(config: dict, listener: socket.socket, load: Load, slots: int, threa
             raise  # the caller's own handling (the CLI's one line for expected errors)
         print(f"Error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
+    if announce:
+        announce()
     accept_unencoded_urls()
     # One BLAS thread per request: a matrix product on two BLAS threads per request made 8 clients
     # slower than 1 (oversubscription); an idle server splits the large products itself.
