@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -61,19 +62,49 @@ def canonical(model: str) -> str:
 
 
 def file_fingerprint(path: Path) -> str:
-    """sha1 of a weights file, memoised by path, inode, size and times (hashing 70 MB takes 0.1 s)."""
+    """sha1 of a weights file, memoised by path, inode, size and times (hashing 70 MB takes 0.1 s), in
+    this process and in the user's cache (a command's start: `report-search search` from the shell)."""
     st = path.stat()
-    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    key = f"{path}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}"
     if key not in _FINGERPRINTS:
-        digest = hashlib.sha1()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                digest.update(block)
-        _FINGERPRINTS[key] = digest.hexdigest()[:16]
+        kept = _kept_fingerprints()
+        if key not in kept:
+            digest = hashlib.sha1()
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 22), b""):
+                    digest.update(block)
+            kept[key] = digest.hexdigest()[:16]
+            _keep_fingerprints(kept)
+        _FINGERPRINTS[key] = kept[key]
     return _FINGERPRINTS[key]
 
 
-_FINGERPRINTS: dict[tuple, str] = {}
+_FINGERPRINTS: dict[str, str] = {}
+FINGERPRINTS_FILE = "fingerprints.json"
+
+
+def _kept_fingerprints() -> dict[str, str]:
+    from .layout import user_cache
+
+    try:
+        kept = json.loads((user_cache() / FINGERPRINTS_FILE).read_text(encoding="utf-8"))
+        return kept if isinstance(kept, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _keep_fingerprints(kept: dict[str, str]) -> None:
+    """Written whole and renamed into place; not kept where the cache cannot be written."""
+    from .layout import user_cache
+
+    folder = user_cache()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{FINGERPRINTS_FILE}.{os.getpid()}.{threading.get_ident()}"
+        tmp.write_text(json.dumps(dict(list(kept.items())[-64:])), encoding="utf-8")
+        os.replace(tmp, folder / FINGERPRINTS_FILE)
+    except OSError:
+        pass
 
 
 def folder_fingerprint(folder: Path) -> str:

@@ -123,3 +123,35 @@ def test_sentence_transformers_fingerprint_is_stable_and_content_based(tmp_path)
     (tmp_path / "new").write_bytes(np.arange(1, 1001, dtype=np.float32).tobytes())
     (tmp_path / "new").replace(folder / "model.safetensors")  # as an update replaces a file
     assert encoders.folder_fingerprint(folder) != first
+
+
+def test_weights_fingerprints_are_kept_for_the_next_command(tmp_path, monkeypatch):
+    """A command's start does not hash the model's weights again (0.1 s of `report-search search`):
+    the digest is kept in the user's cache by path, inode, size and times, and made anew when the
+    file changes."""
+    import hashlib
+    import json
+    import os
+
+    monkeypatch.setenv("REPORT_SEARCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(encoders, "_FINGERPRINTS", {})
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"\x01" * 5000)
+    first = encoders.file_fingerprint(weights)
+    assert first == hashlib.sha1(b"\x01" * 5000).hexdigest()[:16]
+    kept_file = tmp_path / "cache" / encoders.FINGERPRINTS_FILE
+    kept = json.loads(kept_file.read_text(encoding="utf-8"))
+    assert list(kept.values()) == [first]
+    # A new process (nothing in memory) reads the kept digest instead of hashing: shown here by a
+    # digest that hashing would not give.
+    kept_file.write_text(json.dumps({key: "kept-not-hashed" for key in kept}), encoding="utf-8")
+    monkeypatch.setattr(encoders, "_FINGERPRINTS", {})
+    assert encoders.file_fingerprint(weights) == "kept-not-hashed"
+    # Other weights at the same path: hashed again.
+    weights.write_bytes(b"\x02" * 5000)
+    os.utime(weights, ns=(1, 1))
+    assert encoders.file_fingerprint(weights) == hashlib.sha1(b"\x02" * 5000).hexdigest()[:16]
+    # An unwritable or broken cache file: the digest is still made.
+    kept_file.write_text("not json", encoding="utf-8")
+    monkeypatch.setattr(encoders, "_FINGERPRINTS", {})
+    assert encoders.file_fingerprint(weights) == hashlib.sha1(b"\x02" * 5000).hexdigest()[:16]
