@@ -3,6 +3,13 @@
 From Python (a notebook): `Engine` opens an index directory, `Client` talks to `report-search serve`
 (report_search/notebook.py).
 """
-from .notebook import Answer, Client, Engine, ReportSearchError
-
 __all__ = ["Answer", "Client", "Engine", "ReportSearchError"]
+
+
+def __getattr__(name: str):
+    """The notebook API, imported on first use: the CLI (report_search.cli) starts without it."""
+    if name in __all__:
+        from . import notebook
+
+        return getattr(notebook, name)
+    raise AttributeError(f"module 'report_search' has no attribute '{name}'")
