@@ -1,22 +1,36 @@
 """Matched terms marked in a passage's original text, as escaped HTML."""
 from __future__ import annotations
 
+import bisect
 import html
+import re
 
 from indexer.text import WORD_CHAR, normalise_aligned
 
+WORD_RUN = re.compile(WORD_CHAR.pattern + "+")
 
-def spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
+
+def spans(text: str, needles: list[str], norm: str | None = None) -> list[tuple[int, int]]:
     """Merged (start, end) spans of `text` where any normalised needle occurs,
-    ignoring punctuation and spaces inside a match."""
-    norm = normalise_aligned(text)
-    index = [m.start() for m in WORD_CHAR.finditer(norm)]
-    compact = "".join(norm[i] for i in index)
+    ignoring punctuation and spaces inside a match. `norm`: the text normalised, where known."""
+    if norm is None or len(norm) != len(text):
+        norm = normalise_aligned(text)
+    runs = [(m.start(), m.end()) for m in WORD_RUN.finditer(norm)]  # the word characters, run by run
+    compact = "".join(norm[a:b] for a, b in runs)
+    starts, at = [], 0  # each run's start in `compact`
+    for a, b in runs:
+        starts.append(at)
+        at += b - a
+
+    def place(i: int) -> int:  # a position in `compact` -> in `text`
+        r = bisect.bisect_right(starts, i) - 1
+        return runs[r][0] + i - starts[r]
+
     found = []
     for needle in {n for n in needles if n}:
         at = compact.find(needle)
         while at >= 0:
-            found.append((index[at], index[at + len(needle) - 1] + 1))
+            found.append((place(at), place(at + len(needle) - 1) + 1))
             at = compact.find(needle, at + 1)
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):
@@ -27,10 +41,10 @@ def spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def highlight(text: str, needles: list[str]) -> str:
-    """`text` escaped for HTML, with <mark> around each match."""
+def highlight(text: str, needles: list[str], norm: str | None = None) -> str:
+    """`text` escaped for HTML, with <mark> around each match (`norm`: the text normalised, where known)."""
     out, at = [], 0
-    for start, end in spans(text, needles):
+    for start, end in spans(text, needles, norm):
         out.append(html.escape(text[at:start]))
         out.append(f"<mark>{html.escape(text[start:end])}</mark>")
         at = end

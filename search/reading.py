@@ -30,7 +30,7 @@ def results(engine, page: list, parsed: ParsedQuery | None, explain: bool) -> li
         item = {
             "passage_id": p.passage_id, "doc_id": p.doc_id, "title": title,
             "heading_path": list(p.heading_path), "heads": p.heads, "text": p.text,
-            "highlight": highlight(p.text, needles), "score": round(f.score, 6),
+            "highlight": highlight(p.text, needles, p.norm), "score": round(f.score, 6),
             "region": d.region, "year": d.year, "issuer": d.issuer, "doc_type": d.doc_type,
             "source": d.source, "section": p.section, **provenance(d),
             "citation": citation(title, d.year, d.issuer, d.region, p.heading_path,

@@ -105,6 +105,24 @@ def test_highlight_escapes_html():
         "&lt;script&gt;alert(1)&lt;/script&gt;<mark>垃圾</mark>分类"
 
 
+def test_highlight_spans_punctuation_and_scripts():
+    """A match runs over punctuation and spaces, in traditional script and full-width forms, marked on
+    the original characters; a text whose normal form is longer (NFKC) keeps its places; a normalised
+    text given beside it changes nothing."""
+    from indexer.text import normalise
+    from search.highlight import highlight
+
+    cases = [("推進營商環境，優化服務", ["营商环境", "优化"], "推進<mark>營商環境</mark>，<mark>優化</mark>服務"),
+             ("营商，环境 营商环境", ["营商环境"], "<mark>营商，环境</mark> <mark>营商环境</mark>"),
+             ("ＡＢＣ城管局", ["abc城管"], "<mark>ＡＢＣ城管</mark>局"),
+             ("㍻十年，城管执法", ["城管执法"], "㍻十年，<mark>城管执法</mark>"),  # ㍻ is 平成 under NFKC
+             ("没有匹配", ["垃圾"], "没有匹配"),
+             ("", ["垃圾"], "")]
+    for text, needles, marked in cases:
+        assert highlight(text, needles) == marked
+        assert highlight(text, needles, normalise(text)) == marked
+
+
 def test_pagination_with_offset(engine):
     page1 = engine.search("城市管理", mode="keyword", k=5)["results"]
     page2 = engine.search("城市管理", mode="keyword", k=5, offset=5)["results"]
