@@ -30,7 +30,11 @@ def main() -> None:
     ap.add_argument("--queries", default=str(HERE / "devqueries" / "unanswerable.jsonl"))
     ap.add_argument("--floors", default=str(SearchSettings.semantic_floor))
     ap.add_argument("--verbose", action="store_true", help="each query's best similarity and totals")
+    ap.add_argument("--set", default="", help="other settings, as bench/tune.py's grid: 'overlap_floor=0.86;…'")
     args = ap.parse_args()
+    from tune import parse_grid
+
+    overrides = parse_grid(args.set)[0] if args.set else {}
     queries = [json.loads(line)["text"] for line in open(args.queries, encoding="utf-8") if line.strip()]
     floors = [float(f) for f in args.floors.split(",")]
     for index_dir in args.indexes:
@@ -42,7 +46,7 @@ def main() -> None:
         print(f"{index_dir}: {len(queries)} unanswerable queries; best similarity "
               f"min {min(best.values()):.3f} / max {max(best.values()):.3f}")
         for floor in floors:
-            engine.settings = replace(SearchSettings(), semantic_floor=floor)
+            engine.settings = replace(SearchSettings(), **{**overrides, "semantic_floor": floor})
             row = []
             for mode in ("keyword", "semantic", "hybrid"):
                 totals = {q: engine.search(q, mode=mode, k=1)["total"] for q in queries}
