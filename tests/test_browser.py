@@ -68,14 +68,18 @@ def test_search_filter_similar_report_and_copy(page, server):
     page.wait_for_url("**mode=keyword**")
     assert page.locator(".result").count() > 0
 
-    # apply a facet filter: every result then carries that value
+    # apply a facet filter: every result then carries that value, and the total shown above the
+    # results (the pager's below) is the facet's count
     facet = page.locator(".facet[data-facet=doc_type] a").first
     value = facet.inner_text()
+    count = int(page.locator(".facet[data-facet=doc_type] .count").first.inner_text())
     facet.click()
     page.wait_for_selector(".active-filters")
     assert "doc_type=" in page.url
     tags = page.locator(".result .meta").all_inner_texts()
     assert tags and all(value in t for t in tags)
+    assert int(page.locator(".match-summary .total").inner_text()) == count == \
+        int(page.locator(".pager .total").inner_text())
 
     # 复制 copies the passage with its source line, 复制原文 the words alone (once the page's script runs)
     page.wait_for_load_state("load")
