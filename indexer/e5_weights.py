@@ -216,11 +216,15 @@ class E5Tokenizer:
 
     @functools.cached_property
     def _piece_table(self) -> PieceTable | None:
+        """The table kept in `pieces_file`, made there if missing; None (the dict then) without a file,
+        or where it cannot be written: making the table (0.5 s) only pays once it is kept."""
         path = self._pieces_file
-        table = PieceTable.load(path) if path is not None and path.is_file() else None
-        if table is None:
+        if path is None:
+            return None
+        table = PieceTable.load(path) if path.is_file() else None
+        if table is None and os.access(path.parent, os.W_OK):
             table = PieceTable.of(self._weights.pieces)
-            if table is not None and path is not None:
+            if table is not None:
                 table.save(path)
         return table
 

