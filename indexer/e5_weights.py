@@ -165,13 +165,9 @@ class PieceTable:
         return np.where(self.hashes[at] == keys, self.ids[at], -1).tolist()
 
     def save(self, path: Path) -> None:
-        """Written whole and renamed into place; not kept where the folder cannot be written."""
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.npz")
-        try:
-            np.savez(tmp, hashes=self.hashes, ids=self.ids, longest=np.array(self.longest))
-            os.replace(tmp, path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        from .layout import keep_file
+
+        keep_file(path, lambda tmp: np.savez(tmp, hashes=self.hashes, ids=self.ids, longest=np.array(self.longest)))
 
     @classmethod
     def load(cls, path: Path) -> PieceTable | None:

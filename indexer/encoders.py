@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -94,17 +93,10 @@ def _kept_fingerprints() -> dict[str, str]:
 
 
 def _keep_fingerprints(kept: dict[str, str]) -> None:
-    """Written whole and renamed into place; not kept where the cache cannot be written."""
-    from .layout import user_cache
+    from .layout import keep_file, user_cache
 
-    folder = user_cache()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{FINGERPRINTS_FILE}.{os.getpid()}.{threading.get_ident()}"
-        tmp.write_text(json.dumps(dict(list(kept.items())[-64:])), encoding="utf-8")
-        os.replace(tmp, folder / FINGERPRINTS_FILE)
-    except OSError:
-        pass
+    text = json.dumps(dict(list(kept.items())[-64:]))
+    keep_file(user_cache() / FINGERPRINTS_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def folder_fingerprint(folder: Path) -> str:

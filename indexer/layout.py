@@ -19,10 +19,12 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 # 2: ranking arrays beside the Whoosh index; 3: encoder description; 4: section roles, formulations;
 # 5: where each document's metadata came from; 6: a heading joins the paragraph below it (passages.heads)
@@ -35,6 +37,18 @@ def user_cache() -> Path:
     else $XDG_CACHE_HOME/report-search, else ~/.cache/report-search."""
     return Path(os.environ.get("REPORT_SEARCH_CACHE") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "report-search")
+
+
+def keep_file(path: Path, write: Callable[[Path], None]) -> None:
+    """A file of the user's cache, written by `write` to a temporary file renamed into place (a reader
+    finds the old file or the new one, whole); nothing is kept where it cannot be written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}{path.suffix}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 class IndexUnavailable(Exception):
