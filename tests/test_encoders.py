@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import seed_text
 
-from indexer import encoders
+from indexer import e5_onnx, encoders
 from indexer.embedding import ModelUnavailable
 from report_search.cli import main
 
@@ -152,6 +152,12 @@ def test_cache_keys_and_compatibility():
     encoders.check_compatible(spec, encoders.EncoderSpec("e5-small", "e5-onnx", "abc", 384, 256))
     with pytest.raises(encoders.IncompatibleModel, match="re-run `report-search index`"):
         encoders.check_compatible(spec, encoders.EncoderSpec("m3e-small", "sentence-transformers", "x", 512, 256))
+    # Another conversion of the same weights (e5_onnx.CONVERTER_VERSION): other vectors, other cache keys.
+    converted = encoders.EncoderSpec("e5-small", "e5-onnx", "abc", 384, 512, revision=2)
+    assert converted.cache_variant != spec.cache_variant
+    with pytest.raises(encoders.IncompatibleModel, match="revision 2"):
+        encoders.check_compatible(spec, converted)
+    assert encoders.open_encoder("e5-small").spec.revision == e5_onnx.CONVERTER_VERSION
 
 
 def test_bad_model_options_are_refused_with_a_clear_line(tmp_path):

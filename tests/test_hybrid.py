@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import CORPUS, seed_text, warm_cache
 
+from indexer.onnx_encoder import INT8_VERSION
 from indexer.pipeline import BuildOptions, build_index
 from indexer.text import compact, normalise
 from report_search.cli import main
@@ -150,9 +151,9 @@ def test_int8_index_embeds_through_the_int8_onnx_export_and_finds_by_meaning(tmp
     int8 = Engine(tmp_path / "ix")
     spec = int8.manifest["encoder_spec"]
     assert int8.manifest["int8"] is True and report.embedded > 0  # its own cache entries, not the float ones
-    assert spec["backend"] == "onnx-int8" and spec["int8"] is True
+    assert spec["backend"] == "onnx-int8" and spec["int8"] is True and spec["revision"] == INT8_VERSION
     meta = json.loads((tmp_path / "ix" / int8.manifest["query_encoder"] / "meta.json").read_text())
-    assert meta["int8"] is True  # passages and queries through the same quantised model
+    assert meta["int8"] == INT8_VERSION  # passages and queries through the same quantised model
     texts = [r["text"] for r in int8.search("给困难职工送温暖", mode="semantic", k=10)["results"]]
     assert any("慰問" in t or "慰问" in t for t in texts)
     # int8 vectors stay close to the float model's, for passages and queries alike.
