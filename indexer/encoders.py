@@ -326,6 +326,27 @@ def spec_of(manifest: dict, key: str = "encoder_spec") -> EncoderSpec | None:
     return EncoderSpec(**spec) if spec else None
 
 
+def current_revision(backend: str) -> int:
+    """The revision this installation's conversion of a backend's weights has (EncoderSpec.revision)."""
+    if backend == "e5-onnx":
+        from .e5_onnx import CONVERTER_VERSION
+
+        return CONVERTER_VERSION
+    if backend == "onnx-int8":
+        from .onnx_encoder import INT8_VERSION
+
+        return INT8_VERSION
+    return 0
+
+
+def outdated(manifest: dict) -> bool:
+    """Whether an index's vectors came from another revision of a conversion than this installation's
+    (its query side would be refused: check_compatible), so that a build with the same files and
+    options is not up to date."""
+    return any(spec is not None and spec.revision != current_revision(spec.backend)
+               for spec in (spec_of(manifest), spec_of(manifest, "second_encoder_spec")))
+
+
 def check_compatible(built: EncoderSpec, current: EncoderSpec) -> None:
     """Refuse to embed queries with other weights or settings than the index's passages."""
     def described(spec: EncoderSpec) -> str:

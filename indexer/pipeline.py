@@ -77,7 +77,7 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
     report = IndexReport(index_dir=str(directory.path))
     with directory.lock():
         stamp = fingerprint(paths, options)
-        if not options.force and _active_fingerprint(directory) == stamp:
+        if not options.force and _up_to_date(directory, stamp):
             report.up_to_date = True
             report.seconds = round(time.time() - started, 2)
             return report
@@ -182,11 +182,14 @@ def fingerprint(paths: list[str], options: BuildOptions) -> str:
     return digest.hexdigest()
 
 
-def _active_fingerprint(directory: IndexDir) -> str | None:
+def _up_to_date(directory: IndexDir, stamp: str) -> bool:
+    """Whether the active build has this fingerprint and vectors this installation's encoders still
+    make (an index embedded by an earlier conversion of the weights is rebuilt)."""
     try:
-        return directory.read_manifest().get("fingerprint")
+        manifest = directory.read_manifest()
     except IndexUnavailable:
-        return None
+        return False
+    return manifest.get("fingerprint") == stamp and not encoders.outdated(manifest)
 
 
 def _index_file(path: Path, key: str, store: PassageStore, report: IndexReport) -> None:

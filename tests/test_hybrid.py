@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import CORPUS, seed_text, warm_cache
 
+from indexer import e5_onnx
 from indexer.onnx_encoder import INT8_VERSION
 from indexer.pipeline import BuildOptions, build_index
 from indexer.text import compact, normalise
@@ -133,6 +134,29 @@ def test_a_model_mismatch_says_to_reindex(tmp_path, index_copy):
         Engine(index_copy)
     run = CliRunner().invoke(main, ["search", "垃圾分类", "--index-dir", str(index_copy)])
     assert run.exit_code == 1 and "re-run `report-search index`" in run.output and "Traceback" not in run.output
+
+
+def test_an_index_embedded_by_an_earlier_conversion_is_rebuilt_by_a_plain_index_run(tmp_path):
+    """An index from before a conversion change (its encoder spec has no revision) is refused at query
+    time with "re-run `report-search index`"; that run rebuilds it although no file or option changed."""
+    from indexer.layout import IndexUnavailable
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "004.txt").write_text(seed_text("004"), encoding="utf-8")
+    options = BuildOptions(sentences=False, second_model=None)
+    build_index([str(folder)], tmp_path / "ix", options)
+    manifest_path = tmp_path / "ix" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["encoder_spec"]["revision"] == e5_onnx.CONVERTER_VERSION
+    del manifest["encoder_spec"]["revision"]  # as an index of the first conversion records it
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailable, match="re-run `report-search index`"):
+        Engine(tmp_path / "ix")
+    report = build_index([str(folder)], tmp_path / "ix", options)
+    assert not report.up_to_date and report.passages > 0
+    assert Engine(tmp_path / "ix").search("给困难职工送温暖", mode="semantic")["results"]
+    assert build_index([str(folder)], tmp_path / "ix", options).up_to_date
 
 
 def test_keyword_only_index_still_answers_keyword_queries(tmp_path):
