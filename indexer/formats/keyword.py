@@ -63,7 +63,10 @@ def build(path: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int
     the Whoosh index and, beside it, the ranking arrays (`bm25`)."""
     path.mkdir(parents=True, exist_ok=True)
     ix = index.create_in(str(path), schema())
-    writer = ix.writer(procs=1, limitmb=256)  # one segment: document numbers in the order added
+    # One segment: document numbers in the order added. Postings are sorted in memory up to `limitmb`
+    # before Whoosh spills them to sorted runs on disk and merges those: gov-reports' 13,146 passages
+    # fit in 1,024 (text indexes 81 -> 56 s, the indexer's peak 0.55 -> 1.0 GB, the same index).
+    writer = ix.writer(procs=1, limitmb=1024)
     ranking = bm25.PostingsWriter(FIELD_BOOSTS)
     n = 0
     for passage, doc in passages:
