@@ -33,6 +33,7 @@ from .milvus_query import (
     query_vector,
 )
 from .query import ParsedQuery
+from .semantic import dot
 
 SEARCH_LIMIT = 16_384  # Milvus's largest top-k
 # Candidates a semantic search rescores with their best sentence, per result wanted: the best passages, and
@@ -245,7 +246,7 @@ class MilvusRetrieval:
         vector and its sentences')."""
         w, scores = self.sentence_weight, {}
         for pid, matrix in rows.items():
-            sims = matrix @ vector
+            sims = dot(matrix, vector)  # as the embedded backend scores them, bit for bit
             scores[pid] = (1 - w) * sims[0] + w * (sims[1:].max() if len(sims) > 1 else sims[0])
         return scores
 

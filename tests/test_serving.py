@@ -1,5 +1,6 @@
 """How `report-search serve` runs: one process per core behind one socket, stopping as one; a request
-uses the cores while no other computes; the split sentence product gives the same scores bit for bit."""
+uses the cores while no other computes; a passage's score is the same bit for bit however its
+product was split or gathered."""
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from conftest import ROOT, free_port
-from search.semantic import product
+from search.semantic import best_k, dot, product
 from web.serving import Load
 
 
@@ -117,18 +118,28 @@ def test_a_request_uses_the_cores_only_while_no_other_computes():
     assert load.spare() and load._count.value == 0
 
 
-def test_the_sentence_product_split_over_threads_is_the_same_to_the_last_bit():
+def test_a_row_scores_the_same_to_the_last_bit_alone_gathered_or_split_over_threads():
     rng = np.random.default_rng(7)
     matrix = rng.standard_normal((20_011, 384)).astype(np.float32)
     pool = ThreadPoolExecutor(3)
     with threadpool_limits(1, user_api="blas"):  # as the server runs it
         for _ in range(3):
             vector = rng.standard_normal(384).astype(np.float32)
-            whole = matrix @ vector
+            whole = dot(matrix, vector)
+            assert np.abs(whole - matrix @ vector).max() < 1e-4
             for parts in (2, 3, 4):
                 assert np.array_equal(product(matrix, vector, parts, pool), whole), parts
-    assert np.array_equal(product(matrix[:100], vector, 4, pool), matrix[:100] @ vector)  # too few rows to split
+            rows = np.sort(rng.choice(len(matrix), 333, replace=False))
+            assert np.array_equal(dot(matrix[rows], vector), whole[rows])
+            assert all(dot(matrix[r:r + 1], vector)[0] == whole[r] for r in rows[:20])
+    assert np.array_equal(product(matrix[:100], vector, 4, pool), dot(matrix[:100], vector))  # too few rows to split
     pool.shutdown()
+
+
+def test_equal_scores_keep_the_order_of_their_rows():
+    scores = np.array([0.5, 0.9, 0.7, 0.9, 0.7, 0.7, 0.1], dtype=np.float32)
+    assert best_k(scores, 4).tolist() == [1, 3, 2, 4]
+    assert best_k(scores, 10).tolist() == [1, 3, 2, 4, 5, 0, 6]
 
 
 def test_a_missing_index_gives_one_error_line_and_no_serving_line(tmp_path):
