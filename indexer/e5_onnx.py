@@ -31,7 +31,7 @@ from .onnx_encoder import fuse, quantise, session
 
 PIECES_FILE = "pieces.npz"  # the tokenizer's PieceTable, beside the converted model (made at its first query)
 
-CONVERTER_VERSION = 2  # of convert's steps (2: ONNX Runtime's slower fusions left out): in the encoder's spec
+CONVERTER_VERSION = 3  # of convert's steps (2: ONNX Runtime's slower fusions left out; 3: activations quantised per text): in the encoder's spec
 CHECK_COSINE = 0.99  # a conversion whose vectors differ more from the package's is refused
 
 
@@ -100,7 +100,10 @@ def convert(weights_path: Path, folder: Path, fingerprint: str, samples: Sequenc
                               dynamic_axes={"inputs_embeds": {0: "batch", 1: "tokens"},
                                             "attention_mask": {0: "batch", 1: "tokens"},
                                             "states": {0: "batch", 1: "tokens"}})
-        quantise(fuse(tmp / "float.onnx", tmp / "fused.onnx", weights.heads, weights.hidden), tmp / "model.onnx")
+        # per text: the first model's similarity decides what matches (search/matching.py), so its
+        # vectors must not depend on the texts batched with them (onnx_encoder.per_text)
+        quantise(fuse(tmp / "float.onnx", tmp / "fused.onnx", weights.heads, weights.hidden), tmp / "model.onnx",
+                 each_text=True)
         for name in ("float.onnx", "fused.onnx"):
             (tmp / name).unlink(missing_ok=True)
         meta = {"converter": CONVERTER_VERSION, "fingerprint": fingerprint, "hidden": weights.hidden,

@@ -129,6 +129,21 @@ def test_e5_groups_run_on_one_pool_keep_each_groups_vectors(tmp_path):
     assert len(texts) > 128 and np.array_equal(by_128, by_1024)
 
 
+def test_e5_gives_a_text_the_same_vector_whatever_is_batched_with_it(tmp_path):
+    """Its activations are quantised per text: a text's vector does not depend on its batch-mates, so
+    the same corpus indexed in another order, or partly from the cache, gives the same similarities,
+    and the same totals (search/matching.py)."""
+    fast = encoders.open_encoder("e5-small", model_folder=tmp_path / "e5")
+    texts = _passages(40)
+    texts += [piece for text in texts[:10] for piece in text.split("，") if len(piece) > 3]
+    alone = np.stack([fast.encode_passages([text])[0] for text in texts])
+    rng = np.random.default_rng(3)
+    order = rng.permutation(len(texts))
+    shuffled = fast.encode_passages([texts[i] for i in order] + ["一段很长的文字，" * 120, "短句"])
+    assert np.array_equal(shuffled[np.argsort(order)], alone)
+    assert np.array_equal(fast.encode_queries(texts[:5]), np.stack([fast.encode_queries([t])[0] for t in texts[:5]]))
+
+
 def test_piece_table_gives_a_dicts_ids(tmp_path):
     """The query tokenizer's table of pieces answers as a dict of them would: a repeated piece its
     last id, anything else -1; kept in a file and read back alike."""
