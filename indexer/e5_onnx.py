@@ -197,10 +197,10 @@ class E5OnnxEncoder:
         return self.encode_groups([texts], is_query)[0]
 
     def encode_groups(self, groups: Sequence[Sequence[str]], is_query: bool = False) -> list[np.ndarray]:
-        """Each group's vectors, its texts batched among themselves as `encode` batches them (so the
-        vectors are the same: int8 activations are quantised per batch), every group's batches run
-        side by side on one pool: the cores stay busy from one group to the next (64 short sentences
-        make three batches for two cores)."""
+        """Each group's vectors, its texts batched among themselves as `encode` batches them, every
+        group's batches run side by side on one pool: the cores stay busy from one group to the next
+        (64 short sentences make three batches for two cores). A text's vector does not depend on
+        its batch: activations are quantised per text (onnx_encoder.per_text)."""
         jobs = []  # per group: its number of texts and its batches of (text index, content ids)
         for texts in groups:
             windows: list[tuple[int, list[int]]] = []
