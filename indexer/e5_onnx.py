@@ -102,8 +102,9 @@ def convert(weights_path: Path, folder: Path, fingerprint: str, samples: Sequenc
                                             "states": {0: "batch", 1: "tokens"}})
         # per text: the first model's similarity decides what matches (search/matching.py), so its
         # vectors must not depend on the texts batched with them (onnx_encoder.per_text)
-        quantise(fuse(tmp / "float.onnx", tmp / "fused.onnx", weights.heads, weights.hidden), tmp / "model.onnx",
-                 each_text=True)
+        if not quantise(fuse(tmp / "float.onnx", tmp / "fused.onnx", weights.heads, weights.hidden),
+                        tmp / "model.onnx", each_text=True):
+            raise ConversionError("the quantised e5 graph is not of the shape onnx_encoder.per_text rewrites")
         for name in ("float.onnx", "fused.onnx"):
             (tmp / name).unlink(missing_ok=True)
         meta = {"converter": CONVERTER_VERSION, "fingerprint": fingerprint, "hidden": weights.hidden,

@@ -95,9 +95,9 @@ def fuse(source: Path, target: Path, heads: int, hidden: int) -> Path:
         return source
 
 
-def quantise(source: Path, target: Path, each_text: bool = False) -> None:
+def quantise(source: Path, target: Path, each_text: bool = False) -> bool:
     """The model's weights quantised to int8 per output channel, its activations at run time per
-    batch, or with `each_text` per text (`per_text`)."""
+    batch, or with `each_text` per text (`per_text`; False where the graph would not take it)."""
     import warnings
 
     import onnx
@@ -107,10 +107,13 @@ def quantise(source: Path, target: Path, each_text: bool = False) -> None:
         warnings.simplefilter("ignore")
         quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    if each_text:
-        model = onnx.load(str(target))
-        if per_text(model):
-            onnx.save(model, str(target))
+    if not each_text:
+        return True
+    model = onnx.load(str(target))
+    if not per_text(model):
+        return False
+    onnx.save(model, str(target))
+    return True
 
 
 def per_text(model, mask: str = "attention_mask") -> bool:
