@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from indexer.formats.bm25 import top_k
 from indexer.formats.vectors import HNSW_EF_SEARCH, VectorFiles, matrix_of
 
 from .hits import Hit, Ranked
@@ -156,7 +157,7 @@ class SemanticSearcher:
         if scored:
             similarity = np.full(len(self.ids), -np.inf, dtype=np.float32)
             similarity[rows] = scores
-        top = best_k(scores, k)
+        top = top_k(scores, None, k)
         return Ranked([Hit(self.ids[rows[i]], float(scores[i])) for i in top], similarity=similarity)
 
     def vector_of(self, passage_id: str) -> np.ndarray | None:
@@ -170,17 +171,6 @@ def dot(matrix: np.ndarray, vector: np.ndarray, out: np.ndarray | None = None) -
     vectors twice as fast as OpenBLAS's sgemv on this project's machine (63,000 x 384: 4.5 ms against
     8.4 on one core)."""
     return np.einsum("ij,j->i", matrix, vector, out=out)
-
-
-def best_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """The positions of the k best scores, best first; equal scores in the order of their positions,
-    so that the same scores give the same list."""
-    if len(scores) > k:
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        head = np.flatnonzero(scores >= kth)  # every tie of the k-th, in order
-    else:
-        head = np.arange(len(scores))
-    return head[np.argsort(-scores[head], kind="stable")][:k]
 
 
 def product(matrix: np.ndarray, vector: np.ndarray, parts: int = 1, pool: ThreadPoolExecutor | None = None

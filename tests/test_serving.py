@@ -19,7 +19,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from conftest import ROOT, free_port
-from search.semantic import best_k, dot, product
+from indexer.formats.bm25 import top_k
+from search.semantic import dot, product
 from web.serving import Load
 
 
@@ -138,8 +139,8 @@ def test_a_row_scores_the_same_to_the_last_bit_alone_gathered_or_split_over_thre
 
 def test_equal_scores_keep_the_order_of_their_rows():
     scores = np.array([0.5, 0.9, 0.7, 0.9, 0.7, 0.7, 0.1], dtype=np.float32)
-    assert best_k(scores, 4).tolist() == [1, 3, 2, 4]
-    assert best_k(scores, 10).tolist() == [1, 3, 2, 4, 5, 0, 6]
+    assert top_k(scores, None, 4).tolist() == [1, 3, 2, 4]
+    assert top_k(scores, None, 10).tolist() == [1, 3, 2, 4, 5, 0, 6]
 
 
 def test_a_missing_index_gives_one_error_line_and_no_serving_line(tmp_path):

@@ -162,10 +162,11 @@ def bm25(idf: float, tf: np.ndarray, length: np.ndarray, avg_length: float, k1: 
     return idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avg_length))
 
 
-def top_k(scores: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
-    """Document numbers of the k best scores among `candidates` (a boolean mask), best first;
-    ties go to the lower document number, as in Whoosh."""
-    docs = np.flatnonzero(candidates)
+def top_k(scores: np.ndarray, candidates: np.ndarray | None, k: int) -> np.ndarray:
+    """Document numbers of the k best scores among `candidates` (a boolean mask; None: all), best
+    first; ties go to the lower document number, as in Whoosh (so the same scores give the same list,
+    however they were computed)."""
+    docs = np.arange(len(scores)) if candidates is None else np.flatnonzero(candidates)
     if len(docs) > k:
         part = np.argpartition(-scores[docs], k - 1)[:k]
         cut = scores[docs[part]].min()
