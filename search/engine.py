@@ -237,7 +237,7 @@ class Engine:
         s = self.settings
         if floor == "settings":  # the floors are calibrated for e5-small's similarities only
             floor = s.semantic_floor if self.manifest.get("model") in CALIBRATED_MODELS else None
-        lists, match = self._lists(parsed, mode, s.candidates, filters, floor)
+        lists, match, _ = self._lists(parsed, mode, s.candidates, filters, floor)
         fused = self._fuse(lists, mode)
         if mode != "semantic" and parsed.free_text and s.wording_weight > 0:
             fused = self._wording_first(parsed, fused, s.candidates, filters)
@@ -253,13 +253,31 @@ class Engine:
         shown = {pid for f in head for pid in (f.passage_id, *f.duplicates)}
         if len(shown) >= int(match.sum()):
             return head, match
-        deep, _ = self._lists(parsed, mode, PAGE_DEPTH, filters, floor)
-        tail = self._collapse([f for f in self._within(self._fuse(deep, mode), match) if f.passage_id not in shown])
+        deep, _, similarity = self._lists(parsed, mode, PAGE_DEPTH, filters, floor)
+        tail = [f for f in self._within(self._fuse(deep, mode), match) if f.passage_id not in shown]
+        if len(shown) + len(tail) < int(match.sum()):  # matches beyond every list's depth come last
+            tail += self._unlisted(match, shown.union(f.passage_id for f in tail), similarity)
+        tail = self._collapse(tail)
         return fusion.ranked_after(head, spread(tail) if diversify else tail), match
 
+    def _unlisted(self, match: np.ndarray, listed: set[str], similarity: np.ndarray | None) -> list:
+        """The matches that no list holds to its depth (a passage sharing one word of the query and
+        close in meaning, ranked past PAGE_DEPTH by each list), by similarity, then in the ids' order:
+        counted in the total, they are on a page too."""
+        ids, position = self.retrieval.ids, self.position
+        rest = match.copy()
+        rest[np.fromiter((position[p] for p in listed if p in position), dtype=np.int64)] = False
+        rows = np.flatnonzero(rest)
+        if similarity is not None and len(rows):
+            rows = rows[np.argsort(-similarity[rows], kind="stable")]
+        rows = rows[:MAX_OFFSET + MAX_K]  # no page reaches further
+        scores = similarity[rows] if similarity is not None else np.zeros(len(rows))
+        return [fusion.Fused(ids[r], float(score) if np.isfinite(score) else 0.0) for r, score in zip(rows, scores)]
+
     def _lists(self, parsed: ParsedQuery, mode: str, depth: int, filters: Filters, floor: float | None
-               ) -> tuple[dict[str, list[Hit]], np.ndarray]:
-        """Each retriever's best `depth` passages, and the mask of the passages the query matches."""
+               ) -> tuple[dict[str, list[Hit]], np.ndarray, np.ndarray | None]:
+        """Each retriever's best `depth` passages, the mask of the passages the query matches, and the
+        first model's similarity where it decided the match (-inf where not computed; else None)."""
         lists: dict[str, list[Hit]] = {}
         lexical = overlap = similarity = None
         semantic = mode in ("semantic", "hybrid") and parsed.free_text
@@ -287,9 +305,9 @@ class Engine:
             lexical = None  # by meaning alone: words only lower the floor
         if floor is None or similarity is None:
             match = lexical if lexical is not None else np.zeros(len(self.retrieval.ids), dtype=bool)
-            return lists, match
+            return lists, match, None
         return lists, matching.matches(lexical, overlap, similarity, None if mode == "keyword" else floor,
-                                       self.settings.overlap_floor)
+                                       self.settings.overlap_floor), similarity
 
     def _within(self, fused: list, match: np.ndarray) -> list:
         position = self.position
