@@ -9,7 +9,10 @@ own logic (search/query.py); fields and filters constrain the words' matches.
 Meaning (semantic and hybrid modes). A passage matches when the first model's similarity to the
 query (passage and best sentence blended) reaches `semantic_floor`, or reaches the lower
 `overlap_floor` while the passage holds a tenth of the query's word weight (keyword mode uses this
-second rule too: a passage holding part of the words matches where its meaning is close).
+second rule too: a passage holding part of the words matches where its meaning is close). Where the
+thesaurus added official terms, the similarity is the query's with them for the passages holding a
+word or a term (`overlap`), and the lower of that and the plain query's for the others
+(Engine._plain_similarity).
 
 The floors are calibrated on the dev sets and on queries no report answers (bench/README.md, "The
 match definition"). Counting is over masks of every passage, so a facet's count is the total after

@@ -88,6 +88,18 @@ def test_queries_the_corpus_cannot_answer_match_nothing(engine):
     assert found["total"] >= 5 and "nearest" not in found
 
 
+def test_thesaurus_terms_lend_their_meaning_only_to_passages_using_their_words(engine):
+    """A colloquial query embedded with the official terms the thesaurus adds resembles a whole field:
+    `老头乐满大街乱窜` (six terms) matched 179 of the bundled corpus's 494 passages, the small ads one 180.
+    A passage holding none of the query's words or terms matches only where the query without the
+    terms is as close to it."""
+    passages = len(engine.retrieval.ids)
+    for query in ("老头乐满大街乱窜", "电线杆上贴满办证、通下水道的小纸条"):
+        assert engine.retrieval.parse(query).officials
+        for mode in ("semantic", "hybrid"):
+            assert 0 < engine.search(query, mode=mode, k=1)["total"] <= 0.05 * passages, (query, mode)
+
+
 def test_counts_agree_across_search_compare_and_formulations(engine):
     search = engine.search("城管执法", mode="hybrid", k=1)
     compare = engine.compare("城管执法", by="year", mode="hybrid", groups=100)
