@@ -100,6 +100,15 @@ def test_thesaurus_terms_lend_their_meaning_only_to_passages_using_their_words(e
             assert 0 < engine.search(query, mode=mode, k=1)["total"] <= 0.05 * passages, (query, mode)
 
 
+def test_hybrid_counts_what_keyword_or_semantic_mode_counts(engine):
+    """One definition across modes: a hybrid total is the union of the keyword and semantic matches,
+    passage for passage (the page's mode switch never shows a number the other modes cannot explain)."""
+    for query in ("垃圾分类 宣传", "老头乐满大街乱窜", "城管执法"):
+        shown = {mode: set(_paged(engine, query, mode, 100)[1]) for mode in MODES}
+        assert shown["hybrid"] == shown["keyword"] | shown["semantic"], query
+        assert shown["keyword"] and shown["semantic"]
+
+
 def test_counts_agree_across_search_compare_and_formulations(engine):
     search = engine.search("城管执法", mode="hybrid", k=1)
     compare = engine.compare("城管执法", by="year", mode="hybrid", groups=100)
