@@ -173,9 +173,9 @@ class Engine:
             notes.append(self._learning[1])
         if notes:
             result["notes"] = notes
+        if parsed.expansions:  # what the query was searched with besides its own words
+            result["expansions"] = [{"term": term, "added": list(added)} for term, added in parsed.expansions]
         if explain:
-            result["expansions"] = [{"term": term, "added": list(added)} for term, added in parsed.expansions
-                                    if mode != "semantic"]
             self._explain_ranker(result["results"], parsed)
         if facets:
             result["facets"] = {name: [{"value": v, "count": c} for v, c in pairs]

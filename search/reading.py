@@ -18,8 +18,10 @@ from .query import ParsedQuery
 def results(engine, page: list, parsed: ParsedQuery | None, explain: bool) -> list[dict]:
     passages = engine.store.passages([f.passage_id for f in page])
     docs = engine.store.documents([p.doc_id for p in passages.values()])
+    # the query's phrases and words, and the official terms the thesaurus added (why a passage without
+    # the user's words matched)
     needles = [] if parsed is None else parsed.phrases + [w for w in parsed.words if len(w) > 1 or
-                                                          len(parsed.free_text) == 1]
+                                                          len(parsed.free_text) == 1] + parsed.officials
     out = []
     for f in page:
         p = passages.get(f.passage_id)

@@ -130,6 +130,24 @@ def test_packaged_thesaurus_expands_colloquial_queries(small_index):
     engine.close()
 
 
+def test_the_terms_a_query_was_searched_with_are_shown_and_marked(small_index):
+    """Without --explain too: the answer says which official terms the thesaurus added, the page says
+    it under the total, and a passage holding a term (not the user's words) has the term marked."""
+    from search.engine import Engine
+    from web.app import create_app
+
+    engine = Engine(small_index)
+    for mode in ("keyword", "semantic", "hybrid"):
+        result = engine.search("乱停车", mode=mode, k=5)
+        assert [e["term"] for e in result["expansions"]] == ["乱停车"], mode
+        assert {"违停", "机动车违停"} <= set(result["expansions"][0]["added"]), mode
+        assert "<mark>机动车违停</mark>" in result["results"][0]["highlight"], mode
+    assert "expansions" not in engine.search("规范停车", mode="hybrid", k=5)
+    engine.close()
+    page = create_app({"INDEX_DIR": str(small_index), "TESTING": True}).test_client().get("/?q=乱停车")
+    assert "口语词也按规范用语检索：乱停车 → 违停、" in page.get_data(as_text=True)
+
+
 def test_thesaurus_expansion_reaches_the_semantic_side(small_index, tmp_path):
     """The semantic side embeds the query with the official terms added: a made-up code name that
     means nothing to the model finds the passage of the terms a user's thesaurus maps it to."""

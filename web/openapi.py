@@ -65,7 +65,8 @@ _RESULTS = {
         "nearest": {"type": "array", "items": {"$ref": "#/components/schemas/Result"},
                     "description": "where nothing matches: the nearest passages, not counted as matches"},
         "facets": {"type": "object", "properties": {name: _FACET for name in ("region", "year", "issuer", "doc_type", "section")}},
-        "expansions": {"type": "array", "description": "with explain: official terms the thesaurus added, per query term",
+        "expansions": {"type": "array", "description": "official terms the thesaurus added, per colloquial query term: searched "
+                                                     "besides the query's own words (README: Ranking, plain words to official words)",
                        "items": {"type": "object", "required": ["term", "added"],
                                  "properties": {"term": {"type": "string"},
                                                 "added": {"type": "array", "items": {"type": "string"}}}}},
