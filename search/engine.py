@@ -231,7 +231,8 @@ class Engine:
         (search/matching.py; `floor=None` ranks every candidate, for the nearest passages).
         The first results are fused from each list's first `candidates` (the setting tuned), the
         same whatever `want`; where a page reaches past them, the rest of the matches follow in one
-        fixed order (each list to PAGE_DEPTH), so that pages neither overlap nor skip. With
+        fixed order (each list to PAGE_DEPTH, then the matches none reached), so that pages neither
+        overlap nor skip. With
         `diversify`, no report holds more than 2 of the first 10 results (4 of 20 …) while other
         reports match, within each of those two parts."""
         s = self.settings
