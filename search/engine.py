@@ -207,14 +207,14 @@ class Engine:
                     self._facets = FacetIndex(self.store, self.retrieval.ids)
         return self._facets
 
-    def _lexical(self, parsed: ParsedQuery, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
-        """The passages a query matches by its words, and those sharing one with it (search/matching.py),
-        as masks over the ids."""
+    def _lexical(self, parsed: ParsedQuery, filters: Filters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The passages a query matches by its words, those sharing one with it, and those holding its
+        own words or an added term whole (search/matching.py), as masks over the ids."""
         s = self.settings
         found = matching.lexical(self.postings, parsed, s.match_share, s.overlap_share, s.expansion_weight)
         constraint = self.retrieval.matching_mask(parsed, filters) if parsed.strict or found is None else None
         if found is None:  # phrases, operators: the keyword index's own logic
-            return constraint, constraint
+            return constraint, constraint, constraint
         masks = list(found)
         if self._postings_ids is not None:  # the ranking arrays number passages otherwise than the retriever
             masks = [self.facet_index.mask_of(self._postings_ids[m]) for m in masks]
@@ -223,7 +223,7 @@ class Engine:
         elif not filters.is_empty():
             allowed = self.retrieval.filtered_mask(filters)
             masks = [m & allowed for m in masks]
-        return masks[0], masks[1]
+        return masks[0], masks[1], masks[2]
 
     def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters,
               floor: float | None | str = "settings", diversify: bool = False) -> tuple[list, np.ndarray]:
@@ -280,14 +280,14 @@ class Engine:
         """Each retriever's best `depth` passages, the mask of the passages the query matches, and the
         first model's similarity where it decided the match (-inf where not computed; else None)."""
         lists: dict[str, list[Hit]] = {}
-        lexical = overlap = similarity = None
+        lexical = overlap = own = similarity = None
         semantic = mode in ("semantic", "hybrid") and parsed.free_text
         # The semantic side (matrix products, ONNX Runtime: the GIL released) runs beside the words'.
         pending = (self._pools[0].submit(self._semantic_search, parsed, depth, filters, floor is not None)
                    if semantic and mode == "hybrid" and self._spare and self._spare() and self.retrieval.side_by_side
                    else None)
         if mode in ("keyword", "hybrid") or (floor is not None and parsed.free_text):
-            lexical, overlap = self._lexical(parsed, filters)
+            lexical, overlap, own = self._lexical(parsed, filters)
         if mode in ("keyword", "hybrid"):
             lists["keyword"] = self.retrieval.keyword(parsed, depth, filters).hits
         if semantic:
@@ -304,8 +304,8 @@ class Engine:
                 similarity = self.retrieval.semantic(parsed, 1, filters, scored=True).similarity
         if mode == "semantic":
             lexical = None  # by meaning alone: words only lower the floor
-        if semantic and floor is not None and parsed.officials:
-            similarity = self._plain_similarity(parsed, similarity, floor, overlap)
+        if floor is not None and similarity is not None and parsed.officials:
+            similarity = self._plain_similarity(parsed, similarity, min(floor, self.settings.overlap_floor), own)
         if floor is None or similarity is None:
             match = lexical if lexical is not None else np.zeros(len(self.retrieval.ids), dtype=bool)
             return lists, match, None
@@ -317,8 +317,10 @@ class Engine:
         """The similarity a match by meaning is judged on where the thesaurus added official terms. Embedded
         with a list of official terms, a short colloquial query resembles a whole field (`种地不用再交公粮`
         with eight terms matched 10,550 of the 13,146 gov passages), so the terms lend their meaning only
-        to passages `holding` a query word or one of the terms; any other passage must resemble the query
-        without them too (the lower of the two similarities, computed for those reaching the floor)."""
+        to passages `holding` half the user's own words' weight, a term whole or the query in a row
+        (not 国家 and the 政策 of 生育政策: 1955's passages matched `国家放开生二胎`); any other passage
+        must resemble the query without them too (the lower of the two similarities, computed for those
+        reaching `floor`)."""
         unheld = similarity >= floor
         if holding is not None:
             unheld &= ~holding

@@ -12,7 +12,8 @@ query (passage and best sentence blended) reaches `semantic_floor`, or reaches t
 second rule too: a passage holding part of the words matches where its meaning is close). Where the
 thesaurus added official terms, the similarity is the query's with them for the passages holding a
 word or a term (`overlap`), and the lower of that and the plain query's for the others
-(Engine._plain_similarity).
+(Engine._plain_similarity) where a passage matches neither by the user's own words (half their weight,
+or in a row) nor by holding a term whole (`own`).
 
 The floors are calibrated on the dev sets and on queries no report answers (bench/README.md, "The
 match definition"). Counting is over masks of every passage, so a facet's count is the total after
@@ -47,12 +48,16 @@ def held_mask(postings: bm25.Postings, chars: str) -> np.ndarray:
 class Lexical(NamedTuple):
     match: np.ndarray  # passages holding `share` of the query's word weight
     overlap: np.ndarray  # passages holding `overlap_share` of it (for the lower similarity floor)
+    # passages holding `share` of the user's own words' weight (no part of an added term counted), an
+    # added term whole, or the query in a row: where the added terms lend the query their meaning
+    own: np.ndarray
 
 
 def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_share: float,
             expansion_weight: float) -> Lexical | None:
-    """Which passages a query's words match (they hold `share` of the query's word weight), and which
-    hold `overlap_share` of it, as masks over the postings' documents (SearchSettings); a query's
+    """Which passages a query's words match (they hold `share` of the query's word weight), which hold
+    `overlap_share` of it, and which match by the user's own words or an added term whole (`own`), as
+    masks over the postings' documents (SearchSettings); a query's
     fields constrain them further in the engine. A word weighs its idf, as in BM25; a word of an
     official term the thesaurus added weighs `expansion_weight` of that and only adds to what a passage
     holds. None for a query with phrases or operators, or without words: the keyword index matches
@@ -62,7 +67,7 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     n_docs = postings.doc_count
     chars = phrase_chars(parsed.free_text)
     in_a_row = held_mask(postings, chars) if chars else np.zeros(n_docs, dtype=bool)
-    match, overlap = in_a_row.copy(), in_a_row.copy()
+    match, overlap, own = in_a_row.copy(), in_a_row.copy(), in_a_row.copy()
     users = list(dict.fromkeys(t.text for t in word_terms(parsed.free_text)))
     added = [t for t in dict.fromkeys(w.text for o in parsed.officials for w in word_terms(o)) if t not in users]
     held, total = np.zeros(n_docs), 0.0
@@ -72,6 +77,8 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
             weight = word_weight(n_docs, int(mask.sum()))
             held[mask] += factor * weight
             total += weight if factor == 1.0 else 0.0
+        if factor == 1.0 and total > 0:  # the user's own words alone
+            own |= held >= share * total - 1e-9
     if total > 0:
         match |= held >= share * total - 1e-9
         overlap |= held >= min(share, overlap_share) * total - 1e-9
@@ -81,7 +88,8 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
             whole = held_mask(postings, chars)
             match |= whole
             overlap |= whole
-    return Lexical(match, overlap)
+            own |= whole
+    return Lexical(match, overlap, own)
 
 
 def matches(lexical: np.ndarray | None, overlap: np.ndarray | None, similarity: np.ndarray,
