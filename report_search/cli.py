@@ -535,6 +535,9 @@ def _print_results(result: dict, as_json: bool) -> None:
         return
     click.echo(f"{result['total']} matching passages for {result['query']} ({result['mode']})" if "query" in result
                else f"{result['total']} passages like {result['passage_id']}")
+    if result.get("expansions"):  # why passages without the user's words are there
+        click.echo("also searched as official terms: " + "; ".join(
+            f"{e['term']} → {', '.join(e['added'])}" for e in result["expansions"]))
     if not result["results"] and result.get("nearest"):
         click.echo("nothing reaches the match definition; the nearest passages (not counted as matches):")
     for i, r in enumerate(result["results"] or result.get("nearest", []), 1):
@@ -549,8 +552,6 @@ def _print_results(result: dict, as_json: bool) -> None:
             click.echo("   explain: " + json.dumps(r["explain"], ensure_ascii=False))
     for note in result.get("notes", []):
         click.echo(f"note: {note}")
-    for e in result.get("expansions", []):
-        click.echo(f"\nthesaurus: {e['term']} → {', '.join(e['added'])}")
 
 
 if __name__ == "__main__":
