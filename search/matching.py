@@ -1,10 +1,13 @@
 """What a query matches: the one set every number counts (totals, facets, compare, formulations, exports).
 
 Words (keyword and hybrid modes). A word weighs its idf, as in BM25. A plain query matches a passage
-that holds half its words' weight (`营商环境`: 营商 weighs more than 环境, so a passage with 环境
-alone does not match; Elasticsearch's `minimum_should_match` by weight), or the query's characters in
-a row, or an official term the thesaurus added, whole. Phrases, operators and fields match by their
-own logic (search/query.py); fields and filters constrain the words' matches.
+that holds half its words' weight (`垃圾分类 宣传`: 垃圾分类 weighs more than 宣传, so a passage with
+宣传 alone does not match; Elasticsearch's `minimum_should_match` by weight), or the query's
+characters in a row, or an official term the thesaurus added, whole. A compound is held whole or
+through parts covering each of its characters (jieba's search mode gives 新质生产力 with 生产 and
+生产力: a passage with 生产力 alone does not hold it; one with 城市 and 管理 holds 城市管理). Phrases,
+operators and fields match by their own logic (search/query.py); fields and filters constrain the
+words' matches.
 
 Meaning (semantic and hybrid modes). A passage matches when the first model's similarity to the
 query (passage and best sentence blended) reaches `semantic_floor`, or reaches the lower
@@ -68,17 +71,28 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     chars = phrase_chars(parsed.free_text)
     in_a_row = held_mask(postings, chars) if chars else np.zeros(n_docs, dtype=bool)
     match, overlap, own = in_a_row.copy(), in_a_row.copy(), in_a_row.copy()
-    users = list(dict.fromkeys(t.text for t in word_terms(parsed.free_text)))
+    terms = word_terms(parsed.free_text)
+    users = list(dict.fromkeys(t.text for t in terms))
     added = [t for t in dict.fromkeys(w.text for o in parsed.officials for w in word_terms(o)) if t not in users]
     held, total = np.zeros(n_docs), 0.0
-    for words, factor in ((users, 1.0), (added, expansion_weight)):
-        for term in words:
-            mask = postings.holding("content", [term]) | postings.holding("heading", [term])
-            weight = word_weight(n_docs, int(mask.sum()))
-            held[mask] += factor * weight
-            total += weight if factor == 1.0 else 0.0
-        if factor == 1.0 and total > 0:  # the user's own words alone
-            own |= held >= share * total - 1e-9
+
+    def holding(term: str) -> np.ndarray:
+        return postings.holding("content", [term]) | postings.holding("heading", [term])
+
+    for word, parts in _units(terms):  # the user's words: a compound, or its parts covering it all
+        mask = holding(word.text)
+        # the compound weighs what it and its parts weigh (as in BM25 over search-mode words)
+        weight = word_weight(n_docs, int(mask.sum())) + sum(
+            word_weight(n_docs, int(holding(t).sum())) for t in dict.fromkeys(p.text for p in parts))
+        if parts:
+            mask = mask | _covered(word, parts, holding, postings)
+        held[mask] += weight
+        total += weight
+    if total > 0:  # the user's own words alone
+        own |= held >= share * total - 1e-9
+    for term in added:
+        mask = holding(term)
+        held[mask] += expansion_weight * word_weight(n_docs, int(mask.sum()))
     if total > 0:
         match |= held >= share * total - 1e-9
         overlap |= held >= min(share, overlap_share) * total - 1e-9
@@ -90,6 +104,40 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
             overlap |= whole
             own |= whole
     return Lexical(match, overlap, own)
+
+
+def _units(terms) -> list:
+    """The query's words as jieba's search mode gives them, grouped: each word no other word contains,
+    with the words inside it (新质生产力 with 生产 and 生产力; 城市管理 with 城市 and 管理). A passage
+    holds the unit where it holds the word or parts covering every one of its characters: 生产力 alone
+    is not 新质生产力, 城市 and 管理 are 城市管理."""
+    units, seen = [], set()
+    for t in terms:
+        if any(o.start <= t.start and t.end <= o.end and (o.end - o.start) > (t.end - t.start) for o in terms):
+            continue
+        if t.text in seen:  # a word typed twice counts once
+            continue
+        seen.add(t.text)
+        parts = [o for o in terms if t.start <= o.start and o.end <= t.end and (o.end - o.start) < (t.end - t.start)]
+        units.append((t, parts))
+    return units
+
+
+def _covered(word, parts, holding, postings: bm25.Postings) -> np.ndarray:
+    """Passages holding every character of a compound through its parts; a character no part covers
+    through its character pair (新质生产力: 生产力 and the pairs 新质, 质生; 农业学大, a word of jieba's
+    dictionary: 农业 and the pair 学大)."""
+    text, start = word.text, word.start
+    at = [[p for p in parts if p.start <= start + i < p.end] for i in range(len(text))]
+    masks, pairs = [], []
+    for i, covering in enumerate(at):
+        if covering:
+            masks.append(np.logical_or.reduce([holding(p.text) for p in covering]))
+        else:
+            pairs.append(text[i:i + 2] if i + 1 < len(text) else text[i - 1:i + 1])
+    if pairs:
+        masks.append(postings.holding("exact", list(dict.fromkeys(pairs))))
+    return np.logical_and.reduce(masks)
 
 
 def matches(lexical: np.ndarray | None, overlap: np.ndarray | None, similarity: np.ndarray,
