@@ -60,11 +60,11 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
             expansion_weight: float) -> Lexical | None:
     """Which passages a query's words match (they hold `share` of the query's word weight), which hold
     `overlap_share` of it, and which match by the user's own words or an added term whole (`own`), as
-    masks over the postings' documents (SearchSettings); a query's
-    fields constrain them further in the engine. A word weighs its idf, as in BM25; a word of an
-    official term the thesaurus added weighs `expansion_weight` of that and only adds to what a passage
-    holds. None for a query with phrases or operators, or without words: the keyword index matches
-    those by its own logic."""
+    masks over the postings' documents (SearchSettings); a query's fields constrain them further in
+    the engine. A word weighs its idf, as in BM25, a compound with the words inside it (`_units`); a
+    word of an official term the thesaurus added weighs `expansion_weight` of that and only adds to
+    what a passage holds. None for a query with phrases or operators, or without words: the keyword
+    index matches those by its own logic."""
     if parsed.phrases or _OPERATORS.search(parsed.text) or not parsed.free_text:
         return None  # the engine then takes the keyword index's match alone
     n_docs = postings.doc_count
