@@ -111,16 +111,15 @@ def _units(terms) -> list:
     with the words inside it (新质生产力 with 生产 and 生产力; 城市管理 with 城市 and 管理). A passage
     holds the unit where it holds the word or parts covering every one of its characters: 生产力 alone
     is not 新质生产力, 城市 and 管理 are 城市管理."""
-    units, seen = [], set()
-    for t in terms:
-        if any(o.start <= t.start and t.end <= o.end and (o.end - o.start) > (t.end - t.start) for o in terms):
-            continue
-        if t.text in seen:  # a word typed twice counts once
-            continue
-        seen.add(t.text)
-        parts = [o for o in terms if t.start <= o.start and o.end <= t.end and (o.end - o.start) < (t.end - t.start)]
-        units.append((t, parts))
-    return units
+    units: list = []  # (word, parts), the words in the order of the text: jieba's words do not overlap
+    for t in sorted(terms, key=lambda t: (t.start, t.start - t.end)):  # a word before the words inside it
+        if units and units[-1][0].start <= t.start and t.end <= units[-1][0].end:
+            if (t.start, t.end) != (units[-1][0].start, units[-1][0].end):
+                units[-1][1].append(t)
+        else:
+            units.append((t, []))
+    seen: set = set()  # a word typed twice counts once
+    return [(word, parts) for word, parts in units if not (word.text in seen or seen.add(word.text))]
 
 
 def _covered(word, parts, holding, postings: bm25.Postings) -> np.ndarray:
