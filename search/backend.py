@@ -120,11 +120,7 @@ class EmbeddedRetrieval:
         rows = self._rows["first"]  # the vectors' rows' places in `ids` (None: the same order)
         scored = np.flatnonzero(mask if rows is None else mask[rows])
         if len(scored):
-            vector = searcher.embed_query(normalise(parsed.semantic_text))
-            if len(scored) * 4 > len(searcher.ids):  # most rows: one product over all reads less
-                scores = searcher.scores(np.arange(len(searcher.ids)), vector)[scored]
-            else:
-                scores = searcher.scores(scored, vector)
+            scores = searcher.scores(scored, searcher.embed_query(normalise(parsed.semantic_text)))
             out[scored if rows is None else rows[scored]] = scores
         return out
 

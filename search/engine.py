@@ -232,9 +232,8 @@ class Engine:
         The first results are fused from each list's first `candidates` (the setting tuned), the
         same whatever `want`; where a page reaches past them, the rest of the matches follow in one
         fixed order (each list to PAGE_DEPTH, then the matches none reached), so that pages neither
-        overlap nor skip. With
-        `diversify`, no report holds more than 2 of the first 10 results (4 of 20 …) while other
-        reports match, within each of those two parts."""
+        overlap nor skip. With `diversify`, no report holds more than 2 of the first 10 results (4 of
+        20 …) while other reports match, within each of those two parts."""
         s = self.settings
         if floor == "settings":  # the floors are calibrated for e5-small's similarities only
             floor = s.semantic_floor if self.manifest.get("model") in CALIBRATED_MODELS else None
@@ -265,10 +264,8 @@ class Engine:
         """The matches that no list holds to its depth (a passage sharing one word of the query and
         close in meaning, ranked past PAGE_DEPTH by each list), by similarity, then in the ids' order:
         counted in the total, they are on a page too."""
-        ids, position = self.retrieval.ids, self.position
-        rest = match.copy()
-        rest[np.fromiter((position[p] for p in listed if p in position), dtype=np.int64)] = False
-        rows = np.flatnonzero(rest)
+        ids = self.retrieval.ids
+        rows = np.flatnonzero(match & ~self.facet_index.mask_of(listed))
         if similarity is not None and len(rows):
             rows = rows[np.argsort(-similarity[rows], kind="stable")]
         rows = rows[:MAX_OFFSET + MAX_K]  # no page reaches further

@@ -13,16 +13,16 @@ Meaning (semantic and hybrid modes). A passage matches when the first model's si
 query (passage and best sentence blended) reaches `semantic_floor`, or reaches the lower
 `overlap_floor` while the passage holds a tenth of the query's word weight (keyword mode uses this
 second rule too: a passage holding part of the words matches where its meaning is close). Where the
-thesaurus added official terms, the similarity is the query's with them for the passages holding a
-word or a term (`overlap`), and the lower of that and the plain query's for the others
-(Engine._plain_similarity) where a passage matches neither by the user's own words (half their weight,
-or in a row) nor by holding a term whole (`own`).
+thesaurus added official terms, the similarity is the query's with them for the passages that match
+by the user's own words (half their weight, or in a row) or hold a term whole (`own`), and the lower
+of that and the plain query's for the others (Engine._plain_similarity).
 
 The floors are calibrated on the dev sets and on queries no report answers (bench/README.md, "The
 match definition"). Counting is over masks of every passage, so a facet's count is the total after
 clicking it."""
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -76,6 +76,7 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     added = [t for t in dict.fromkeys(w.text for o in parsed.officials for w in word_terms(o)) if t not in users]
     held, total = np.zeros(n_docs), 0.0
 
+    @functools.cache  # a compound's parts are asked for by its weight and by its cover
     def holding(term: str) -> np.ndarray:
         return postings.holding("content", [term]) | postings.holding("heading", [term])
 
