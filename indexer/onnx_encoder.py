@@ -31,7 +31,7 @@ import numpy as np
 
 EXPORT_CHECK_COSINE = 0.9999  # an export whose vectors differ more than this is not used
 INT8_CHECK_COSINE = 0.99  # an int8 model whose vectors differ more from the float one's is not used
-INT8_VERSION = 2  # of export_int8's steps: in meta.json, the encoder's spec and the name under which a user's exports are kept
+INT8_VERSION = 3  # of export_int8's steps: in meta.json, the encoder's spec and the name under which a user's exports are kept
 INT8_SAMPLES = ["今年以来，我局认真贯彻落实市委市政府决策部署，扎实推进城市管理各项工作。", "路灯不亮找谁",
                 "二、存在问题\n一是队伍建设有待加强；二是精细化管理水平不高。", "如何申请 困难职工 补助?",
                 "加大对违章建筑、占道经营、乱搭乱建的整治力度 2025年 GDP增长5%", "城區河道綜合整治，" * 60]
@@ -97,7 +97,13 @@ def fuse(source: Path, target: Path, heads: int, hidden: int) -> Path:
 
 def quantise(source: Path, target: Path, each_text: bool = False) -> bool:
     """The model's weights quantised to int8 per output channel, its activations at run time per
-    batch, or with `each_text` per text (`per_text`; False where the graph would not take it)."""
+    batch, or with `each_text` per text (`per_text`; False where the graph would not take it).
+
+    Per batch, the weights keep to 7 bits (reduce_range): ONNX Runtime multiplies uint8 activations
+    by int8 weights through 16-bit sums that saturate on CPUs without VNNI (AVX2 only), where
+    full-range per-channel weights gave m3e-small vectors at cosine 0.72 to the float model's, the
+    export failed its check and the build fell back to PyTorch (bench/README.md, "Build time"). In 7
+    bits no sum saturates, so every CPU computes the same vectors (cosine 0.996 on this one)."""
     import warnings
 
     import onnx
@@ -106,7 +112,7 @@ def quantise(source: Path, target: Path, each_text: bool = False) -> bool:
     with warnings.catch_warnings(), quiet_logging():
         warnings.simplefilter("ignore")
         quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+                         reduce_range=not each_text, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     if not each_text:
         return True
     model = onnx.load(str(target))

@@ -364,6 +364,9 @@ def _embed_texts(directory: IndexDir, options: BuildOptions, texts: list[str], r
     finally:
         cache.close()
     report.embedded += embedded
+    if options.int8 and isinstance(encoder, encoders.SentenceTransformerEncoder) and not encoder.onnx_int8:
+        report.notes.append((encoder.spec.model, "no int8 ONNX export passed its check: quantised by PyTorch "
+                                                 "instead, several times slower"))
     return encoder, vectors
 
 
