@@ -338,10 +338,12 @@ def current_revision(backend: str) -> int:
 
 
 def outdated(manifest: dict) -> bool:
-    """Whether an index's vectors came from another revision of a conversion than this installation's
-    (its query side would be refused: check_compatible), so that a build with the same files and
-    options is not up to date."""
-    return any(spec is not None and spec.revision != current_revision(spec.backend)
+    """Whether an index's vectors came from another revision of a conversion than this installation's,
+    or from PyTorch's quantisation where the int8 ONNX export had failed (its query side would be
+    refused, check_compatible, where the export now succeeds), so that a build with the same files
+    and options is not up to date: the re-run tries the export again."""
+    return any(spec is not None and (spec.revision != current_revision(spec.backend)
+                                     or (spec.int8 and spec.backend == "sentence-transformers"))
                for spec in (spec_of(manifest), spec_of(manifest, "second_encoder_spec")))
 
 

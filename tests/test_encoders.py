@@ -1,6 +1,8 @@
 """The encoder interface: backends, what the manifest and the cache record, refusals."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -180,6 +182,23 @@ def test_cache_keys_and_compatibility():
     with pytest.raises(encoders.IncompatibleModel, match="revision 2"):
         encoders.check_compatible(spec, converted)
     assert encoders.open_encoder("e5-small").spec.revision == e5_onnx.CONVERTER_VERSION
+
+
+def test_an_index_quantised_by_pytorch_where_the_onnx_export_failed_is_not_up_to_date():
+    # The query side opens the int8 ONNX export where it can now be made, and refuses such an index
+    # ("re-run `report-search index`"): the re-run must then rebuild it, not call it up to date.
+    from dataclasses import asdict
+
+    from indexer.onnx_encoder import INT8_VERSION
+
+    first = asdict(encoders.EncoderSpec("e5-small", "e5-onnx", "abc", 384, 512, revision=e5_onnx.CONVERTER_VERSION))
+    second = encoders.EncoderSpec("m3e-small", "onnx-int8", "x", 512, 256, int8=True, revision=INT8_VERSION)
+    assert not encoders.outdated({"encoder_spec": first, "second_encoder_spec": asdict(second)})
+    fell_back = replace(second, backend="sentence-transformers", revision=0)
+    assert encoders.outdated({"encoder_spec": first, "second_encoder_spec": asdict(fell_back)})
+    assert encoders.outdated({"encoder_spec": first, "second_encoder_spec": asdict(replace(second, revision=2))})
+    float32 = replace(fell_back, int8=False)  # PyTorch float32 by choice: nothing to retry
+    assert not encoders.outdated({"encoder_spec": first, "second_encoder_spec": asdict(float32)})
 
 
 def test_bad_model_options_are_refused_with_a_clear_line(tmp_path):
