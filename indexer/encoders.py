@@ -246,11 +246,16 @@ class SentenceTransformerEncoder(Encoder):
         kept = kept_int8_export(self.name, fingerprint, self.max_tokens)
         if (kept / "meta.json").exists() and onnx_encoder.copy_export(kept, self.query_folder):
             return True
+        if (kept / FAILED).exists():  # tried for these weights by this version: not again on every command
+            return False
         from .embedding import load_model
 
         made = onnx_encoder.export_int8(load_model(self.name, self.max_tokens), self.query_folder)
         if made:
             onnx_encoder.copy_export(self.query_folder, kept)
+        else:
+            kept.mkdir(parents=True, exist_ok=True)
+            (kept / FAILED).touch()
         return made
 
     def _onnx(self):
@@ -293,6 +298,9 @@ class SentenceTransformerEncoder(Encoder):
         from . import onnx_encoder
 
         return onnx_encoder.export(self.model, folder, samples or ["示例"])
+
+
+FAILED = "export-failed"  # in a kept_int8_export folder: the export of those weights failed its check
 
 
 def kept_int8_export(name: str, fingerprint: str, max_tokens: int) -> Path:
@@ -341,9 +349,13 @@ def outdated(manifest: dict) -> bool:
     """Whether an index's vectors came from another revision of a conversion than this installation's,
     or from PyTorch's quantisation where the int8 ONNX export had failed (its query side would be
     refused, check_compatible, where the export now succeeds), so that a build with the same files
-    and options is not up to date: the re-run tries the export again."""
-    return any(spec is not None and (spec.revision != current_revision(spec.backend)
-                                     or (spec.int8 and spec.backend == "sentence-transformers"))
+    and options is not up to date: the re-run tries the export again, unless this version's attempt
+    for those weights is recorded as failed (FAILED)."""
+    def retry(spec: EncoderSpec) -> bool:
+        return (spec.int8 and spec.backend == "sentence-transformers"
+                and not (kept_int8_export(spec.model, spec.fingerprint, spec.max_tokens) / FAILED).exists())
+
+    return any(spec is not None and (spec.revision != current_revision(spec.backend) or retry(spec))
                for spec in (spec_of(manifest), spec_of(manifest, "second_encoder_spec")))
 
 

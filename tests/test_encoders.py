@@ -184,10 +184,13 @@ def test_cache_keys_and_compatibility():
     assert encoders.open_encoder("e5-small").spec.revision == e5_onnx.CONVERTER_VERSION
 
 
-def test_an_index_quantised_by_pytorch_where_the_onnx_export_failed_is_not_up_to_date():
+def test_an_index_quantised_by_pytorch_where_the_onnx_export_failed_is_not_up_to_date(tmp_path, monkeypatch):
     # The query side opens the int8 ONNX export where it can now be made, and refuses such an index
-    # ("re-run `report-search index`"): the re-run must then rebuild it, not call it up to date.
+    # ("re-run `report-search index`"): the re-run must then rebuild it, not call it up to date;
+    # unless the export of those weights failed for this version (recorded, not tried on every command).
     from dataclasses import asdict
+
+    monkeypatch.setenv("REPORT_SEARCH_CACHE", str(tmp_path))
 
     from indexer.onnx_encoder import INT8_VERSION
 
@@ -199,6 +202,10 @@ def test_an_index_quantised_by_pytorch_where_the_onnx_export_failed_is_not_up_to
     assert encoders.outdated({"encoder_spec": first, "second_encoder_spec": asdict(replace(second, revision=2))})
     float32 = replace(fell_back, int8=False)  # PyTorch float32 by choice: nothing to retry
     assert not encoders.outdated({"encoder_spec": first, "second_encoder_spec": asdict(float32)})
+    failed = encoders.kept_int8_export("m3e-small", "x", 256)
+    failed.mkdir(parents=True)
+    (failed / encoders.FAILED).touch()
+    assert not encoders.outdated({"encoder_spec": first, "second_encoder_spec": asdict(fell_back)})
 
 
 def test_bad_model_options_are_refused_with_a_clear_line(tmp_path):
