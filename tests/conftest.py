@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -136,11 +137,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(index_dir, backend: str | None = None):
-    """`report-search serve` on a free loopback port; yields its base URL."""
+def running_server(index_dir, backend: str | None = None, log: Path | None = None):
+    """`report-search serve` on a free loopback port; yields its base URL. Its output goes to `log`
+    (a file: a pipe nobody reads would stall the server once full), by default a temporary one."""
     port = free_port()
+    output = open(log, "w+b") if log else tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "report_search.cli", "serve", "--index-dir", str(index_dir),
-                             "--port", str(port)] + (["--backend", backend] if backend else []), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             "--port", str(port)] + (["--backend", backend] if backend else []), cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
     url = f"http://127.0.0.1:{port}"
     try:
@@ -155,8 +158,10 @@ def running_server(index_dir, backend: str | None = None):
         else:
             raise RuntimeError("server did not start")
         if proc.poll() is not None:
-            raise RuntimeError("server exited: " + proc.stdout.read().decode()[-2000:])
+            output.seek(0)
+            raise RuntimeError("server exited: " + output.read().decode(errors="replace")[-2000:])
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        output.close()
