@@ -365,8 +365,10 @@ def _embed_texts(directory: IndexDir, options: BuildOptions, texts: list[str], r
         cache.close()
     report.embedded += embedded
     if options.int8 and isinstance(encoder, encoders.SentenceTransformerEncoder) and not encoder.onnx_int8:
-        report.notes.append((encoder.spec.model, "no int8 ONNX export passed its check: quantised by PyTorch "
-                                                 "instead, several times slower"))
+        spec = encoder.spec
+        failed = encoders.kept_int8_export(spec.model, spec.fingerprint, spec.max_tokens) / encoders.FAILED
+        report.notes.append((spec.model, "its int8 ONNX export failed its check: quantised by PyTorch instead, "
+                                         f"and each command's queries load PyTorch (delete {failed} to try again)"))
     return encoder, vectors
 
 
