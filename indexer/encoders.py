@@ -352,11 +352,20 @@ def outdated(manifest: dict) -> bool:
     and options is not up to date: the re-run tries the export again, unless this version's attempt
     for those weights is recorded as failed (FAILED)."""
     def retry(spec: EncoderSpec) -> bool:
-        return (spec.int8 and spec.backend == "sentence-transformers"
-                and not (kept_int8_export(spec.model, spec.fingerprint, spec.max_tokens) / FAILED).exists())
+        record = failed_export_record(spec)
+        return record is not None and not record.exists()
 
     return any(spec is not None and (spec.revision != current_revision(spec.backend) or retry(spec))
                for spec in (spec_of(manifest), spec_of(manifest, "second_encoder_spec")))
+
+
+def failed_export_record(spec: EncoderSpec) -> Path | None:
+    """For a model PyTorch quantised because no int8 ONNX export was to be had: where this user's
+    failed export of its weights is recorded (FAILED, in its kept_int8_export folder), whether or not
+    it is yet; None for any other encoder."""
+    if not (spec.int8 and spec.backend == "sentence-transformers"):
+        return None
+    return kept_int8_export(spec.model, spec.fingerprint, spec.max_tokens) / FAILED
 
 
 def check_compatible(built: EncoderSpec, current: EncoderSpec) -> None:

@@ -364,11 +364,11 @@ def _embed_texts(directory: IndexDir, options: BuildOptions, texts: list[str], r
     finally:
         cache.close()
     report.embedded += embedded
-    if options.int8 and isinstance(encoder, encoders.SentenceTransformerEncoder) and not encoder.onnx_int8:
-        spec = encoder.spec
-        failed = encoders.kept_int8_export(spec.model, spec.fingerprint, spec.max_tokens) / encoders.FAILED
-        report.notes.append((spec.model, "its int8 ONNX export failed its check: quantised by PyTorch instead, "
-                                         f"and each command's queries load PyTorch (delete {failed} to try again)"))
+    failed = encoders.failed_export_record(encoder.spec)
+    if failed is not None:
+        report.notes.append((encoder.spec.model, "its int8 ONNX export failed its check: quantised by PyTorch "
+                                                 f"instead, and each command's queries load PyTorch (delete {failed} "
+                                                 "to try again)"))
     return encoder, vectors
 
 
