@@ -13,6 +13,8 @@ the tokenizer: indexer/e5_weights.py.
 On disk, one folder (this module is the only one that reads or writes it):
 
     model.onnx      int8 BERT encoder: inputs_embeds [batch, tokens, 384], attention_mask -> states
+    model.u8.onnx   the same with its weights as uint8 (onnx_encoder.unsigned_weights), run on CPUs
+                    without VNNI: the same integer products as model.onnx with VNNI, on every CPU
     meta.json       the weights' fingerprint, the converter's version, the agreement measured
 """
 from __future__ import annotations
@@ -27,11 +29,13 @@ import numpy as np
 
 from .e5_weights import ConversionError, E5Tokenizer, Weights, dequantise, read_weights
 from .layout import user_cache
-from .onnx_encoder import fuse, quantise, session
+from .onnx_encoder import exact_signed_products, fuse, quantise, session, unsigned_weights
 
 PIECES_FILE = "pieces.npz"  # the tokenizer's PieceTable, beside the converted model (made at its first query)
 
-CONVERTER_VERSION = 3  # of convert's steps (2: ONNX Runtime's slower fusions left out; 3: activations quantised per text): in the encoder's spec
+CONVERTER_VERSION = 4  # of convert's steps (2: ONNX Runtime's slower fusions left out; 3: activations quantised per text;
+# 4: the same integers on every CPU, model.u8.onnx where signed products saturate): in the encoder's spec
+UNSIGNED = "model.u8.onnx"  # the graph a CPU without VNNI runs
 CHECK_COSINE = 0.99  # a conversion whose vectors differ more from the package's is refused
 
 
@@ -105,6 +109,7 @@ def convert(weights_path: Path, folder: Path, fingerprint: str, samples: Sequenc
         if not quantise(fuse(tmp / "float.onnx", tmp / "fused.onnx", weights.heads, weights.hidden),
                         tmp / "model.onnx", each_text=True):
             raise ConversionError("the quantised e5 graph is not of the shape onnx_encoder.per_text rewrites")
+        unsigned_weights(tmp / "model.onnx", tmp / UNSIGNED)
         for name in ("float.onnx", "fused.onnx"):
             (tmp / name).unlink(missing_ok=True)
         meta = {"converter": CONVERTER_VERSION, "fingerprint": fingerprint, "hidden": weights.hidden,
@@ -160,7 +165,7 @@ def ensure_converted(folder: Path, weights_path: Path, fingerprint: str) -> Path
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("fingerprint") == fingerprint and meta.get("converter") == CONVERTER_VERSION \
-                and (folder / "model.onnx").is_file():
+                and (folder / "model.onnx").is_file() and (folder / UNSIGNED).is_file():
             return folder
     except (OSError, ValueError):
         pass
@@ -187,7 +192,7 @@ class E5OnnxEncoder:
         # Batches run side by side, one core each: on small matrices that beats one batch on every
         # core (measured on 2 cores: 1 thread 2,916 chars/s, 2 threads 5,043, 2 batches side by side ...).
         self.workers = threads or int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
-        self.session = session(folder / "model.onnx", threads=1)
+        self.session = session(folder / ("model.onnx" if exact_signed_products() else UNSIGNED), threads=1)
 
     def token_ids(self, texts: Sequence[str], is_query: bool) -> list[list[int]]:
         """Content token ids (prefix included, no <s>/</s>) of each text."""

@@ -138,6 +138,25 @@ def test_e5_groups_run_on_one_pool_keep_each_groups_vectors(fast_e5, tmp_path):
     assert len(texts) > 128 and np.array_equal(by_128, by_1024)
 
 
+def test_e5_computes_the_same_integer_products_on_every_cpu(fast_e5):
+    """ONNX Runtime's uint8 x int8 products sum pairs in 16 bits on a CPU without VNNI, and e5-small's
+    sums saturate there (similarities off by up to 0.02 from a VNNI CPU's: other totals on another
+    machine). The encoder runs the graph whose products are exact on this CPU: its vectors are those
+    of the same weights as uint8 (exact on every CPU) to float rounding."""
+    import copy
+
+    from indexer import e5_onnx, onnx_encoder
+
+    fast = fast_e5.impl
+    folder = fast_e5.model_folder
+    assert (folder / e5_onnx.UNSIGNED).is_file()
+    exact = copy.copy(fast)
+    exact.session = onnx_encoder.session(folder / e5_onnx.UNSIGNED, threads=1)
+    texts = _passages(30)
+    assert np.abs(fast.encode(texts) - exact.encode(texts)).max() <= 1e-5
+    assert np.abs(fast.encode(texts[:5], is_query=True) - exact.encode(texts[:5], is_query=True)).max() <= 1e-5
+
+
 def test_e5_gives_a_text_the_same_vector_whatever_is_batched_with_it(fast_e5):
     """Its activations are quantised per text: a text's vector does not depend on its batch-mates, so
     the same corpus indexed in another order, or partly from the cache, gives the same similarities,
