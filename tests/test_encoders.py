@@ -142,7 +142,8 @@ def test_e5_computes_the_same_integer_products_on_every_cpu(fast_e5):
     """ONNX Runtime's uint8 x int8 products sum pairs in 16 bits on a CPU without VNNI, and e5-small's
     sums saturate there (similarities off by up to 0.02 from a VNNI CPU's: other totals on another
     machine). The encoder runs the graph whose products are exact on this CPU: its vectors are those
-    of the same weights as uint8 (exact on every CPU) to float rounding."""
+    of the same weights as uint8 (exact on every CPU), to float rounding (the two kernels may order
+    the float work around the integer products differently)."""
     import copy
 
     from indexer import e5_onnx, onnx_encoder
@@ -153,8 +154,8 @@ def test_e5_computes_the_same_integer_products_on_every_cpu(fast_e5):
     exact = copy.copy(fast)
     exact.session = onnx_encoder.session(folder / e5_onnx.UNSIGNED, threads=1)
     texts = _passages(30)
-    assert np.abs(fast.encode(texts) - exact.encode(texts)).max() <= 1e-5
-    assert np.abs(fast.encode(texts[:5], is_query=True) - exact.encode(texts[:5], is_query=True)).max() <= 1e-5
+    assert np.abs(fast.encode(texts) - exact.encode(texts)).max() <= 1e-4  # saturated: 0.014 here
+    assert np.abs(fast.encode(texts[:5], is_query=True) - exact.encode(texts[:5], is_query=True)).max() <= 1e-4
 
 
 def test_e5_gives_a_text_the_same_vector_whatever_is_batched_with_it(fast_e5):
