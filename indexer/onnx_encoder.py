@@ -137,20 +137,23 @@ def unsigned_weights(source: Path, target: Path) -> int:
 
     model = onnx.load(str(source))
     weights = {i.name: i for i in model.graph.initializer}
+    unsigned: dict[str, str] = {}  # weights rewritten -> their zero point (a weight two products share: once)
     done = 0
     for node in model.graph.node:
         if node.op_type != "MatMulIntegerToFloat" or node.input[1] not in weights:
             continue
         b = weights[node.input[1]]
-        if b.data_type != onnx.TensorProto.INT8:
+        if b.name not in unsigned and b.data_type != onnx.TensorProto.INT8:
             continue
         inputs = list(node.input) + [""] * (6 - len(node.input))
-        signed = numpy_helper.to_array(b).astype(np.int16)
-        zero = (numpy_helper.to_array(weights[inputs[5]]).astype(np.int16) if inputs[5] in weights
-                else np.zeros(signed.shape[-1], dtype=np.int16))
-        b.CopyFrom(numpy_helper.from_array((signed + 128).astype(np.uint8), b.name))
-        inputs[5] = f"{b.name}_unsigned_zero_point"
-        model.graph.initializer.append(numpy_helper.from_array((zero + 128).astype(np.uint8), inputs[5]))
+        if b.name not in unsigned:
+            signed = numpy_helper.to_array(b).astype(np.int16)
+            zero = (numpy_helper.to_array(weights[inputs[5]]).astype(np.int16) if inputs[5] in weights
+                    else np.zeros(signed.shape[-1], dtype=np.int16))
+            b.CopyFrom(numpy_helper.from_array((signed + 128).astype(np.uint8), b.name))
+            unsigned[b.name] = f"{b.name}_unsigned_zero_point"
+            model.graph.initializer.append(numpy_helper.from_array((zero + 128).astype(np.uint8), unsigned[b.name]))
+        inputs[5] = unsigned[b.name]
         del node.input[:]
         node.input.extend(inputs)
         done += 1
