@@ -140,20 +140,20 @@ def unsigned_weights(source: Path, target: Path) -> int:
     unsigned: dict[str, str] = {}  # weights rewritten -> their zero point (a weight two products share: once)
     done = 0
     for node in model.graph.node:
-        if node.op_type != "MatMulIntegerToFloat" or node.input[1] not in weights:
+        if node.op_type != "MatMulIntegerToFloat":
             continue
-        b = weights[node.input[1]]
-        if b.name not in unsigned and b.data_type != onnx.TensorProto.INT8:
-            continue
-        inputs = list(node.input) + [""] * (6 - len(node.input))
-        if b.name not in unsigned:
+        name, inputs = node.input[1], list(node.input) + [""] * (6 - len(node.input))
+        if name not in unsigned:
+            b = weights.get(name)
+            if b is None or b.data_type != onnx.TensorProto.INT8:
+                continue
             signed = numpy_helper.to_array(b).astype(np.int16)
             zero = (numpy_helper.to_array(weights[inputs[5]]).astype(np.int16) if inputs[5] in weights
                     else np.zeros(signed.shape[-1], dtype=np.int16))
-            b.CopyFrom(numpy_helper.from_array((signed + 128).astype(np.uint8), b.name))
-            unsigned[b.name] = f"{b.name}_unsigned_zero_point"
-            model.graph.initializer.append(numpy_helper.from_array((zero + 128).astype(np.uint8), unsigned[b.name]))
-        inputs[5] = unsigned[b.name]
+            b.CopyFrom(numpy_helper.from_array((signed + 128).astype(np.uint8), name))
+            unsigned[name] = f"{name}_unsigned_zero_point"
+            model.graph.initializer.append(numpy_helper.from_array((zero + 128).astype(np.uint8), unsigned[name]))
+        inputs[5] = unsigned[name]
         del node.input[:]
         node.input.extend(inputs)
         done += 1
