@@ -157,6 +157,10 @@ def unsigned_weights(source: Path, target: Path) -> int:
         del node.input[:]
         node.input.extend(inputs)
         done += 1
+    used = {i for node in model.graph.node for i in node.input}  # the signed zero points are no one's now
+    kept = [i for i in model.graph.initializer if i.name in used]
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(kept)
     onnx.save(model, str(target))
     return done
 
@@ -295,6 +299,7 @@ def session(path: Path, threads: int | None = None):
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: ONNX Runtime's notes on a graph are not the user's
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -158,6 +158,20 @@ def test_e5_computes_the_same_integer_products_on_every_cpu(fast_e5):
     assert np.abs(fast.encode(texts[:5], is_query=True) - exact.encode(texts[:5], is_query=True)).max() <= 1e-4
 
 
+def test_e5_unsigned_graph_keeps_no_weight_nobody_reads(fast_e5, tmp_path):
+    """The uint8 graph leaves no signed zero point behind: ONNX Runtime printed a warning for each of
+    the 72 to every command that loaded e5-small (`Removing initializer …`)."""
+    import onnx
+
+    from indexer import onnx_encoder
+
+    target = tmp_path / "model.u8.onnx"
+    assert onnx_encoder.unsigned_weights(fast_e5.model_folder / "model.onnx", target) == 72
+    graph = onnx.load(str(target)).graph
+    used = {name for node in graph.node for name in node.input}
+    assert [i.name for i in graph.initializer if i.name not in used] == []
+
+
 def test_e5_gives_a_text_the_same_vector_whatever_is_batched_with_it(fast_e5):
     """Its activations are quantised per text: a text's vector does not depend on its batch-mates, so
     the same corpus indexed in another order, or partly from the cache, gives the same similarities,
