@@ -194,11 +194,13 @@ def phrase_chars(text: str) -> str:
     return "".join(WORD_CHAR.findall(mask_placeholders(normalise_aligned(text), " ")))
 
 
+_NOT_IN_STREAM = re.compile(f"[^\\x00{WORD_CHAR.pattern[1:-1]}]")  # neither a word character nor a placeholder
+
+
 def phrase_stream(text: str) -> str:
     """The word characters a text's bigrams run over (`bigram_terms`), a placeholder as `\\x00`: a
     phrase's characters (`phrase_chars`) are a substring of it exactly where the phrase matches."""
-    return "".join(ch for ch in mask_placeholders(normalise_aligned(text), "\x00")
-                   if ch == "\x00" or WORD_CHAR.match(ch))
+    return _NOT_IN_STREAM.sub("", mask_placeholders(normalise_aligned(text), "\x00"))
 
 
 # Passages' phrase characters, kept for the ones a server meets again (wording-first ranking).
