@@ -96,7 +96,10 @@ def _open_engine(index_dir: str, engine_options: dict, load_model: bool = False,
                  ranker: str = "interpolate"):
     from search.engine import Engine
 
-    return _run(Engine, index_dir, settings=_settings(thesaurus, ranker), load_model=load_model, **engine_options)
+    # One command, one query at a time: its cores are spare, so a hybrid query's semantic side (the
+    # model's first load with it) runs beside its words' side, as a server's does when idle.
+    return _run(Engine, index_dir, settings=_settings(thesaurus, ranker), load_model=load_model,
+                side_by_side=True, **engine_options)
 
 
 def _run(fn, *args, **kwargs):
