@@ -76,9 +76,7 @@ def matrix_of(index) -> np.ndarray:
     if not index.ntotal:
         return np.zeros((0, index.d), dtype=np.float32)
     if not hasattr(index, "hnsw") and hasattr(index, "get_xb"):
-        view = _faiss().rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
-        view.flags.writeable = False  # memory-mapped read-only (VectorFiles): a write would crash the process
-        return view
+        return _faiss().rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
     return index.reconstruct_n(0, index.ntotal)
 
 
@@ -88,16 +86,13 @@ class VectorFiles:
 
     def __init__(self, path: Path, ef_search: int = HNSW_EF_SEARCH, sentences: bool = True):
         faiss = _faiss()
-        # Memory-mapped where this FAISS can (its flat codes; nothing writes to them): a command starts without
-        # reading every vector, and a server's processes share one copy of them in the page cache.
-        mapped = getattr(faiss, "IO_FLAG_MMAP_IFC", 0)
-        self.index = faiss.read_index(str(path), mapped)
+        self.index = faiss.read_index(str(path))
         if hasattr(self.index, "hnsw"):
             self.index.hnsw.efSearch = ef_search
         self.ids: list[str] = json.loads(ids_path(path).read_text(encoding="utf-8"))
         self.sentences = self.owners = None
         if sentences and sentences_path(path).exists():
-            self.sentences = faiss.read_index(str(sentences_path(path)), mapped)
+            self.sentences = faiss.read_index(str(sentences_path(path)))
             if hasattr(self.sentences, "hnsw"):
                 self.sentences.hnsw.efSearch = ef_search
             self.owners = np.load(owners_path(path))
