@@ -19,6 +19,7 @@ Arrays are opened memory-mapped: start-up reads no postings.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from array import array
@@ -90,17 +91,20 @@ def quantised_length(n: int) -> float:
 
 class _Field:
     def __init__(self, folder: Path, name: str, avg_length: float):
-        load = lambda part: np.load(folder / f"{name}.{part}.npy", mmap_mode="r")  # noqa: E731
+        # Memory-mapped, as plain arrays over the mapping (a memmap's slices cost a Python call each).
+        load = lambda part: np.asarray(np.load(folder / f"{name}.{part}.npy", mmap_mode="r"))  # noqa: E731
         self.terms = np.load(folder / f"{name}.terms.npy")
         self.offsets, self.docs, self.tfs, self.lengths = (load(p) for p in ("offsets", "docs", "tfs", "lengths"))
         self.avg_length = avg_length or 1.0
+        # A server meets the same terms again and again: their postings are found once (views, no copies).
+        self.postings = functools.lru_cache(maxsize=8192)(self._postings)
 
-    def postings(self, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    def _postings(self, text: str) -> tuple[np.ndarray, np.ndarray] | None:
         i = int(np.searchsorted(self.terms, text))
         if i >= len(self.terms) or self.terms[i] != text:
             return None
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-        return np.asarray(self.docs[a:b]), np.asarray(self.tfs[a:b])
+        return self.docs[a:b], self.tfs[a:b]
 
 
 class Postings:
@@ -150,9 +154,14 @@ class Postings:
         found = [field.postings(t) for t in dict.fromkeys(terms)] if field is not None and terms else [None]
         if any(f is None for f in found):
             return mask
+        found.sort(key=lambda f: len(f[0]))  # the rarest term's documents, kept where every other holds them
         docs = found[0][0]
         for other, _ in found[1:]:
-            docs = np.intersect1d(docs, other, assume_unique=True)
+            if not len(docs):
+                break
+            held = np.zeros(self.doc_count, dtype=bool)
+            held[other] = True
+            docs = docs[held[docs]]
         mask[docs] = True
         return mask
 
