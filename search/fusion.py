@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from .hits import Hit
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen instance cost 3 µs to make, and a query makes hundreds
 class Fused:
     passage_id: str
     score: float
