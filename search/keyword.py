@@ -102,7 +102,7 @@ class KeywordSearcher:
         key = None if filters is None or filters.is_empty() else filters
         if key not in parsed.scored:
             terms = scoring_terms(parsed.keyword)
-            officials = parsed.officials
+            officials = parsed.matching_officials
             expanded = self.reader.expansion_terms(parsed)
             scores, matched = self.ranking.score(terms, self.k1, self.b)  # matched: by the user's words
             if expanded:

@@ -3,7 +3,8 @@
 Words (keyword and hybrid modes). A word weighs its idf, as in BM25. A plain query matches a passage
 that holds half its words' weight (`垃圾分类 宣传`: 垃圾分类 weighs more than 宣传, so a passage with
 宣传 alone does not match; Elasticsearch's `minimum_should_match` by weight), or the query's
-characters in a row, or an official term the thesaurus added, whole. A compound is held whole or
+characters in a row, or an official term the thesaurus added, whole (a term it found only inside a
+longer one, `老头` in `老头乐`, lends its terms to the ranking alone). A compound is held whole or
 through parts covering each of its characters (jieba's search mode gives 新质生产力 with 生产 and
 生产力: a passage with 生产力 alone does not hold it; one with 城市 and 管理 holds 城市管理). Phrases,
 operators and fields match by their own logic (search/query.py); fields and filters constrain the
@@ -73,7 +74,7 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     match, overlap, own = in_a_row.copy(), in_a_row.copy(), in_a_row.copy()
     terms = word_terms(parsed.free_text)
     users = list(dict.fromkeys(t.text for t in terms))
-    added = [t for t in dict.fromkeys(w.text for o in parsed.officials for w in word_terms(o)) if t not in users]
+    added = [t for t in dict.fromkeys(w.text for o in parsed.matching_officials for w in word_terms(o)) if t not in users]
     held, total = np.zeros(n_docs), 0.0
 
     @functools.cache  # a compound's parts are asked for by its weight and by its cover
@@ -97,7 +98,7 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     if total > 0:
         match |= held >= share * total - 1e-9
         overlap |= held >= min(share, overlap_share) * total - 1e-9
-    for official in dict.fromkeys(parsed.officials):
+    for official in dict.fromkeys(parsed.matching_officials):
         chars = phrase_chars(official)
         if len(chars) > 1:
             whole = held_mask(postings, chars)

@@ -105,7 +105,7 @@ class MilvusRetrieval:
         keys = sorted(query_vector(scoring_terms(parsed.keyword)))
         if not keys:
             return NOTHING
-        officials = [like(phrase_chars(o)) for o in parsed.officials]
+        officials = [like(phrase_chars(o)) for o in parsed.matching_officials]
         return " or ".join([f"array_contains_any(terms, {keys})"] + [f"({o})" for o in officials if o])
 
     # ---- the interface

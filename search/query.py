@@ -14,6 +14,7 @@ from whoosh import query as wq
 
 from indexer.analysis import phrase_chars, word_terms
 from indexer.sections import ROLES, role_code
+from indexer.text import normalise
 
 MAX_QUERY_CHARS = 1000
 METADATA_FIELDS = ("region", "year", "issuer", "doc_type", "source", "section")
@@ -50,11 +51,35 @@ class ParsedQuery:
         return [o for _, found in self.expansions for o in found]
 
     @property
+    def matching_officials(self) -> list[str]:
+        """The official terms that count towards a match (search/matching.py): those of every term the
+        thesaurus found, but a term found only inside a longer one it found (`老头` in `老头乐`)
+        lends its terms to the ranking alone: 老头's 养老 made 509 gov passages match
+        `老头乐满大街乱窜`."""
+        if len(self.expansions) < 2:
+            return self.officials
+        norm = normalise(self.free_text)
+        spans = {term: _spans(norm, term) for term, _ in self.expansions}
+        return [o for term, found in self.expansions
+                if not all(any(a <= start and end <= b and other != term for other, s in spans.items()
+                               for a, b in s) for start, end in spans[term])
+                for o in found]
+
+    @property
     def semantic_text(self) -> str:
         """What the semantic side embeds: the free text, then the official terms the thesaurus added,
         in brackets (`小区乱停车（违停、机动车违停）`), so that the vector also means what reports say."""
         officials = self.officials
         return f"{self.free_text}（{'、'.join(officials)}）" if officials else self.free_text
+
+
+def _spans(text: str, term: str) -> list[tuple[int, int]]:
+    """Where `term` occurs in `text`, as (start, end) pairs."""
+    out, at = [], text.find(term)
+    while at >= 0:
+        out.append((at, at + len(term)))
+        at = text.find(term, at + 1)
+    return out
 
 
 class ExactPhrase(wq.Phrase):

@@ -140,7 +140,9 @@ def compounds_engine(tmp_path_factory):
     texts = {"新质": "因地制宜发展新质生产力，培育壮大未来产业。",
              "生产力": "解放和发展社会生产力，提高劳动生产率，增加工业生产。",
              "城市": "加强城市道路的日常管理，整治占道经营。",
-             "垃圾": "推进垃圾分类，建设垃圾中转站。"}
+             "垃圾": "推进垃圾分类，建设垃圾中转站。",
+             "养老": "完善养老服务体系，发展老龄事业。",
+             "代步": "整治低速电动车违规上路。"}
     with open(base / "reports.jsonl", "w", encoding="utf-8") as out:
         for key, text in texts.items():
             out.write(json.dumps({"id": key, "title": f"报告{key}", "text": text}, ensure_ascii=False) + "\n")
@@ -159,6 +161,18 @@ def test_a_compound_is_held_whole_or_through_all_its_parts(compounds_engine):
 
     assert titles("新质生产力") == ["报告新质"]
     assert "报告城市" in titles("城市管理")  # 城市 and 管理 cover 城市管理
+
+
+def test_a_term_inside_a_longer_one_ranks_but_does_not_match(compounds_engine):
+    """The thesaurus finds `老头乐` (低速电动车, 老年代步车 …) and, inside it, `老头` (老年人, 养老, 老龄):
+    on gov-reports 509 passages about 养老 matched `老头乐满大街乱窜`. Only the longer term's official
+    terms count towards a match; `老头` alone still finds 养老."""
+    def found(query):
+        page = compounds_engine.search(query, mode="keyword", k=10)
+        return page["total"], [r["title"] for r in page["results"]]
+
+    assert found("老头乐满大街乱窜") == (1, ["报告代步"])
+    assert found("老头") == (1, ["报告养老"])
 
 
 @pytest.fixture(scope="module")
