@@ -325,6 +325,43 @@ def open_encoder(model: str, max_tokens: int | None = None, int8: bool = False, 
                                       model_folder)
 
 
+_warming: dict[tuple, object] = {}  # (index folder, model, max tokens, int8) -> Future of its query encoder
+
+
+def warm_query_encoders(directory) -> None:
+    """Open an index's query encoders in a thread now, each with one query encoded (model, tokenizer,
+    ONNX Runtime's session: 0.3-0.5 s, its GIL released), while the caller goes on importing and
+    opening the rest: a command's start-up. The first open_query_encoder of each takes it."""
+    import threading
+    from concurrent.futures import Future
+
+    manifest = directory.read_manifest()
+    for key in ("encoder_spec", "second_encoder_spec"):
+        spec = spec_of(manifest, key)
+        if spec is None:
+            continue
+        future: Future = Future()
+        _warming[(str(directory.path), canonical(spec.model), spec.max_tokens, spec.int8)] = future
+
+        def run(spec=spec, future=future) -> None:
+            try:
+                encoder = open_for_index(directory, spec.model, spec.max_tokens, spec.int8, threads=1)
+                encoder.encode_queries(["预热"])
+                future.set_result(encoder)
+            except BaseException as exc:  # the first open_query_encoder raises it, as opening would
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name=f"warm-{key}", daemon=True).start()
+
+
+def open_query_encoder(directory, model: str, max_tokens: int | None = None, int8: bool = False) -> Encoder:
+    """An index's encoder for queries (one thread): the one warm_query_encoders opened, else a new one."""
+    future = _warming.pop((str(directory.path), canonical(model), max_tokens, int8), None)
+    if future is not None:
+        return future.result()
+    return open_for_index(directory, model, max_tokens, int8, threads=1)
+
+
 def spec_of(manifest: dict, key: str = "encoder_spec") -> EncoderSpec | None:
     """The encoder description an index was built with (None: keyword-only index); `key`
     "second_encoder_spec" for its second model."""

@@ -134,7 +134,7 @@ class Engine:
             raise IndexUnavailable(f"index in {self.directory.path} predates model descriptions: "
                                    f"re-run `report-search index`")
         try:
-            encoder = encoders.open_for_index(self.directory, built.model, built.max_tokens, built.int8, threads=1)
+            encoder = encoders.open_query_encoder(self.directory, built.model, built.max_tokens, built.int8)
             encoders.check_compatible(built, encoder.spec)
         except encoders.IncompatibleModel as exc:
             raise IndexUnavailable(str(exc)) from None

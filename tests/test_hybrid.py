@@ -351,3 +351,27 @@ def test_the_semantic_side_beside_the_words_gives_the_same_answers(corpus_index)
     finally:
         one.close()
         two.close()
+
+
+def test_a_commands_query_encoders_load_while_the_engine_opens(corpus_index, embedded_engine):
+    """`report-search search` opens the index's query encoders in a thread before it imports and opens
+    the engine (start-up, bench/README.md): the engine takes those encoders, and answers as one that
+    opened its own."""
+    from indexer import encoders
+    from indexer.layout import IndexDir
+    from search.engine import Engine
+
+    encoders.warm_query_encoders(IndexDir(corpus_index))
+    warming = dict(encoders._warming)
+    assert len(warming) == 2  # e5-small and m3e-small
+    engine = Engine(corpus_index, backend="embedded", load_model=False)
+    try:
+        page = engine.search("垃圾分类 宣传", mode="hybrid", k=5)
+        assert not encoders._warming  # both taken
+        taken = {id(f.result()) for f in warming.values()}
+        assert {id(engine.semantic.encoder), id(engine.second.encoder)} == taken
+        fresh = embedded_engine.search("垃圾分类 宣传", mode="hybrid", k=5)
+        assert [r["passage_id"] for r in page["results"]] == [r["passage_id"] for r in fresh["results"]]
+        assert page["total"] == fresh["total"] > 0
+    finally:
+        engine.close()
