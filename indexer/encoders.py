@@ -354,6 +354,13 @@ def warm_query_encoders(directory) -> None:
         threading.Thread(target=run, name=f"warm-{key}", daemon=True).start()
 
 
+def stop_warming(directory) -> None:
+    """Forget the encoders warm_query_encoders opened for an index and no engine took (a command that
+    stopped early: in one process, such as a notebook or tests, they must not wait for a later engine)."""
+    for key in [k for k in _warming if k[0] == str(directory.path)]:
+        _warming.pop(key, None)
+
+
 def open_query_encoder(directory, model: str, max_tokens: int | None = None, int8: bool = False) -> Encoder:
     """An index's encoder for queries (one thread): the one warm_query_encoders opened, else a new one."""
     future = _warming.pop((str(directory.path), canonical(model), max_tokens, int8), None)

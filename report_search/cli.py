@@ -102,17 +102,20 @@ def _open_engine(index_dir: str, engine_options: dict, load_model: bool = False,
                 side_by_side=True, **engine_options)
 
 
-def _warm(index_dir: str) -> None:
+def _warm(index_dir: str):
     """The index's query encoders start loading in a thread while the search engine is imported and
-    opened (hybrid start-up on gov-reports: see bench/README.md, "The query path's Python"). Where the
-    index cannot be read, nothing starts: opening the engine says why."""
+    opened (hybrid start-up on gov-reports: see bench/README.md, "The query path's Python"); returns
+    what forgets those the engine did not take. Where the index cannot be read, nothing starts:
+    opening the engine says why."""
     from indexer import encoders
     from indexer.layout import IndexDir
 
+    directory = IndexDir(index_dir)
     try:
-        encoders.warm_query_encoders(IndexDir(index_dir))
+        encoders.warm_query_encoders(directory)
     except Exception:  # noqa: BLE001 - the engine's own opening reports the index's problem
-        return
+        pass
+    return lambda: encoders.stop_warming(directory)
 
 
 def _run(fn, *args, **kwargs):
@@ -283,11 +286,14 @@ def search(query, index_dir, engine_options, mode, k, offset, filters, explain, 
         raise click.BadParameter("a .docx needs a file: add -o FILE", param_hint="--format")
     if output and not fmt:
         raise click.BadParameter("-o writes an export: add --format csv|md|docx", param_hint="-o")
-    if mode != "keyword":
-        _warm(index_dir)
-    engine = _open_engine(index_dir, engine_options, thesaurus=thesaurus, ranker=ranker)
-    result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain,
-                  diversify=diversify)
+    warmed = _warm(index_dir) if mode != "keyword" else None
+    try:
+        engine = _open_engine(index_dir, engine_options, thesaurus=thesaurus, ranker=ranker)
+        result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain,
+                      diversify=diversify)
+    finally:
+        if warmed is not None:
+            warmed()
     if fmt:
         from search.export import export
 

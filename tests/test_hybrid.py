@@ -361,13 +361,15 @@ def test_a_commands_query_encoders_load_while_the_engine_opens(corpus_index, emb
     from indexer.layout import IndexDir
     from search.engine import Engine
 
-    encoders.warm_query_encoders(IndexDir(corpus_index))
-    warming = dict(encoders._warming)
+    directory = IndexDir(corpus_index)
+    mine = lambda: {k: f for k, f in encoders._warming.items() if k[0] == str(directory.path)}  # noqa: E731
+    encoders.warm_query_encoders(directory)
+    warming = mine()
     assert len(warming) == 2  # e5-small and m3e-small
     engine = Engine(corpus_index, backend="embedded", load_model=False)
     try:
         page = engine.search("垃圾分类 宣传", mode="hybrid", k=5)
-        assert not encoders._warming  # both taken
+        assert not mine()  # both taken
         taken = {id(f.result()) for f in warming.values()}
         assert {id(engine.semantic.encoder), id(engine.second.encoder)} == taken
         fresh = embedded_engine.search("垃圾分类 宣传", mode="hybrid", k=5)
@@ -375,3 +377,18 @@ def test_a_commands_query_encoders_load_while_the_engine_opens(corpus_index, emb
         assert page["total"] == fresh["total"] > 0
     finally:
         engine.close()
+
+
+def test_a_command_that_stops_early_leaves_no_encoder_waiting(corpus_index):
+    """A search that fails before the engine takes its warmed encoders (here: an offset past 1,000)
+    forgets them, so that a later engine in the same process opens its own."""
+    from click.testing import CliRunner
+
+    from indexer import encoders
+    from report_search.cli import main
+
+    before = set(encoders._warming)
+    result = CliRunner().invoke(main, ["search", "垃圾分类", "--index-dir", str(corpus_index), "--backend",
+                                       "embedded", "--mode", "hybrid", "--offset", "5000"])
+    assert result.exit_code != 0
+    assert set(encoders._warming) == before
