@@ -25,9 +25,7 @@ from typing import Iterator, NamedTuple
 
 from whoosh.analysis import Token, Tokenizer
 
-from .text import WORD_CHAR, mask_placeholders, normalise_aligned
-
-_TERM_CHARS = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from .text import WORD_CHAR, WORD_CHARS, mask_placeholders, normalise_aligned
 
 
 class Term(NamedTuple):
@@ -159,7 +157,7 @@ def word_terms(text: str) -> tuple[Term, ...]:
     out = []
     for word, start, end in _jieba().tokenize(norm, mode="search"):
         word = word.strip()
-        if word and word not in stop and _TERM_CHARS.search(word):
+        if word and word not in stop and WORD_CHAR.search(word):
             out.append(Term(word, start, end))
     return tuple(out)
 
@@ -194,7 +192,7 @@ def phrase_chars(text: str) -> str:
     return "".join(WORD_CHAR.findall(mask_placeholders(normalise_aligned(text), " ")))
 
 
-_NOT_IN_STREAM = re.compile(f"[^\\x00{WORD_CHAR.pattern[1:-1]}]")  # neither a word character nor a placeholder
+_NOT_IN_STREAM = re.compile(f"[^\\x00{WORD_CHARS}]")  # neither a word character nor a placeholder
 
 
 def phrase_stream(text: str) -> str:

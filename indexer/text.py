@@ -15,8 +15,10 @@ import unicodedata
 # never indexed.
 PLACEHOLDER = re.compile(r"[_*]+|(?<![a-z])x{1,4}(?![a-z])")
 
-# Characters that carry meaning for matching: CJK ideographs, ASCII letters and digits.
-WORD_CHAR = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Characters that carry meaning for matching: CJK ideographs, ASCII letters and digits (a class's body,
+# for patterns built on it).
+WORD_CHARS = r"0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD_CHAR = re.compile(f"[{WORD_CHARS}]")
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
