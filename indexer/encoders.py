@@ -341,7 +341,7 @@ def warm_query_encoders(directory) -> None:
         if spec is None:
             continue
         future: Future = Future()
-        _warming[(str(directory.path), canonical(spec.model), spec.max_tokens, spec.int8)] = future
+        _warming[_warm_key(directory, spec.model, spec.max_tokens, spec.int8)] = future
 
         def run(spec=spec, future=future) -> None:
             try:
@@ -363,10 +363,14 @@ def stop_warming(directory) -> None:
 
 def open_query_encoder(directory, model: str, max_tokens: int | None = None, int8: bool = False) -> Encoder:
     """An index's encoder for queries (one thread): the one warm_query_encoders opened, else a new one."""
-    future = _warming.pop((str(directory.path), canonical(model), max_tokens, int8), None)
+    future = _warming.pop(_warm_key(directory, model, max_tokens, int8), None)
     if future is not None:
         return future.result()
     return open_for_index(directory, model, max_tokens, int8, threads=1)
+
+
+def _warm_key(directory, model: str, max_tokens: int | None, int8: bool) -> tuple:
+    return str(directory.path), canonical(model), max_tokens, int8
 
 
 def spec_of(manifest: dict, key: str = "encoder_spec") -> EncoderSpec | None:

@@ -74,7 +74,8 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     match, overlap, own = in_a_row.copy(), in_a_row.copy(), in_a_row.copy()
     terms = word_terms(parsed.free_text)
     users = list(dict.fromkeys(t.text for t in terms))
-    added = [t for t in dict.fromkeys(w.text for o in parsed.matching_officials for w in word_terms(o)) if t not in users]
+    officials = parsed.matching_officials
+    added = [t for t in dict.fromkeys(w.text for o in officials for w in word_terms(o)) if t not in users]
     held, total = np.zeros(n_docs), 0.0
 
     @functools.cache  # a compound's parts are asked for by its weight and by its cover
@@ -98,7 +99,7 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     if total > 0:
         match |= held >= share * total - 1e-9
         overlap |= held >= min(share, overlap_share) * total - 1e-9
-    for official in dict.fromkeys(parsed.matching_officials):
+    for official in dict.fromkeys(officials):
         chars = phrase_chars(official)
         if len(chars) > 1:
             whole = held_mask(postings, chars)

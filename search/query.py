@@ -60,10 +60,12 @@ class ParsedQuery:
             return self.officials
         norm = normalise(self.free_text)
         spans = {term: _spans(norm, term) for term, _ in self.expansions}
+
+        def inside_another(term: str, start: int, end: int) -> bool:
+            return any(a <= start and end <= b for other in spans if other != term for a, b in spans[other])
+
         return [o for term, found in self.expansions
-                if not all(any(a <= start and end <= b and other != term for other, s in spans.items()
-                               for a, b in s) for start, end in spans[term])
-                for o in found]
+                if not all(inside_another(term, *span) for span in spans[term]) for o in found]
 
     @property
     def semantic_text(self) -> str:
