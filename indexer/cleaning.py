@@ -76,6 +76,8 @@ _PAGE_PREFIX = re.compile(r"^(\d{1,3})、")
 _INLINE_HEADING = re.compile(r"\s+(?=(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]))")
 _CONTINUES = "、,，"
 _BLANK_LINE = re.compile(r"\n[ \t\u3000\u00a0\u2003]*\n\s*")
+_WORDED = re.compile(r"[^\W_]")  # a letter, digit or character of any script
+_OPENING = ("(", "[", "“", "‘", "《", "<")  # normalised
 # A line that cannot start a paragraph: it closes a quotation, a title or a clause.
 _CLOSING = re.compile(r"^[”’》)\]、,.:;!?。]")
 
@@ -214,6 +216,10 @@ def _rejoin_broken_lines(lines: list[str], result: CleanText) -> list[str]:
 
 
 def _continues(prev: str, nxt: str) -> bool:
+    if not _WORDED.search(nxt) and nxt.strip() not in _OPENING:
+        return True  # `…………` where a script elides (a video plays): no passage of its own
+    if prev.strip() in _OPENING or headings.bare_marker(prev.strip()):
+        return True  # `(` + `三)改革开放…`, `(一)` + the paragraph it numbers
     if _ADDRESS.match(prev.strip()):
         return True  # `各位代表!` + the paragraph it opens
     if headings.LEAD_START.fullmatch(prev.strip()) and not headings.marker_of(nxt):

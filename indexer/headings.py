@@ -44,6 +44,11 @@ def marker_of(normalised_line: str) -> Marker | None:
     return None
 
 
+def bare_marker(normalised_line: str) -> bool:
+    """Whether a line is a numbering marker and nothing else (`(一)`, `3.`): its paragraph follows."""
+    return any((m := pattern.match(normalised_line)) and m.end() == len(normalised_line) for _, pattern in MARKERS)
+
+
 def ends_sentence(normalised_line: str) -> bool:
     return bool(normalised_line) and normalised_line.rstrip()[-1] in TERMINAL
 

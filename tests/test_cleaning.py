@@ -55,6 +55,22 @@ def test_lines_broken_mid_sentence_are_rejoined():
     assert "二、以人為本,積極開展各項活動豐富教職工生活" in clean(seed_text("000")).lines
 
 
+def test_no_passage_is_only_punctuation_or_a_bare_number():
+    # 004's meeting script elides where a video plays: `…………` on its own line ends the line above
+    lines = clean(seed_text("004")).lines
+    assert "第一項議程:觀看創衛工作匯報片和媒體暗訪曝光片,請工作人員播放視頻短片。…………" in lines
+    assert not any(set(line) <= set("…. ") for line in lines)
+    # gov-reports: a heading broken after its bracket (2026 云南), a number alone above its paragraph (1986)
+    report = "\n".join(["（二）产业发展提质增效、转型加快。", "非烟非能工业增加值增长8.1%。", "（",
+                        "三）改革开放持续深化、互促共进。", "“云南方案”成为全国开展市场准入效能评估的基础性方案。",
+                        "（一）", "进一步为经济体制改革创造良好的经济环境和社会环境。"])
+    found = [p for r in split_reports(clean(report).lines) for p in passages(r)]
+    assert [p.text for p in found] == [
+        "（二）产业发展提质增效、转型加快。", "非烟非能工业增加值增长8.1%。", "（三）改革开放持续深化、互促共进。",
+        "“云南方案”成为全国开展市场准入效能评估的基础性方案。", "（一）进一步为经济体制改革创造良好的经济环境和社会环境。"]
+    assert found[3].heading_path == ("（三）改革开放持续深化、互促共进。",)
+
+
 def test_page_fragments_of_003_are_rejoined_into_the_sentences_they_cut():
     text = joined("003")
     assert "下发了xx区智慧城管工作考核办法等规范性文件" in text
