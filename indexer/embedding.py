@@ -161,12 +161,23 @@ class EmbeddingCache:
 EMBED_CHUNK = 1024  # texts an encoder is handed at once: a multiple of every encoder's group (64, 32)
 
 
+def embed_chunk() -> int:
+    """EMBED_CHUNK, or $REPORT_SEARCH_EMBED_CHUNK rounded down to a multiple of 64 (at least 64): each
+    finished chunk is kept in the cache, so a smaller one loses less of an interrupted run (the crash
+    tests interrupt one after its first chunk), a larger one keeps the cores busier."""
+    asked = os.environ.get("REPORT_SEARCH_EMBED_CHUNK", "").strip()
+    if not asked.isdigit():
+        return EMBED_CHUNK
+    return max(int(asked) // 64, 1) * 64
+
+
 def embed_with_cache(encoder, texts: Sequence[str], cache: EmbeddingCache,
-                     progress: Callable[[int], None] | None = None, chunk: int = EMBED_CHUNK) -> tuple[np.ndarray, int]:
+                     progress: Callable[[int], None] | None = None, chunk: int | None = None
+                     ) -> tuple[np.ndarray, int]:
     """Vectors for texts by an encoder (`indexer.encoders`), embedding only those the cache
     lacks. Returns (vectors, number embedded).
 
-    The texts go to the encoder longest first, `chunk` at a time; the encoders sort each chunk by
+    The texts go to the encoder longest first, `chunk` at a time (default `embed_chunk()`); the encoders sort each chunk by
     length and cut it into groups of 64 or 32 texts, which a chunk of any multiple of those leaves
     the same (and so the vectors: int8 activations are quantised per batch). A larger chunk keeps
     the cores busy from one group to the next (indexer/e5_onnx.py `encode_groups`). New vectors are
@@ -180,6 +191,7 @@ def embed_with_cache(encoder, texts: Sequence[str], cache: EmbeddingCache,
     vectors: dict[bytes, np.ndarray] = dict(cached)
     seen: set[bytes] = set()
     todo = [i for i in missing if not (keys[i] in seen or seen.add(keys[i]))]
+    chunk = chunk or embed_chunk()
     for start in range(0, len(todo), chunk):
         batch = todo[start:start + chunk]
         vecs = encoder.encode_passages([texts[i] for i in batch], progress=progress)
