@@ -75,6 +75,10 @@ _COLLECTION = re.compile(
 _PAGE_PREFIX = re.compile(r"^(\d{1,3})、")
 _INLINE_HEADING = re.compile(r"\s+(?=(?:[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]))")
 _CONTINUES = "、,，"
+# The lead byte of a UTF-8 character of Chinese text (or of Latin-1 text encoded twice) and a continuation
+# byte, read as Latin-1 or Windows-1252: `å·`, `ä½œ`, `ã€` (not `×”`).
+_MOJIBAKE = re.compile("[\u00c2\u00c3\u00e2-\u00ef][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                       "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
 _BLANK_LINE = re.compile(r"\n[ \t\u3000\u00a0\u2003]*\n\s*")
 _WORDED = re.compile(r"[^\W_]")  # a letter, digit or character of any script
 _OPENING = ("(", "[", "“", "‘", "《", "<")  # normalised
@@ -100,7 +104,8 @@ class CleanText:
 def clean(text: str) -> CleanText:
     """Clean a file's whole text."""
     result = CleanText(lines=[])
-    text, n = _WIKI_MARKUP.subn("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _repair_mojibake(text.replace("\r\n", "\n").replace("\r", "\n"), result)
+    text, n = _WIKI_MARKUP.subn("", text)
     result.note("wiki markup", n)
     text = _join_soft_breaks(text, result)
     lines = [_clean_line(line, result) for line in text.split("\n")]
@@ -112,6 +117,24 @@ def clean(text: str) -> CleanText:
     result.lines = _rejoin_broken_lines(lines, result)
     result.unreadable = sum(line.count("\ufffd") for line in result.lines)
     return result
+
+
+def _repair_mojibake(text: str, result: CleanText) -> str:
+    """UTF-8 that was read as Latin-1 or Windows-1252 on its way here (`2024å¹´` for 2024年) turned
+    back into its characters, line by line (ftfy: only where the result is plainly better), before
+    anything else reads the line or drops its invisible bytes."""
+    if not _MOJIBAKE.search(text):
+        return text
+    import ftfy
+
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if _MOJIBAKE.search(line):
+            fixed = ftfy.fix_encoding(line)
+            if fixed != line:
+                lines[i] = fixed
+                result.note("lines of mojibake repaired")
+    return "\n".join(lines)
 
 
 def _clean_line(line: str, result: CleanText) -> str:

@@ -71,6 +71,20 @@ def test_no_passage_is_only_punctuation_or_a_bare_number():
     assert found[3].heading_path == ("（三）改革开放持续深化、互促共进。",)
 
 
+def test_utf8_read_as_latin1_or_windows1252_is_read_back():
+    import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252: Windows-1252, its 5 gaps as Latin-1)
+
+    lines = clean(seed_text("001")).lines[:6]
+    for wrong in ("latin-1", "sloppy-windows-1252"):  # a site or an editor decoded UTF-8 with the wrong table
+        garbled = "\n".join(line.encode("utf-8").decode(wrong) for line in lines)
+        assert "å" in garbled
+        cleaned = clean(garbled)
+        assert cleaned.lines == lines, wrong
+        assert cleaned.removed["lines of mojibake repaired"] == len(lines)
+    # text that only looks Western is left alone: pinyin readings, letters in a report
+    assert clean("平台(gis)建設，À la carte 服务").lines == ["平台(gis)建設，À la carte 服务"]
+
+
 def test_page_fragments_of_003_are_rejoined_into_the_sentences_they_cut():
     text = joined("003")
     assert "下发了xx区智慧城管工作考核办法等规范性文件" in text
