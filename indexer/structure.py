@@ -62,9 +62,11 @@ def _split_at_restart(report: Report) -> list[Report]:
     """Reports that follow each other unmarked: the top-level `一、` numbering starts again.
 
     The new report begins with the unnumbered paragraphs (its introduction) that
-    directly precede the second `一、`.
+    directly precede the second `一、`; a title line above them (`区城管局2023年工作总结`)
+    is its title. A part without one keeps the file's title, except the last.
     """
     parts, start, seen_first, numbered = [], 0, False, 0
+    title, own = report.title, False  # the title of the report that begins at `start`, and whether it gave it
     for i, line in enumerate(report.lines):
         norm = normalise(line)
         marker = headings.is_heading(norm)
@@ -75,11 +77,13 @@ def _split_at_restart(report: Report) -> list[Report]:
         # a new report: the list belonged to the report before.
         if seen_first or (i - start >= 8 and numbered >= 5):
             cut = _intro_start(report.lines, start, i)
+            # `区城管局2023年工作总结` above the new report's opening: its title
+            titled = cut - 1 > start and _is_title_line(normalise(report.lines[cut - 1]).strip())
             if cut > start:
-                parts.append(Report(report.title, report.lines[start:cut]))
-                start = cut
+                parts.append(Report(title, report.lines[start:cut - titled]))
+                title, own, start = (report.lines[cut - 1].strip() if titled else report.title), titled, cut
         seen_first, numbered = True, 0
-    parts.append(Report(report.title if not parts else None, report.lines[start:]))
+    parts.append(Report(title if own or not parts else None, report.lines[start:]))
     return parts
 
 

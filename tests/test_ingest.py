@@ -47,6 +47,26 @@ def test_a_one_line_big5_file_indexes_and_is_found(tmp_path):
     engine.close()
 
 
+def test_reports_one_after_another_each_under_its_title_line_keep_their_titles(tmp_path):
+    from indexer.pipeline import BuildOptions, build_index
+    from search.engine import Engine
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "two.txt").write_text(
+        "区城管局2022年工作总结\n一、工作开展情况\n全年共处理投诉案件350件。\n二、下一步工作计划\n加强智慧城管建设。\n"
+        "区城管局2023年工作总结\n一、工作开展情况\n全年共处理投诉案件420件，办结率98%。\n二、下一步工作计划\n推进垃圾分类。\n",
+        encoding="utf-8")
+    build_index([str(tmp_path / "c")], tmp_path / "ix", BuildOptions(embed=False))
+    engine = Engine(tmp_path / "ix", load_model=False)
+    docs = {d["title"]: d for d in engine.documents()["documents"]}
+    assert set(docs) == {"区城管局2022年工作总结", "区城管局2023年工作总结"}
+    assert {d["year"] for d in docs.values()} == {2022, 2023}
+    assert all(d["title_source"] == "declared" for d in docs.values())
+    found = engine.search("垃圾分类", mode="keyword")["results"]
+    assert [(r["title"], r["year"]) for r in found] == [("区城管局2023年工作总结", 2023)]
+    engine.close()
+
+
 def test_invalid_utf8_in_the_middle_keeps_the_text_and_says_so():
     data = ("城市管理精细化。" * 50).encode("utf-8") + b"\xff\xfe\xfa" + ("垃圾分类工作稳步实施。" * 50).encode()
     text, warnings = decode(data)
