@@ -49,13 +49,18 @@ _BOILERPLATE = [re.compile(p) for p in (
 # A site's footer: everything from here to the end is theirs (a document-sharing site's lecture notes,
 # a news page's editor and share links, Wikisource's public-domain licence).
 _FOOTER_START = re.compile(r"^-?\s*配套讲稿\s*:?|^(?:责任)?编辑:|^扫一扫在手机(?:上)?打开当前页|^相关报道:?$|"
-                           r"^本作品(?:是|来自)(?:中华人民共和国|$)")
+                           r"^本作品(?:是|来自)(?:中华人民共和国|$)|"
+                           # a government site's footer: its ICP licence, site code, police record
+                           r"^.{0,80}(?:ICP备|ICP证|网站标识码|公网安备)")
 # A news page's chrome, one line each: font-size and share controls, breadcrumbs, source and time
 # stamps, print/close buttons; MediaWiki's placeholder for bold text.
 _CHROME = re.compile(
     r"^(?:【?字体:?|[【】大中小|>×]|分享(?:到)?:?(?:微信|微博)?|收藏|首页|阅读量:?|\(来源:\S{2,10}\)|"
     r"(?:发表|发布)?时间:\s*(?:\d{4}-\d{2}-\d{2}.{0,9})?|来源:\s*(?:\S{2,10}(?:日报|客户端|晚报|网|人民政府))?|相关(?:文档|附件|链接):?>*|打印本页|关闭窗口|》》点击图片进入专题《《|"
-    r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?|\d{4}年\d{2}月\d{2}日 ?\d{2}时\d{2}分)$")
+    r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?|\d{4}年\d{2}月\d{2}日 ?\d{2}时\d{2}分|"
+    # a breadcrumb on one line, the font-size control in one piece, a page's stamp of date, source and views
+    r"首页\s*[>›»].{0,60}|【?(?:字号|字体):?\s*【?大\s*中\s*小】?|"
+    r"(?:(?:发布|发表)(?:时间|日期)|时间|日期):\s*\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?.{0,50}(?:来源|浏览|点击|阅读|作者).{0,30})$")
 # A breadcrumb (`您的位置: 首页 > 政务信息 > 云南要闻`), its parts on the lines after it.
 _BREADCRUMB = re.compile(r"^(?:当前位置|您的位置|您现在的位置)[:是]?")
 # A report read out: the address on its own line belongs to the paragraph after it.
@@ -193,7 +198,7 @@ def _drop_boilerplate(lines: list[str], result: CleanText) -> list[str]:
             result.note("site chrome lines")
             continue
         skip_next = bool(_LINK_HASH.match(norm) or _LABEL.match(norm.strip()))
-        if skip_next or crumbs or _CHROME.match(norm.strip()):
+        if skip_next or crumbs or _CHROME.match(norm.strip()) or _chrome_row(norm):
             result.note("site chrome lines")
             continue
         if len(norm) <= 300 and any(p.search(norm) for p in _BOILERPLATE):
@@ -205,6 +210,12 @@ def _drop_boilerplate(lines: list[str], result: CleanText) -> list[str]:
             continue
         kept.append(line)
     return kept
+
+
+def _chrome_row(norm: str) -> bool:
+    """Controls side by side on one line (`字号:大 中 小 | 打印本页 | 关闭窗口`): every part chrome."""
+    parts = [part.strip() for part in norm.split("|") if part.strip()]
+    return len(parts) > 1 and all(_CHROME.match(part) for part in parts)
 
 
 def _rejoin_pages(lines: list[str], result: CleanText) -> list[str]:
@@ -230,7 +241,7 @@ def _rejoin_broken_lines(lines: list[str], result: CleanText) -> list[str]:
     """Join a line to the next where a sentence was broken across them."""
     out: list[str] = []
     for line in lines:
-        if out and _continues(normalise(out[-1]), normalise(line)):
+        if out and _continues(normalise(out[-1]), normalise(line), first=len(out) == 1):
             out[-1] += line
             result.note("broken lines rejoined")
         else:
@@ -238,7 +249,8 @@ def _rejoin_broken_lines(lines: list[str], result: CleanText) -> list[str]:
     return out
 
 
-def _continues(prev: str, nxt: str) -> bool:
+def _continues(prev: str, nxt: str, first: bool = False) -> bool:
+    """Whether `nxt` goes on where `prev` stopped (`first`: prev is the text's first line)."""
     if not _WORDED.search(nxt) and nxt.strip() not in _OPENING:
         return True  # `…………` where a script elides (a video plays): no passage of its own
     if prev.strip() in _OPENING or headings.bare_marker(prev.strip()):
@@ -249,6 +261,8 @@ def _continues(prev: str, nxt: str) -> bool:
         return True  # `一是` alone on its line: the lead of the paragraph that follows
     if headings.ends_sentence(prev) or headings.marker_of(nxt) or headings.LEAD_START.match(nxt):
         return False
+    if first and headings.is_title_line(prev.strip()) and not _CLOSING.match(nxt) and not nxt.startswith("("):
+        return False  # `2024年某市生态环境局工作总结` above the opening paragraph: the title (a date below it joins)
     if prev[-1] in _CONTINUES:
         return True
     if not CJK.match(prev[-1]) and not prev[-1].isalnum():

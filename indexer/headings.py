@@ -70,6 +70,16 @@ def is_heading(normalised_line: str) -> Marker | None:
     return marker
 
 
+_TITLE_WORDS = re.compile(r"总结|报告|讲话|计划|意见|方案|通知|决议|汇报|发言|致辞")
+
+
+def is_title_line(normalised_line: str) -> bool:
+    """A report's title on a line of its own (`2024年某市生态环境局工作总结`): short, unnumbered, no
+    sentence in it, and it names a kind of document."""
+    return (len(normalised_line) <= 40 and not marker_of(normalised_line) and not ends_sentence(normalised_line)
+            and not re.search(r"[,。]", normalised_line) and bool(_TITLE_WORDS.search(normalised_line)))
+
+
 def is_plain_heading(normalised_line: str) -> bool:
     """An unnumbered title-like line: short, no punctuation inside."""
     line = normalised_line.strip().rstrip(":")

@@ -19,7 +19,6 @@ HEADING_JOINS_BELOW = 8
 # `城市长效管理总结范文1`, `创建文明城市工作总结报告篇3`, `第二篇`: a new report starts.
 _REPORT_MARKER = re.compile(
     r"^(?:.{2,40}?(?:范文|范例|样文|篇)\s*[0-9一二三四五六七八九十]{1,3}|第[0-9一二三四五六七八九十]{1,3}篇.{0,40})$")
-_TITLE_WORDS = re.compile(r"总结|报告|讲话|计划|意见|方案|通知|决议|汇报|发言|致辞")
 
 
 @dataclass
@@ -45,17 +44,12 @@ def split_reports(lines: list[str], file_title: str | None = None) -> list[Repor
         norm = normalise(line).strip()
         if _REPORT_MARKER.match(norm):
             reports.append(Report(title=line.strip()))
-        elif not reports[-1].lines and reports[-1].title is None and _is_title_line(norm):
+        elif not reports[-1].lines and reports[-1].title is None and headings.is_title_line(norm):
             reports[-1].title = line.strip()
         else:
             reports[-1].lines.append(line)
     reports = [r for r in reports if r.lines]
     return [part for report in reports for part in _split_at_restart(report)]
-
-
-def _is_title_line(norm: str) -> bool:
-    return (len(norm) <= 40 and not headings.marker_of(norm) and not headings.ends_sentence(norm)
-            and not re.search(r"[,。]", norm) and bool(_TITLE_WORDS.search(norm)))
 
 
 def _split_at_restart(report: Report) -> list[Report]:
@@ -78,7 +72,7 @@ def _split_at_restart(report: Report) -> list[Report]:
         if seen_first or (i - start >= 8 and numbered >= 5):
             cut = _intro_start(report.lines, start, i)
             # `区城管局2023年工作总结` above the new report's opening: its title
-            titled = cut - 1 > start and _is_title_line(normalise(report.lines[cut - 1]).strip())
+            titled = cut - 1 > start and headings.is_title_line(normalise(report.lines[cut - 1]).strip())
             if cut > start:
                 parts.append(Report(title, report.lines[start:cut - titled]))
                 title, own, start = (report.lines[cut - 1].strip() if titled else report.title), titled, cut

@@ -67,6 +67,37 @@ def test_reports_one_after_another_each_under_its_title_line_keep_their_titles(t
     engine.close()
 
 
+GOV_PAGE = """<html><head><title>2024年某市生态环境局工作总结_某市人民政府门户网站</title></head><body>
+<div class="crumbs">首页 &gt; 政务公开 &gt; 工作总结</div>
+<div class="tools">字号：大 中 小 | 打印本页 | 关闭窗口</div>
+<h1>2024年某市生态环境局工作总结</h1>
+<p class="meta">发布时间：2025-01-10 来源：市生态环境局 浏览次数：1234</p>
+<p>2024年，市生态环境局坚持以习近平生态文明思想为指导，深入打好蓝天、碧水、净土保卫战，全市生态环境质量持续改善。</p>
+<p>一、主要工作成效</p>
+<p>（一）大气污染防治。全市PM2.5平均浓度降至28微克/立方米，同比下降6.7%，优良天数比例达到91.2%。</p>
+<p>二、存在问题</p>
+<p>一是部分区域臭氧污染问题突出；二是农村生活污水治理设施运维不到位。</p>
+<div class="footer">主办单位：某市人民政府办公室 | 网站标识码：1234567890 | 京ICP备12345678号 | 网站地图 | 联系我们</div>
+</body></html>"""
+
+
+def test_a_government_page_s_chrome_stays_out_and_its_heading_is_the_title(tmp_path):
+    from indexer.pipeline import BuildOptions, build_index
+    from search.engine import Engine
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "page.html").write_text(GOV_PAGE, encoding="utf-8")
+    build_index([str(tmp_path / "c")], tmp_path / "ix", BuildOptions(embed=False))
+    engine = Engine(tmp_path / "ix", load_model=False)
+    [doc] = engine.documents()["documents"]
+    assert (doc["title"], doc["year"], doc["title_source"]) == ("2024年某市生态环境局工作总结", 2024, "declared")
+    texts = [p.text for p, _ in engine.store.iter_passages()]
+    assert texts[0].startswith("2024年，市生态环境局坚持以习近平生态文明思想为指导")
+    for chrome in ("首页", "字号", "打印本页", "浏览次数", "主办单位", "ICP备"):
+        assert not any(chrome in t for t in texts), chrome
+    engine.close()
+
+
 def test_invalid_utf8_in_the_middle_keeps_the_text_and_says_so():
     data = ("城市管理精细化。" * 50).encode("utf-8") + b"\xff\xfe\xfa" + ("垃圾分类工作稳步实施。" * 50).encode()
     text, warnings = decode(data)
