@@ -24,6 +24,7 @@ _TITLE_YEAR = re.compile(r"(?<!\d)((?:19[4-9]|20[0-4])\d)(?!\d)")
 _ISSUER = re.compile(
     r"((?:[省市区县州]|[\u4e00-\u9fff]{2,4}?[省市区县])"
     r"[\u4e00-\u9fff]{1,7}?(?:局|妇联|总工会|团委|委员会|管委会|办公室|办事处|街道|人民政府))")
+_TITLE_YEARS = re.compile(r"\d{4}\s*(?:-\s*\d{4}\s*)?年度?")
 _NOT_ISSUER = re.compile(r"^[省市区县](?:委|政府|人大|政协)|^(?:全|我|本|该)[省市区县]")
 # Ambiguous short names that are also common words or other places.
 _AMBIGUOUS = {"中山", "吉林", "朝阳", "白山", "黄山", "山南", "海东", "中卫", "白城", "三明", "白银", "金昌", "普洱"}
@@ -337,7 +338,8 @@ def find_issuer(norm_title: str, norm_text: str) -> str | None:
     the government its speaker speaks for (`我代表…`), a body naming itself as it introduces its
     report (`…现将…总结如下`), or a body that starts a phrase of the opening, not one named only as
     leading or helping with a task (`…牵头`, `会同…`, `由…负责`) or by its people. None otherwise."""
-    for m in _ISSUER.finditer(norm_title):
+    # `2024年某市生态环境局工作总结`: the body starts after the year, not at its 年
+    for m in _ISSUER.finditer(_TITLE_YEARS.sub(" ", norm_title)):
         name = m.group(1)
         if not _NOT_ISSUER.match(name) and not re.search(r"[了以的和在还对为与及把被将是]", name):
             return name

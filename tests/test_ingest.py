@@ -91,6 +91,7 @@ def test_a_government_page_s_chrome_stays_out_and_its_heading_is_the_title(tmp_p
     engine = Engine(tmp_path / "ix", load_model=False)
     [doc] = engine.documents()["documents"]
     assert (doc["title"], doc["year"], doc["title_source"]) == ("2024年某市生态环境局工作总结", 2024, "declared")
+    assert doc["issuer"] == "市生态环境局"  # not 年某市生态环境局: the body starts after the year
     texts = [p.text for p, _ in engine.store.iter_passages()]
     assert texts[0].startswith("2024年，市生态环境局坚持以习近平生态文明思想为指导")
     for chrome in ("首页", "字号", "打印本页", "浏览次数", "主办单位", "ICP备"):
