@@ -69,6 +69,11 @@ _ADDRESS = re.compile(r"^(?:各位代表|同志们|各位委员)[!:,]$")
 _WIKI_MARKUP = re.compile(r"(?m)^(?:粗体文字|斜体文字|'+)[ \t]*$|(?<=[。！？!?])'+[ \t]*$")
 # A label whose value is on the next line (`来源:` / `四川日报`).
 _LABEL = re.compile(r"^(?:来源|(?:发表|发布)?时间|作者|编辑):$")
+# A printed page's number on a line of its own (`— 1 —` as official documents number their pages,
+# `第 2 页 共 3 页`, `2/3`, `Page 2`): the sentence it cut goes on after it.
+_PAGE_NUMBER = re.compile(r"^(?:[-—–~]+\s*\d{1,3}\s*[-—–~]+|第\s*\d{1,3}\s*页(?:\s*[,/]?\s*共\s*\d{1,3}\s*页)?|"
+                          r"共\s*\d{1,3}\s*页\s*[,/]?\s*第\s*\d{1,3}\s*页|\d{1,3}\s*/\s*\d{1,3}|"
+                          r"[Pp]age\s*\d{1,3}(?:\s*of\s*\d{1,3})?)$")
 # A related-link entry: an id hash, its linked title on the next line.
 _LINK_HASH = re.compile(r"^[0-9a-f]{16,}:?$")
 # `整理了5篇市妇联半年工作总结范文`: the preamble names what the file collects.
@@ -189,6 +194,9 @@ def _drop_boilerplate(lines: list[str], result: CleanText) -> list[str]:
         if _FOOTER_START.match(norm):
             result.note("site footer lines", len(lines) - i)
             break
+        if _PAGE_NUMBER.match(norm.strip()):
+            result.note("page numbers")
+            continue
         if crumbs and len(norm) <= 10 and not headings.ends_sentence(norm):
             result.note("site chrome lines")
             continue

@@ -85,6 +85,19 @@ def test_utf8_read_as_latin1_or_windows1252_is_read_back():
     assert clean("平台(gis)建設，À la carte 服务").lines == ["平台(gis)建設，À la carte 服务"]
 
 
+def test_printed_page_numbers_go_and_the_sentences_they_cut_rejoin():
+    # a report exported from Word or PDF: the official `— 1 —`, `第 2 页 共 3 页`, `-3-`, `Page 4 of 4`
+    cleaned = clean("2023年某区城市管理局工作总结\n一、主要工作\n今年以来，我局共清理占道经营1200余处，拆除违法建设\n"
+                    "— 1 —\n3.2万平方米。\n二、存在问题\n执法力量不足，\n第 2 页 共 3 页\n智慧城管建设滞后。\n-3-\n"
+                    "三、下一步打算\n推进垃圾分类。\nPage 4 of 4")
+    assert cleaned.lines == ["2023年某区城市管理局工作总结", "一、主要工作",
+                             "今年以来，我局共清理占道经营1200余处，拆除违法建设3.2万平方米。", "二、存在问题",
+                             "执法力量不足，智慧城管建设滞后。", "三、下一步打算", "推进垃圾分类。"]
+    assert cleaned.removed["page numbers"] == 4
+    # a number that says something stays
+    assert clean("完成率达到3/4以上。\n第3页的表格列出了明细。").lines == ["完成率达到3/4以上。", "第3页的表格列出了明细。"]
+
+
 def test_page_fragments_of_003_are_rejoined_into_the_sentences_they_cut():
     text = joined("003")
     assert "下发了xx区智慧城管工作考核办法等规范性文件" in text
