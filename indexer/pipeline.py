@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import __version__, duplicates, encoders, sections
+from . import __version__, duplicates, encoders, headings, sections
 from . import metadata as meta
 from .cleaning import clean
 from .embedding import EmbeddingCache, embed_with_cache, passage_input, sentence_pieces
@@ -243,7 +243,7 @@ def documents_of(source: Source, report: IndexReport | None = None) -> list[tupl
             report.notes.append((source.path, f"{record}{cleaned.unreadable} garbled characters could not be read "
                                               f"(kept as \ufffd)"))
     title = source.fields.get("title") or cleaned.title or (leading_title(cleaned.lines) if source.structured
-                                                            else None)
+                                                            else one_line_title(cleaned.lines))
     if source.structured:
         parts = [Report(title, cleaned.lines)]
     else:
@@ -290,6 +290,13 @@ def leading_title(lines: list[str]) -> str | None:
         return m.group(1)
     first = lines[0].strip()
     return first if len(lines) > 1 and len(first) <= 40 and not re.search(r"[。，,；;]", first) else None
+
+
+def one_line_title(lines: list[str]) -> str | None:
+    """The title of a report scraped into one line, set off by a space (`2023年某镇农业农村工作总结
+    今年以来，…`): only where it names a kind of document."""
+    m = _LEADING_TITLE.match(lines[0]) if len(lines) == 1 else None
+    return m.group(1) if m and headings.is_title_line(normalise(m.group(1))) else None
 
 
 def _stored(doc_id: str, p: Passage, section: str) -> StoredPassage:

@@ -20,6 +20,9 @@ HEADING_JOINS_BELOW = 8
 _REPORT_MARKER = re.compile(
     r"^(?:.{2,40}?(?:范文|范例|样文|篇)\s*[0-9一二三四五六七八九十]{1,3}|第[0-9一二三四五六七八九十]{1,3}篇.{0,40})$")
 
+# `篇一:2023年社区工作总结`, `【篇三】…`, `范文二、…`: a new report, titled by what follows its number.
+_NUMBERED_PIECE = re.compile(r"^[【\[]?\s*(?:篇|范文|范例|例文|样文)\s*[0-9一二三四五六七八九十]{1,3}\s*[】\]:：、.．]\s*(?=\S)")
+
 
 @dataclass
 class Report:
@@ -42,7 +45,10 @@ def split_reports(lines: list[str], file_title: str | None = None) -> list[Repor
     reports = [Report(title=file_title)]
     for line in lines:
         norm = normalise(line).strip()
-        if _REPORT_MARKER.match(norm):
+        piece = _NUMBERED_PIECE.match(line.strip()) if len(norm) <= 60 else None
+        if piece:
+            reports.append(Report(title=line.strip()[piece.end():]))
+        elif _REPORT_MARKER.match(norm):
             reports.append(Report(title=line.strip()))
         elif not reports[-1].lines and reports[-1].title is None and headings.is_title_line(norm):
             reports[-1].title = line.strip()
