@@ -7,6 +7,7 @@ sentences. Every removal is counted, so the indexer can say what it dropped.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from . import headings
@@ -123,7 +124,7 @@ def clean(text: str) -> CleanText:
     if lines and len(lines[0]) <= 80 and _FILE_SUFFIX.search(lines[0]):
         result.title = _FILE_SUFFIX.sub("", lines[0]).strip()
         lines = lines[1:]
-    lines = _rejoin_pages(lines, result)
+    lines = _drop_running_heads(_rejoin_pages(lines, result), result)
     result.lines = _rejoin_broken_lines(lines, result)
     result.unreadable = sum(line.count("\ufffd") for line in result.lines)
     return result
@@ -224,6 +225,28 @@ def _chrome_row(norm: str) -> bool:
     """Controls side by side on one line (`字号:大 中 小 | 打印本页 | 关闭窗口`): every part chrome."""
     parts = [part.strip() for part in norm.split("|") if part.strip()]
     return len(parts) > 1 and all(_CHROME.match(part) for part in parts)
+
+
+def _drop_running_heads(lines: list[str], result: CleanText) -> list[str]:
+    """A printed page's running head or foot (`2023年某区城市管理局工作总结` atop every page of a PDF):
+    a short line (four Chinese characters or more) without a sentence end that comes back, at least once
+    where it cuts a sentence (the line before it is text that does not end one). Every occurrence goes
+    but one that opens the text."""
+    norms = [normalise(line).strip() for line in lines]
+    seen = Counter(n for n in norms if len(n) <= 40 and len(CJK.findall(n)) >= 4 and not headings.ends_sentence(n)
+                   and not headings.marker_of(n))
+    heads = {norms[i] for i in range(1, len(norms) - 1) if seen[norms[i]] >= 2 and _inside_sentence(norms[i - 1])}
+    if not heads:
+        return lines
+    kept = [line for i, (line, norm) in enumerate(zip(lines, norms)) if i == 0 or norm not in heads]
+    result.note("running heads of printed pages", len(lines) - len(kept))
+    return kept
+
+
+def _inside_sentence(norm: str) -> bool:
+    """Whether a line stops where its sentence goes on: text, not a heading, without a sentence end."""
+    return not (headings.ends_sentence(norm) or headings.is_heading(norm) or headings.is_plain_heading(norm)
+                or headings.is_title_line(norm) or _ADDRESS.match(norm))
 
 
 def _rejoin_pages(lines: list[str], result: CleanText) -> list[str]:

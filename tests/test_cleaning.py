@@ -98,6 +98,18 @@ def test_printed_page_numbers_go_and_the_sentences_they_cut_rejoin():
     assert clean("完成率达到3/4以上。\n第3页的表格列出了明细。").lines == ["完成率达到3/4以上。", "第3页的表格列出了明细。"]
 
 
+def test_a_printed_page_s_running_head_goes_where_it_cuts_a_sentence():
+    head = "2023年某区城市管理局工作总结"
+    cleaned = clean("\n".join([head, "一、主要工作", "今年以来，我局共清理占道经营1200余处，拆除违法建设", head,
+                                "3.2万平方米。", "二、存在问题", "执法力量不足，", head, "智慧城管建设滞后。"]))
+    assert cleaned.lines == [head, "一、主要工作", "今年以来，我局共清理占道经营1200余处，拆除违法建设3.2万平方米。",
+                             "二、存在问题", "执法力量不足，智慧城管建设滞后。"]
+    assert cleaned.removed["running heads of printed pages"] == 2
+    # a heading that recurs in a file of several reports is no running head: it follows a sentence's end
+    twice = ["一、主要做法", "开展宣传活动。", "二、存在问题", "人手不足。", "一、主要做法", "加强执法。", "二、存在问题", "经费不足。"]
+    assert clean("\n".join(twice)).lines == twice
+
+
 def test_page_fragments_of_003_are_rejoined_into_the_sentences_they_cut():
     text = joined("003")
     assert "下发了xx区智慧城管工作考核办法等规范性文件" in text
