@@ -244,7 +244,7 @@ def documents_of(source: Source, report: IndexReport | None = None) -> list[tupl
                                               f"(kept as \ufffd)"))
     title = source.fields.get("title") or cleaned.title or (leading_title(cleaned.lines) if source.structured
                                                             else one_line_title(cleaned.lines))
-    if source.structured:
+    if source.one_report:
         parts = [Report(title, cleaned.lines)]
     else:
         parts = split_reports(cleaned.lines, title)

@@ -41,6 +41,7 @@ class Source:
     fields: dict = field(default_factory=dict)  # metadata given by the file (JSONL)
     warnings: list[str] = field(default_factory=list)
     structured: bool = False  # text with its own paragraphs (JSONL, docx): no scrape clean-up of titles
+    one_report: bool = False  # a JSONL record: one report, never split (a file may hold several)
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ def read_jsonl(path: Path, key: str) -> Iterator[Source]:
                     fields = {name: record[name] for name in JSONL_FIELDS if record.get(name) not in (None, "")}
                     ident = str(record.get("id", f"line{number}"))
                     good += 1
-                    yield Source(f"{key}#{ident}", str(path), text, fields, structured=True)
+                    yield Source(f"{key}#{ident}", str(path), text, fields, structured=True, one_report=True)
                     continue
             problems.append(problem)
             yield Source(f"{key}#line{number}", str(path), "", warnings=[problem])

@@ -52,6 +52,8 @@ def split_reports(lines: list[str], file_title: str | None = None) -> list[Repor
             reports.append(Report(title=line.strip()))
         elif not reports[-1].lines and reports[-1].title is None and headings.is_title_line(norm):
             reports[-1].title = line.strip()
+        elif not reports[-1].lines and reports[-1].title and norm == normalise(reports[-1].title).strip():
+            continue  # the title it was given, as its first line (a Word file's first paragraph)
         else:
             reports[-1].lines.append(line)
     reports = [r for r in reports if r.lines]

@@ -88,6 +88,26 @@ def test_a_sample_collection_s_numbered_pieces_and_a_one_line_report_get_their_o
     engine.close()
 
 
+def test_a_word_file_of_several_reports_is_split_like_a_text_file(tmp_path):
+    import docx
+
+    from indexer.pipeline import BuildOptions, build_index
+    from search.engine import Engine
+
+    d = docx.Document()
+    d.add_heading("社区工作总结范文2篇", 0)
+    for line in ("篇一：2023年社区工作总结", "一、基本情况", "今年以来，社区共组织志愿活动25次。", "二、存在问题", "社区工作人员少。",
+                 "篇二：2022年社区工作总结", "一、主要工作", "全年完成入户登记3200户。"):
+        d.add_paragraph(line)
+    (tmp_path / "c").mkdir()
+    d.save(tmp_path / "c" / "pieces.docx")
+    report = build_index([str(tmp_path / "c")], tmp_path / "ix", BuildOptions(embed=False))
+    assert not report.notes  # no empty report for the collection's title
+    engine = Engine(tmp_path / "ix", load_model=False)
+    assert sorted(d["title"] for d in engine.documents()["documents"]) == ["2022年社区工作总结", "2023年社区工作总结"]
+    engine.close()
+
+
 GOV_PAGE = """<html><head><title>2024年某市生态环境局工作总结_某市人民政府门户网站</title></head><body>
 <div class="crumbs">首页 &gt; 政务公开 &gt; 工作总结</div>
 <div class="tools">字号：大 中 小 | 打印本页 | 关闭窗口</div>
