@@ -177,9 +177,9 @@ def embed_with_cache(encoder, texts: Sequence[str], cache: EmbeddingCache,
     """Vectors for texts by an encoder (`indexer.encoders`), embedding only those the cache
     lacks. Returns (vectors, number embedded).
 
-    The texts go to the encoder longest first, `chunk` at a time (default `embed_chunk()`); the encoders sort each chunk by
-    length and cut it into groups of 64 or 32 texts, which a chunk of any multiple of those leaves
-    the same (and so the vectors: int8 activations are quantised per batch). A larger chunk keeps
+    The texts go to the encoder longest first, `chunk` at a time (default `embed_chunk()`); the
+    encoders sort each chunk by length and cut it into groups of 64 or 32 texts, which a chunk of any
+    multiple of those leaves the same (and so the vectors: int8 activations are quantised per batch). A larger chunk keeps
     the cores busy from one group to the next (indexer/e5_onnx.py `encode_groups`). New vectors are
     written to the cache chunk by chunk, so an interrupted run keeps what it finished.
     """
