@@ -51,8 +51,9 @@ _BOILERPLATE = [re.compile(p) for p in (
 # a news page's editor and share links, Wikisource's public-domain licence).
 _FOOTER_START = re.compile(r"^-?\s*配套讲稿\s*:?|^(?:责任)?编辑:|^扫一扫在手机(?:上)?打开当前页|^相关报道:?$|"
                            r"^本作品(?:是|来自)(?:中华人民共和国|$)|"
-                           # a government site's footer: its ICP licence, site code, police record
-                           r"^.{0,80}(?:ICP备|ICP证|网站标识码|公网安备)")
+                           # a government site's footer: its ICP licence, site code, police record number
+                           # (not a report's sentence about ICP备案)
+                           r"^[^。]{0,80}(?:icp[备证]\s*\d|网站标识码|公网安备\s*\d)")  # normalised: ascii in lower case
 # A news page's chrome, one line each: font-size and share controls, breadcrumbs, source and time
 # stamps, print/close buttons; MediaWiki's placeholder for bold text.
 _CHROME = re.compile(

@@ -110,6 +110,12 @@ def test_a_printed_page_s_running_head_goes_where_it_cuts_a_sentence():
     assert clean("\n".join(twice)).lines == twice
 
 
+def test_a_site_footer_goes_with_everything_after_it_but_a_sentence_about_icp_stays():
+    assert clean("今年完成网站建设。\n京ICP备12345678号-1\n网站地图").lines == ["今年完成网站建设。"]
+    report = ["一、开展网站ICP备案专项检查，共核查网站1200家。", "二、下一步打算", "继续加强网站管理。"]
+    assert clean("\n".join(report)).lines == report
+
+
 def test_page_fragments_of_003_are_rejoined_into_the_sentences_they_cut():
     text = joined("003")
     assert "下发了xx区智慧城管工作考核办法等规范性文件" in text

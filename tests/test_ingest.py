@@ -75,14 +75,16 @@ def test_a_sample_collection_s_numbered_pieces_and_a_one_line_report_get_their_o
     (tmp_path / "c" / "pieces.txt").write_text(
         "社区工作总结范文3篇\n篇一：2023年社区工作总结\n一、基本情况\n今年以来，社区共组织志愿活动25次。\n"
         "篇二：2023年社区上半年工作总结\n一、主要工作\n上半年，社区完成入户登记3200户。\n"
-        "【篇三】2022年社区工作总结\n一、工作成效\n全年调解邻里纠纷46起。\n", encoding="utf-8")
+        "【篇三】2022年社区工作总结\n一、工作成效\n全年调解邻里纠纷46起。\n"
+        "篇四 2021年社区工作总结\n一、工作成效\n全年新增网格员12名。\n", encoding="utf-8")
     (tmp_path / "c" / "scraped.txt").write_text(
         "2023年某镇农业农村工作总结 今年以来，我镇坚持农业农村优先发展。一、粮食生产。全年粮食总产量2.1万吨。",
         encoding="utf-8")
     build_index([str(tmp_path / "c")], tmp_path / "ix", BuildOptions(embed=False))
     engine = Engine(tmp_path / "ix", load_model=False)
     titles = sorted((d["title"], d["year"], d["title_source"]) for d in engine.documents()["documents"])
-    assert titles == [("2022年社区工作总结", 2022, "declared"), ("2023年某镇农业农村工作总结", 2023, "declared"),
+    assert titles == [("2021年社区工作总结", 2021, "declared"), ("2022年社区工作总结", 2022, "declared"),
+                      ("2023年某镇农业农村工作总结", 2023, "declared"),
                       ("2023年社区上半年工作总结", 2023, "declared"), ("2023年社区工作总结", 2023, "declared")]
     assert not any(p.text.startswith(("篇", "【篇")) for p, _ in engine.store.iter_passages())
     engine.close()
