@@ -112,6 +112,10 @@ class EmbeddedRetrieval:
             found = replace(found, similarity=similarity)
         return found
 
+    def embed(self, parsed: ParsedQuery) -> None:
+        """Embed a query for the first model now: its searcher keeps the vector for `similarity`."""
+        self.searcher("first").embed_query(normalise(parsed.semantic_text))
+
     def similarity(self, parsed: ParsedQuery, mask: np.ndarray) -> np.ndarray:
         """The first model's similarity of the passages in `mask` (over `ids`; -inf elsewhere), scored
         exactly as the semantic list scores them, but only those."""

@@ -279,6 +279,11 @@ class Engine:
         lists: dict[str, list[Hit]] = {}
         lexical = overlap = own = similarity = None
         semantic = mode in ("semantic", "hybrid") and parsed.free_text
+        # A query with thesaurus terms is judged without them too (_plain_similarity): where the cores
+        # are free, that second embedding (20-50 ms on a CPU without VNNI) starts now, beside the lists.
+        plain = (self._pools[1].submit(self.retrieval.embed, replace(parsed, expansions=[], scored={}))
+                 if floor is not None and parsed.officials and parsed.free_text and self.has_vectors
+                 and self.retrieval.side_by_side and self._spare and self._spare() else None)
         # The semantic side (matrix products, ONNX Runtime: the GIL released) runs beside the words'.
         pending = (self._pools[0].submit(self._semantic_search, parsed, depth, filters, floor is not None)
                    if semantic and mode == "hybrid" and self._spare and self._spare() and self.retrieval.side_by_side
@@ -302,7 +307,8 @@ class Engine:
         if mode == "semantic":
             lexical = None  # by meaning alone: words only lower the floor
         if floor is not None and similarity is not None and parsed.officials:
-            similarity = self._plain_similarity(parsed, similarity, min(floor, self.settings.overlap_floor), own)
+            similarity = self._plain_similarity(parsed, similarity, min(floor, self.settings.overlap_floor), own,
+                                                plain)
         if floor is None or similarity is None:
             match = lexical if lexical is not None else np.zeros(len(self.retrieval.ids), dtype=bool)
             return lists, match, None
@@ -310,7 +316,7 @@ class Engine:
                                        self.settings.overlap_floor), similarity
 
     def _plain_similarity(self, parsed: ParsedQuery, similarity: np.ndarray, floor: float,
-                          holding: np.ndarray | None) -> np.ndarray:
+                          holding: np.ndarray | None, ahead=None) -> np.ndarray:
         """The similarity a match by meaning is judged on where the thesaurus added official terms. Embedded
         with a list of official terms, a short colloquial query resembles a whole field (`种地不用再交公粮`
         with eight terms matched 10,550 of the 13,146 gov passages), so the terms lend their meaning only
@@ -323,6 +329,8 @@ class Engine:
             unheld &= ~holding
         if not unheld.any():
             return similarity
+        if ahead is not None:  # the plain query's embedding, started beside the lists (`_lists`)
+            ahead.result()
         plain = self.retrieval.similarity(replace(parsed, expansions=[], scored={}), unheld)
         return np.where(unheld, np.minimum(similarity, plain), similarity)
 

@@ -339,15 +339,20 @@ def test_a_second_model_joins_the_semantic_side(engine, corpus_index, tmp_path):
 
 
 def test_the_semantic_side_beside_the_words_gives_the_same_answers(corpus_index):
-    """`serve` computes a hybrid query's semantic side in a thread of its own (Engine side_by_side):
-    the same results, totals and facets as one thread."""
+    """`serve` computes a hybrid query's semantic side in a thread of its own (Engine side_by_side),
+    and a query with thesaurus terms is embedded without them beside the lists too: the same results,
+    totals and facets as one thread."""
     from search.engine import Engine
 
     one, two = Engine(corpus_index, backend="embedded"), Engine(corpus_index, backend="embedded", side_by_side=True)
     try:
-        for q in ("城管进小区", "垃圾分类 宁波", '"门前三包" 整治', "路灯不亮找谁", "存在问题 下一步打算"):
+        with_terms = ("老头乐满大街乱窜", "电线杆上贴满办证、通下水道的小纸条")
+        assert all(two.retrieval.parse(q).officials for q in with_terms)
+        for q in ("城管进小区", "垃圾分类 宁波", '"门前三包" 整治', "路灯不亮找谁", "存在问题 下一步打算") + with_terms:
             a, b = one.search(q, mode="hybrid", facets=True), two.search(q, mode="hybrid", facets=True)
             assert a["results"] and a == b, q
+        for q in with_terms:
+            assert one.search(q, mode="keyword") == two.search(q, mode="keyword"), q
     finally:
         one.close()
         two.close()
