@@ -229,13 +229,13 @@ def _chrome_row(norm: str) -> bool:
 
 
 def _drop_running_heads(lines: list[str], result: CleanText) -> list[str]:
-    """A printed page's running head or foot (`2023年某区城市管理局工作总结` atop every page of a PDF):
-    a short line (four Chinese characters or more) without a sentence end that comes back, at least once
-    where it cuts a sentence (the line before it is text that does not end one). Every occurrence goes
-    but one that opens the text."""
+    """A printed page's running head (`2023年某区城市管理局工作总结` atop every page), in a text copied
+    out of a PDF or a printout: a title line that comes back, at least once where it cuts a sentence
+    (the line before it is text that does not end one). Every occurrence goes but one that opens the
+    text. Only title lines: a line of text that a report repeats is its own (PDFs themselves are read
+    page by page, readers.pdf_text)."""
     norms = [normalise(line).strip() for line in lines]
-    seen = Counter(n for n in norms if len(n) <= 40 and len(CJK.findall(n)) >= 4 and not headings.ends_sentence(n)
-                   and not headings.marker_of(n))
+    seen = Counter(n for n in norms if headings.is_title_line(n))
     heads = {norms[i] for i in range(1, len(norms) - 1) if seen[norms[i]] >= 2 and _inside_sentence(norms[i - 1])}
     if not heads:
         return lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,8 @@ def read(path: Path, key: str) -> Iterator[Source]:
     elif suffix == ".docx":
         source = Source(key, str(path), read_docx(path), structured=True)
     elif suffix == ".pdf":
-        source = Source(key, str(path), read_pdf(path))
+        text, warnings = read_pdf(path)
+        source = Source(key, str(path), text, warnings=warnings)
     else:
         source = Source(key, str(path), read_html(path.read_bytes()))
     if not source.text.strip():
@@ -204,7 +206,7 @@ def read_docx(path: Path) -> str:
     return "\n".join(lines)
 
 
-def read_pdf(path: Path) -> str:
+def read_pdf(path: Path) -> tuple[str, list[str]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -216,14 +218,54 @@ def read_pdf(path: Path) -> str:
                     raise Unreadable("encrypted PDF (password required)")
             except Exception:
                 raise Unreadable("encrypted PDF (password required)") from None
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        text, edges = pdf_text([(page.extract_text() or "").split("\n") for page in reader.pages])
     except Unreadable:
         raise
     except (PdfReadError, Exception) as exc:
         raise Unreadable(f"corrupt PDF: {exc}") from None
     if not text.strip():
         raise Unreadable("PDF has no text layer (scanned image?)")
-    return text
+    return text, ([f"cleaned: {edges} running heads and page numbers of printed pages"] if edges else [])
+
+
+_DIGITS = re.compile(r"\d+")
+# A space a PDF's text layer puts where the font changes between Latin and Chinese (`2023 年`, `1200 余处`).
+_FONT_GAP = re.compile(r"(?<=[0-9A-Za-z%.]) (?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff]) (?=[0-9A-Za-z])")
+_SENTENCE_END = "。！？；：!?;:”」』)）"
+
+
+def pdf_text(pages: list[list[str]]) -> tuple[str, int]:
+    """A PDF's text as paragraphs from its pages' lines. A page's running head and foot (its first or
+    last line, the same on two pages or more but for digits: the title, `— 2 —`) go; a line that fills
+    the page's width and ends no sentence goes on in the next line (a paragraph wrapped by the layout,
+    across pages too); the spaces the text layer puts between Latin and Chinese runs go. Returns the
+    text and how many running heads and feet went."""
+    pages = [[line.strip() for line in page if line.strip()] for page in pages]
+    edges = 0
+    if len(pages) >= 2:
+        for edge in (0, -1):
+            seen: dict[str, int] = {}
+            for page in pages:
+                if page:
+                    key = _DIGITS.sub("#", page[edge])
+                    seen[key] = seen.get(key, 0) + 1
+            for page in pages:
+                if page and seen[_DIGITS.sub("#", page[edge])] >= 2:
+                    page.pop(edge)
+                    edges += 1
+    out: list[str] = []
+    wrapped = False
+    for page in pages:
+        lengths = sorted(len(line) for line in page)
+        width = lengths[len(lengths) * 3 // 4] if lengths else 0  # most lines of body text are full
+        for line in page:
+            line = _FONT_GAP.sub("", line)
+            if wrapped and out:
+                out[-1] += line
+            else:
+                out.append(line)
+            wrapped = width >= 20 and len(line) >= 0.85 * width and line[-1] not in _SENTENCE_END
+    return "\n".join(out), edges
 
 
 def read_html(data: bytes) -> str:

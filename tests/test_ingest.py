@@ -177,6 +177,49 @@ def test_pdf_text_layer_is_read(tmp_path):
     assert "Annual work report 2021" in list(read(pdf, "r.pdf"))[0].text
 
 
+def test_a_printed_report_s_pdf_reads_as_its_paragraphs(tmp_path):
+    """A Word report printed to PDF by LibreOffice: its title as every page's running head, `— n —` at
+    every page's foot, numbered paragraphs wrapped across lines and pages, Latin and Chinese runs in
+    different fonts."""
+    import subprocess
+
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    from indexer.pipeline import BuildOptions, build_index
+    from search.engine import Engine
+
+    title = "2023年某区城市管理局工作总结"
+    body = "今年以来，我局深入开展市容环境整治，共清理占道经营1200余处，拆除违法建设3.2万平方米，查处渣土运输违规车辆85辆。"
+    d = docx.Document()
+    d.sections[0].header.paragraphs[0].text = title
+    foot = d.sections[0].footer.paragraphs[0]
+    foot.add_run("— ")
+    page = OxmlElement("w:fldSimple")
+    page.set(qn("w:instr"), "PAGE")
+    foot._p.append(page)
+    foot.add_run(" —")
+    d.add_paragraph(title)
+    d.add_paragraph("一、主要工作")
+    paragraphs = [f"（{n}）第{n}项工作。" + body * 3 for n in "一二三四五六七八九十"]
+    for text in paragraphs:
+        d.add_paragraph(text)
+    (tmp_path / "c").mkdir()
+    d.save(tmp_path / "r.docx")
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path / "c"), str(tmp_path / "r.docx")],
+                   check=True, capture_output=True, timeout=180)
+    report = build_index([str(tmp_path / "c")], tmp_path / "ix", BuildOptions(embed=False))
+    assert any("running heads and page numbers" in note for _, note in report.notes)
+    engine = Engine(tmp_path / "ix", load_model=False)
+    [doc] = engine.documents()["documents"]
+    assert doc["title"] == title
+    texts = [p.text for p, _ in engine.store.iter_passages()]
+    assert texts[0].startswith("一、主要工作\n")
+    assert [t.removeprefix("一、主要工作\n") for t in texts] == paragraphs  # each whole, nothing else
+    engine.close()
+
+
 @pytest.mark.parametrize("name, content, reason", [
     ("empty.txt", b"", "empty file"),
     ("binary.txt", b"\x00\x01\x02" * 100, "binary"),
