@@ -270,19 +270,27 @@ def _rejoin_pages(lines: list[str], result: CleanText) -> list[str]:
 
 
 def _rejoin_broken_lines(lines: list[str], result: CleanText) -> list[str]:
-    """Join a line to the next where a sentence was broken across them."""
+    """Join a line to the next where a sentence was broken across them. In a text wrapped at a fixed
+    width (copied out of a PDF), a line that fills that width goes on in the next one, even where it
+    starts with a number (`(一)今年以来,…拆除违法建` / `设3.2万平方米…`)."""
+    lengths = sorted(len(line) for line in lines)
+    width = lengths[len(lengths) * 3 // 4] if lengths else 0  # most lines of a wrapped text are full
     out: list[str] = []
+    last = ""  # the line before, as it came
     for line in lines:
-        if out and _continues(normalise(out[-1]), normalise(line), first=len(out) == 1):
+        wrapped = width >= 20 and len(last) >= 0.85 * width
+        if out and _continues(normalise(out[-1]), normalise(line), first=len(out) == 1, wrapped=wrapped):
             out[-1] += line
             result.note("broken lines rejoined")
         else:
             out.append(line)
+        last = line
     return out
 
 
-def _continues(prev: str, nxt: str, first: bool = False) -> bool:
-    """Whether `nxt` goes on where `prev` stopped (`first`: prev is the text's first line)."""
+def _continues(prev: str, nxt: str, first: bool = False, wrapped: bool = False) -> bool:
+    """Whether `nxt` goes on where `prev` stopped (`first`: prev is the text's first line; `wrapped`:
+    prev's last line filled the width the text is wrapped at)."""
     if not _WORDED.search(nxt) and nxt.strip() not in _OPENING:
         return True  # `…………` where a script elides (a video plays): no passage of its own
     if prev.strip() in _OPENING or headings.bare_marker(prev.strip()):
@@ -295,6 +303,8 @@ def _continues(prev: str, nxt: str, first: bool = False) -> bool:
         return False
     if first and headings.is_title_line(prev.strip()) and not _CLOSING.match(nxt) and not nxt.startswith("("):
         return False  # `2024年某市生态环境局工作总结` above the opening paragraph: the title (a date below it joins)
+    if wrapped:
+        return True
     if prev[-1] in _CONTINUES:
         return True
     if not CJK.match(prev[-1]) and not prev[-1].isalnum():

@@ -116,6 +116,20 @@ def test_a_site_footer_goes_with_everything_after_it_but_a_sentence_about_icp_st
     assert clean("\n".join(report)).lines == report
 
 
+def test_a_text_wrapped_at_a_fixed_width_keeps_its_numbered_paragraphs_whole():
+    # copied out of a PDF: every line as wide as the page, a numbered paragraph's first line included
+    lines = clean("\n".join([
+        "一、主要工作", "(一)今年以来，我局深入开展市容环境整治，共清理占道经营1200余处，拆除违法建",
+        "设3.2万平方米，查处渣土运输违规车辆85辆，城市精细化管理水平不断提升。今年以",
+        "来，我局深入开展市容环境整治。", "(二)加强智慧城管建设。全年接入视频监控点位320个，建成数字城管指挥平台，案",
+        "件处置率达到98%。", "二、存在问题", "执法力量不足。"])).lines
+    assert lines == ["一、主要工作",
+                     "(一)今年以来，我局深入开展市容环境整治，共清理占道经营1200余处，拆除违法建设3.2万平方米，查处渣土"
+                     "运输违规车辆85辆，城市精细化管理水平不断提升。今年以来，我局深入开展市容环境整治。",
+                     "(二)加强智慧城管建设。全年接入视频监控点位320个，建成数字城管指挥平台，案件处置率达到98%。",
+                     "二、存在问题", "执法力量不足。"]
+
+
 def test_page_fragments_of_003_are_rejoined_into_the_sentences_they_cut():
     text = joined("003")
     assert "下发了xx区智慧城管工作考核办法等规范性文件" in text
