@@ -3,6 +3,7 @@ ranking arrays, the matches of phrases, operators and fields, and filters."""
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -64,6 +65,10 @@ class KeywordSearcher:
         self.reader = reader or QueryReader()
         self.parser = self.reader.parser
         self.searcher = self.ix.searcher(weighting=scoring.BM25F(B=b, K1=k1))
+        # Whoosh's readers seek and read one file object: two threads reading postings at once get each
+        # other's bytes (zlib: "incomplete or truncated stream", a hybrid query's filter read by its words'
+        # side and its semantic side together). One read at a time.
+        self._whoosh_lock = threading.Lock()
         self.ranking = ranking_arrays(path)
         if self.ranking.doc_count != self.searcher.doc_count_all():
             raise ValueError(f"{path}: ranking arrays and Whoosh index disagree; re-run `report-search index`")
@@ -134,7 +139,8 @@ class KeywordSearcher:
     def _whoosh_mask(self, q: wq.Query) -> np.ndarray:
         mask = np.zeros(self.ranking.doc_count, dtype=bool)
         try:
-            docs = np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
+            with self._whoosh_lock:
+                docs = np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
         except wq.QueryError as exc:
             raise QueryError(f"cannot run query: {exc}") from None
         mask[docs] = True
