@@ -231,15 +231,14 @@ def read_pdf(path: Path) -> tuple[str, list[str]]:
 _DIGITS = re.compile(r"\d+")
 # A space a PDF's text layer puts where the font changes between Latin and Chinese (`2023 年`, `1200 余处`).
 _FONT_GAP = re.compile(r"(?<=[0-9A-Za-z%.]) (?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff]) (?=[0-9A-Za-z])")
-_SENTENCE_END = "。！？；：!?;:”」』)）"
 
 
 def pdf_text(pages: list[list[str]]) -> tuple[str, int]:
-    """A PDF's text as paragraphs from its pages' lines. A page's running head and foot (its first or
-    last line, the same on two pages or more but for digits: the title, `— 2 —`) go; a line that fills
-    the page's width and ends no sentence goes on in the next line (a paragraph wrapped by the layout,
-    across pages too); the spaces the text layer puts between Latin and Chinese runs go. Returns the
-    text and how many running heads and feet went."""
+    """A PDF's text from its pages' lines. A page's running head and foot (its first or last line, the
+    same on two pages or more but for digits: the title, `— 2 —`) go, so that a paragraph the layout
+    wrapped across pages is one run of lines again (cleaning rejoins lines that fill the text's width);
+    the spaces the text layer puts between Latin and Chinese runs go. Returns the text and how many
+    running heads and feet went."""
     pages = [[line.strip() for line in page if line.strip()] for page in pages]
     edges = 0
     if len(pages) >= 2:
@@ -253,19 +252,7 @@ def pdf_text(pages: list[list[str]]) -> tuple[str, int]:
                 if page and seen[_DIGITS.sub("#", page[edge])] >= 2:
                     page.pop(edge)
                     edges += 1
-    out: list[str] = []
-    wrapped = False
-    for page in pages:
-        lengths = sorted(len(line) for line in page)
-        width = lengths[len(lengths) * 3 // 4] if lengths else 0  # most lines of body text are full
-        for line in page:
-            line = _FONT_GAP.sub("", line)
-            if wrapped and out:
-                out[-1] += line
-            else:
-                out.append(line)
-            wrapped = width >= 20 and len(line) >= 0.85 * width and line[-1] not in _SENTENCE_END
-    return "\n".join(out), edges
+    return "\n".join(_FONT_GAP.sub("", line) for page in pages for line in page), edges
 
 
 def read_html(data: bytes) -> str:
