@@ -4,12 +4,14 @@ writes them. The engine fuses, ranks wording first, collapses, counts facets and
 same way over either; a backend only finds and scores passages."""
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import replace
 from typing import Callable, Protocol
 
 import numpy as np
 
+from indexer.formats import vectors as vector_format
 from indexer.text import normalise
 
 from .hits import Filters, Ranked
@@ -35,6 +37,10 @@ class Retrieval(Protocol):
 
     def similar(self, passage_id: str, k: int, filters: Filters) -> Ranked | None:
         """Passages nearest a passage's vector, without it; None for an unknown id."""
+
+    def background(self, parsed: ParsedQuery) -> float:
+        """The query's mean similarity to the corpus's passages (the first model's passage vectors), the
+        background a match by meaning must stand above (search/matching.py `lifted`)."""
 
     def phrase_ids(self, chars: str, filters: Filters | None = None, limit: int = 1000) -> list[str]: ...
 
@@ -115,6 +121,17 @@ class EmbeddedRetrieval:
     def embed(self, parsed: ParsedQuery) -> None:
         """Embed a query for the first model now: its searcher keeps the vector for `similarity`."""
         self.searcher("first").embed_query(normalise(parsed.semantic_text))
+
+    def background(self, parsed: ParsedQuery) -> float:
+        vector = self.searcher("first").embed_query(normalise(parsed.semantic_text))
+        return float(np.dot(vector, self._mean))
+
+    @functools.cached_property
+    def _mean(self) -> np.ndarray:
+        """The first model's passage vectors' mean: as written, or, for a build written before it was, of
+        the vectors in memory."""
+        path = vector_format.mean_path(self._paths["first"])
+        return np.load(path) if path.exists() else vector_format.mean_of(self.searcher("first").matrix)
 
     def similarity(self, parsed: ParsedQuery, mask: np.ndarray) -> np.ndarray:
         """The first model's similarity of the passages in `mask` (over `ids`; -inf elsewhere), scored

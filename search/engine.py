@@ -21,6 +21,7 @@ import numpy as np
 from indexer.analysis import passage_phrase_chars, phrase_chars
 from indexer.duplicates import Duplicates
 from indexer.formats import BACKENDS
+from indexer.formats import vectors as vector_format
 from indexer.formats.keyword import exact_text, ranking_arrays
 from indexer.layout import IndexDir, IndexUnavailable
 from indexer.store import PassageStore, doc_id_of
@@ -87,7 +88,8 @@ class Engine:
                 self.manifest["milvus"], self.store.passage_ids(), lambda pids: self.facet_index.mask_of(pids),
                 reader.parse, reader.expansion_terms,
                 {"dense": self._query_encoder, "dense2": lambda: self._query_encoder("second_encoder_spec")},
-                uri=milvus_uri, sentence_weight=settings.sentence_weight)
+                uri=milvus_uri, sentence_weight=settings.sentence_weight,
+                mean=lambda: vector_format.mean_vector(build.vectors))
             self.postings = ranking_arrays(build.keyword)
         else:
             self.keyword = KeywordSearcher(build.keyword, k1=settings.bm25_k1, b=settings.bm25_b, reader=reader,
@@ -312,8 +314,12 @@ class Engine:
         if floor is None or similarity is None:
             match = lexical if lexical is not None else np.zeros(len(self.retrieval.ids), dtype=bool)
             return lists, match, None
+        overlap_floor = self.settings.overlap_floor
+        if self.settings.background_margin is not None:  # a generic query resembles most of the corpus
+            floor, overlap_floor = matching.lifted(floor, overlap_floor, self.retrieval.background(parsed),
+                                                   self.settings.background_margin)
         return lists, matching.matches(lexical, overlap, similarity, None if mode == "keyword" else floor,
-                                       self.settings.overlap_floor), similarity
+                                       overlap_floor), similarity
 
     def _plain_similarity(self, parsed: ParsedQuery, similarity: np.ndarray, floor: float,
                           holding: np.ndarray | None, ahead=None) -> np.ndarray:

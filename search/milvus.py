@@ -58,7 +58,9 @@ class MilvusRetrieval:
 
     @milvus_errors
     def __init__(self, config: dict, ids: list[str], mask_of: Callable, parse: Callable[[str], ParsedQuery],
-                 expansion_terms, encoders: dict, uri: str | None = None, sentence_weight: float = 0.5):
+                 expansion_terms, encoders: dict, uri: str | None = None, sentence_weight: float = 0.5,
+                 mean: Callable[[], np.ndarray | None] = lambda: None):
+        """`mean`: reads the first model's passage vectors' mean (the build's vector files hold it)."""
         self.uri = uri or config["uri"]
         self.client = connect(self.uri)
         self.name, self.sentence_name = config["collection"], config.get("sentences")
@@ -74,6 +76,7 @@ class MilvusRetrieval:
         self.encoders = encoders  # "dense" / "dense2" -> a query encoder, or a callable making one
         self.sentence_weight = sentence_weight if self.sentence_name else 0.0
         self.has_second = bool(config.get("second"))
+        self._read_mean = mean
         self._lock = threading.Lock()
         self._kept_lock = threading.Lock()
         self._kept: OrderedDict[str, np.ndarray] = OrderedDict()  # passage id -> its decoded rows (_rows)
@@ -172,6 +175,18 @@ class MilvusRetrieval:
             if h.passage_id in position:
                 similarity[position[h.passage_id]] = h.score
         return Ranked(found.hits[:k], similarity=similarity)
+
+    def background(self, parsed: ParsedQuery) -> float:
+        vector = self.embed_query(normalise(parsed.semantic_text), "dense")
+        return float(np.dot(vector, self._mean))
+
+    @functools.cached_property
+    def _mean(self) -> np.ndarray:
+        mean = self._read_mean()
+        if mean is None:
+            raise MilvusUnavailable("this build has no passage vectors beside its Milvus collections: "
+                                    "re-run `report-search index`")
+        return mean
 
     @functools.cached_property
     def position(self) -> dict[str, int]:

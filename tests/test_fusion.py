@@ -4,6 +4,7 @@ from __future__ import annotations
 from search.collapse import collapse
 from search.fusion import Fused, interpolate, normalised_scores, ranked_after, rrf
 from search.hits import Hit
+from search.matching import lifted
 
 
 def hits(*pairs):
@@ -67,3 +68,9 @@ def test_the_builds_near_duplicate_pairs_collapse_as_comparing_the_texts_does():
     for order in (ids, ids[::-1], ["d", "c", "a", "i", "e", "b", "h", "g", "f"]):
         ranked = [Fused(pid, 1.0) for pid in order]
         assert collapse_known(ranked, neighbours.__getitem__) == collapse(ranked, texts)
+
+
+def test_the_floors_rise_with_a_generic_querys_background_only():
+    assert lifted(0.87, 0.855, 0.84, 0.02) == (0.87, 0.855)  # a specific query: the floors as tuned
+    floor, overlap = lifted(0.87, 0.855, 0.867, 0.02)  # `工作总结` over a corpus of work summaries
+    assert abs(floor - 0.887) < 1e-9 and abs(overlap - 0.872) < 1e-9

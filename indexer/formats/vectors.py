@@ -3,7 +3,9 @@
 Exact search below `ANN_THRESHOLD` vectors; above it, HNSW. Beside the passage vectors
 (`vectors.faiss`, title + heading + text; `vectors.ids.json`, their passage ids), the vectors of each
 passage's sentences (`vectors.sentences.faiss`, bare text; `vectors.owners.npy`: each one's passage
-row). search/semantic.py searches it.
+row), and the passage vectors' mean (`vectors.mean.npy`: a query's product with it is its mean
+similarity to the corpus's passages, the background search/matching.py lifts the floors above).
+search/semantic.py searches it.
 """
 from __future__ import annotations
 
@@ -38,6 +40,10 @@ def owners_path(path: Path) -> Path:
     return path.with_suffix(".owners.npy")
 
 
+def mean_path(path: Path) -> Path:
+    return path.with_suffix(".mean.npy")
+
+
 def _vector_index(vectors: np.ndarray, ann_threshold: int):
     faiss = _faiss()
     dim = vectors.shape[1] if len(vectors) else 0
@@ -66,8 +72,26 @@ def build(path: Path, passage_ids: list[str], vectors: np.ndarray, ann_threshold
             raise ValueError("sentence owners must be ascending passage rows")
         faiss.write_index(_vector_index(sentence_vectors, ann_threshold)[0], str(sentences_path(path)))
         np.save(owners_path(path), owners.astype(np.int64))
+    if len(vectors):
+        np.save(mean_path(path), mean_of(vectors))
     ids_path(path).write_text(json.dumps(passage_ids), encoding="utf-8")
     return kind
+
+
+def mean_of(vectors: np.ndarray) -> np.ndarray:
+    """The mean of a matrix's rows, as float32 (summed in float64: the same bits however it is read)."""
+    return np.asarray(vectors, dtype=np.float32).mean(axis=0, dtype=np.float64).astype(np.float32)
+
+
+def mean_vector(path: Path) -> np.ndarray | None:
+    """The passage vectors' mean as written; for a build written before it was, computed from the
+    index (None where the index holds no vectors)."""
+    if mean_path(path).exists():
+        return np.load(mean_path(path))
+    if not path.exists():
+        return None
+    index = _faiss().read_index(str(path))
+    return mean_of(matrix_of(index)) if index.ntotal else None
 
 
 def matrix_of(index) -> np.ndarray:
