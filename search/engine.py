@@ -317,7 +317,8 @@ class Engine:
         overlap_floor = self.settings.overlap_floor
         if self.settings.background_margin is not None:  # a generic query resembles most of the corpus
             floor, overlap_floor = matching.lifted(floor, overlap_floor, self.retrieval.background(parsed),
-                                                   self.settings.background_margin)
+                                                   self.settings.background_margin, similarity,
+                                                   len(self.retrieval.ids))
         return lists, matching.matches(lexical, overlap, similarity, None if mode == "keyword" else floor,
                                        overlap_floor), similarity
 

@@ -145,13 +145,21 @@ def _covered(word, parts, holding, postings: bm25.Postings) -> np.ndarray:
     return np.logical_and.reduce(masks)
 
 
-def lifted(floor: float, overlap_floor: float, background: float, margin: float) -> tuple[float, float]:
-    """The two similarity floors for a query whose mean similarity to the corpus's passages is
-    `background`: both raised by as much as `background + margin` exceeds `floor`. A generic query
-    resembles a whole corpus (`政府工作报告`: mean 0.89 over the gov passages, 11,692 of 13,142 matched
-    in hybrid mode; `稳就业 保民生`, mean 0.87, 7,099), so a passage matches by meaning only where it
-    stands out from that background; a specific query (`营商环境`: mean 0.83) keeps the floors."""
-    lift = max(0.0, background + margin - floor)
+def lifted(floor: float, overlap_floor: float, background: float, margin: float, similarity: np.ndarray,
+           passages: int) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """The two similarity floors, per passage, for a query whose mean similarity to the corpus's
+    `passages` is `background`: both raised by as much as the query's mean similarity to the other
+    passages, plus `margin`, exceeds `floor`. A generic query resembles a whole corpus
+    (`政府工作报告`: mean 0.89 over the gov passages, 11,692 of 13,142 matched in hybrid mode;
+    `稳就业 保民生`, mean 0.87, 7,099), so a passage matches by meaning only where it stands out from
+    that background; a specific query (`营商环境`: mean 0.83) keeps the floors. The passage itself is
+    left out of its background (`similarity` stands for its share of the mean): in a corpus of one
+    passage there is no background, in a small one a passage does not raise its own floor."""
+    if passages < 2:
+        return floor, overlap_floor
+    known = np.isfinite(similarity)
+    others = (passages * background - np.where(known, similarity, 0.0)) / (passages - 1)
+    lift = np.where(known, np.maximum(0.0, others + margin - floor), 0.0)
     return floor + lift, overlap_floor + lift
 
 

@@ -1,6 +1,8 @@
 """Fusion and collapse are pure functions: checked on hand-written lists."""
 from __future__ import annotations
 
+import numpy as np
+
 from search.collapse import collapse
 from search.fusion import Fused, interpolate, normalised_scores, ranked_after, rrf
 from search.hits import Hit
@@ -71,6 +73,12 @@ def test_the_builds_near_duplicate_pairs_collapse_as_comparing_the_texts_does():
 
 
 def test_the_floors_rise_with_a_generic_querys_background_only():
-    assert lifted(0.87, 0.855, 0.84, 0.02) == (0.87, 0.855)  # a specific query: the floors as tuned
-    floor, overlap = lifted(0.87, 0.855, 0.867, 0.02)  # `工作总结` over a corpus of work summaries
-    assert abs(floor - 0.887) < 1e-9 and abs(overlap - 0.872) < 1e-9
+    similarity = np.array([0.88, 0.86, -np.inf])
+    floor, overlap = lifted(0.87, 0.855, 0.84, 0.02, similarity, 1000)  # a specific query: as tuned
+    assert np.allclose(floor[:2], 0.87) and np.allclose(overlap[:2], 0.855)
+    floor, overlap = lifted(0.87, 0.855, 0.867, 0.02, similarity, 1000)  # `工作总结` over work summaries
+    assert np.allclose(floor[:2], 0.887, atol=1e-4) and np.allclose(overlap[:2], 0.872, atol=1e-4)
+    assert floor[0] < floor[1]  # the passage itself is left out of its background
+    assert lifted(0.87, 0.855, 0.9, 0.02, similarity[:1], 1) == (0.87, 0.855)  # one passage: no background
+    floor, _ = lifted(0.87, 0.855, 0.88, 0.02, np.array([0.9, 0.86]), 2)  # two: each one's is the other's
+    assert np.allclose(floor, [0.88, 0.92])
