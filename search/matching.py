@@ -18,7 +18,7 @@ thesaurus added official terms, the similarity is the query's with them for the 
 by the user's own words (half their weight, or in a row) or hold a term whole (`own`), and the lower
 of that and the plain query's for the others (Engine._plain_similarity).
 
-Both floors rise where the query's mean similarity to the corpus's passages (its background) plus
+Both floors rise where the query's mean similarity to the corpus's other passages (its background) plus
 `background_margin` exceeds `semantic_floor`: a generic query resembles most passages (`lifted`).
 
 The floors are calibrated on the dev sets and on queries no report answers (bench/README.md, "The

@@ -42,7 +42,7 @@ class SearchSettings:
     semantic_floor: float | None = 0.87  # the first model's similarity that matches alone; None: no floor
     overlap_floor: float = 0.855  # the similarity that matches with a tenth of the query's word weight held
     overlap_share: float = 0.1  # that tenth
-    # A match by meaning also stands this far above the query's mean similarity to the corpus's passages
+    # A match by meaning also stands this far above the query's mean similarity to the corpus's other passages
     # (both floors lifted where that background is high: a generic query resembles most passages); None: off.
     background_margin: float | None = 0.02
     match_share: float = 0.5  # of the query's word weight (idf) a match by words holds
