@@ -164,10 +164,10 @@ def lifted(floor: float, overlap_floor: float, background: float, margin: float,
 
 
 def matches(lexical: np.ndarray | None, overlap: np.ndarray | None, similarity: np.ndarray,
-            floor: float | None, overlap_floor: float) -> np.ndarray:
+            floor: float | np.ndarray | None, overlap_floor: float | np.ndarray) -> np.ndarray:
     """The match set: the lexical matches, passages whose similarity reaches `floor` (None: none on
     meaning alone, as in keyword mode), and those of `overlap` whose similarity reaches `overlap_floor`
-    (masks; None where a mode lacks one)."""
+    (masks; None where a mode lacks one; a floor is a number or one per passage, as `lifted` gives)."""
     parts = [lexical, None if floor is None else similarity >= floor,
              None if overlap is None else overlap & (similarity >= overlap_floor)]
     return np.logical_or.reduce([p for p in parts if p is not None])
