@@ -118,20 +118,21 @@ class EmbeddedRetrieval:
             found = replace(found, similarity=similarity)
         return found
 
+    def _vector(self, parsed: ParsedQuery) -> np.ndarray:
+        """The query's vector for the first model (its searcher keeps the last 1,024)."""
+        return self.searcher("first").embed_query(normalise(parsed.semantic_text))
+
     def embed(self, parsed: ParsedQuery) -> None:
         """Embed a query for the first model now: its searcher keeps the vector for `similarity`."""
-        self.searcher("first").embed_query(normalise(parsed.semantic_text))
+        self._vector(parsed)
 
     def background(self, parsed: ParsedQuery) -> float:
-        vector = self.searcher("first").embed_query(normalise(parsed.semantic_text))
-        return float(np.dot(vector, self._mean))
+        return float(np.dot(self._vector(parsed), self._mean))
 
     @functools.cached_property
     def _mean(self) -> np.ndarray:
-        """The first model's passage vectors' mean: as written, or, for a build written before it was, of
-        the vectors in memory."""
-        path = vector_format.mean_path(self._paths["first"])
-        return np.load(path) if path.exists() else vector_format.mean_of(self.searcher("first").matrix)
+        """The first model's passage vectors' mean (for a build written before it was, of those in memory)."""
+        return vector_format.mean_vector(self._paths["first"], lambda: self.searcher("first").matrix)
 
     def similarity(self, parsed: ParsedQuery, mask: np.ndarray) -> np.ndarray:
         """The first model's similarity of the passages in `mask` (over `ids`; -inf elsewhere), scored
@@ -141,7 +142,7 @@ class EmbeddedRetrieval:
         rows = self._rows["first"]  # the vectors' rows' places in `ids` (None: the same order)
         scored = np.flatnonzero(mask if rows is None else mask[rows])
         if len(scored):
-            scores = searcher.scores(scored, searcher.embed_query(normalise(parsed.semantic_text)))
+            scores = searcher.scores(scored, self._vector(parsed))
             out[scored if rows is None else rows[scored]] = scores
         return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -83,15 +84,20 @@ def mean_of(vectors: np.ndarray) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32).mean(axis=0, dtype=np.float64).astype(np.float32)
 
 
-def mean_vector(path: Path) -> np.ndarray | None:
+def mean_vector(path: Path, loaded: Callable[[], np.ndarray] | None = None) -> np.ndarray | None:
     """The passage vectors' mean as written; for a build written before it was, computed from the
-    index (None where the index holds no vectors)."""
+    vectors (`loaded`: those a searcher holds already, else read from the index; None where the index
+    holds no vectors)."""
     if mean_path(path).exists():
         return np.load(mean_path(path))
-    if not path.exists():
+    if loaded is not None:
+        vectors = loaded()
+    elif path.exists():
+        index = _faiss().read_index(str(path))  # held while its storage is read (matrix_of: a view)
+        vectors = matrix_of(index)
+    else:
         return None
-    index = _faiss().read_index(str(path))
-    return mean_of(matrix_of(index)) if index.ntotal else None
+    return mean_of(vectors) if len(vectors) else None
 
 
 def matrix_of(index) -> np.ndarray:
