@@ -328,15 +328,18 @@ def open_encoder(model: str, max_tokens: int | None = None, int8: bool = False, 
 _warming: dict[tuple, object] = {}  # (index folder, model, max tokens, int8) -> Future of its query encoder
 
 
-def warm_query_encoders(directory) -> None:
-    """Open an index's query encoders in a thread now, each with one query encoded (model, tokenizer,
-    ONNX Runtime's session: 0.3-0.5 s, its GIL released), while the caller goes on importing and
-    opening the rest: a command's start-up. The first open_query_encoder of each takes it."""
+QUERY_KEYS = ("encoder_spec", "second_encoder_spec")  # the manifest's query encoders: first and second model
+
+
+def warm_query_encoders(directory, keys: tuple[str, ...] = QUERY_KEYS) -> None:
+    """Open an index's query encoders (those of `keys`) in a thread now, each with one query encoded
+    (model, tokenizer, ONNX Runtime's session: 0.3-0.5 s, its GIL released), while the caller goes on
+    importing and opening the rest: a command's start-up. The first open_query_encoder of each takes it."""
     import threading
     from concurrent.futures import Future
 
     manifest = directory.read_manifest()
-    for key in ("encoder_spec", "second_encoder_spec"):
+    for key in keys:
         spec = spec_of(manifest, key)
         if spec is None:
             continue

@@ -3,6 +3,7 @@ lines because it is one thing, the command line: each command's options, its cal
 its printing, read together."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import json
@@ -102,20 +103,27 @@ def _open_engine(index_dir: str, engine_options: dict, load_model: bool = False,
                 side_by_side=True, **engine_options)
 
 
-def _warm(index_dir: str):
-    """The index's query encoders start loading in a thread while the search engine is imported and
-    opened (hybrid start-up on gov-reports: see bench/README.md, "The query path's Python"); returns
-    what forgets those the engine did not take. Where the index cannot be read, nothing starts:
-    opening the engine says why."""
+@contextlib.contextmanager
+def _warmed(index_dir: str, mode: str | None):
+    """A query command's start-up: the index's query encoders load in a thread while the search engine
+    is imported and opened (bench/README.md, "The query path's Python"); on leaving, those the engine
+    did not take are forgotten. Keyword mode needs the first model only: its matches include passages
+    sharing some of the query's words that are close in meaning (search/matching.py). Without a mode
+    (no query) or where the index cannot be read, nothing starts: opening the engine says why."""
     from indexer import encoders
     from indexer.layout import IndexDir
 
     directory = IndexDir(index_dir)
+    if mode is not None:
+        try:
+            encoders.warm_query_encoders(directory,
+                                         ("encoder_spec",) if mode == "keyword" else encoders.QUERY_KEYS)
+        except Exception:  # noqa: BLE001 - the engine's own opening reports the index's problem
+            pass
     try:
-        encoders.warm_query_encoders(directory)
-    except Exception:  # noqa: BLE001 - the engine's own opening reports the index's problem
-        pass
-    return lambda: encoders.stop_warming(directory)
+        yield
+    finally:
+        encoders.stop_warming(directory)
 
 
 def _run(fn, *args, **kwargs):
@@ -286,14 +294,10 @@ def search(query, index_dir, engine_options, mode, k, offset, filters, explain, 
         raise click.BadParameter("a .docx needs a file: add -o FILE", param_hint="--format")
     if output and not fmt:
         raise click.BadParameter("-o writes an export: add --format csv|md|docx", param_hint="-o")
-    warmed = _warm(index_dir) if mode != "keyword" else None
-    try:
+    with _warmed(index_dir, mode):
         engine = _open_engine(index_dir, engine_options, thesaurus=thesaurus, ranker=ranker)
         result = _run(engine.search, query, mode=mode, k=k, offset=offset, filters=filters, explain=explain,
                       diversify=diversify)
-    finally:
-        if warmed is not None:
-            warmed()
     if fmt:
         from search.export import export
 
@@ -324,8 +328,9 @@ def _write_file(data: bytes, output: str | None, what: str) -> None:
 def phrases(query, index_dir, engine_options, k, mode, filters, as_json):
     """Stock formulations (常用表述) that recur across different reports, among the passages QUERY
     matches (the whole corpus without one), most reports first."""
-    engine = _open_engine(index_dir, engine_options)
-    result = _run(engine.phrases, query, k=k, filters=filters, mode=mode)
+    with _warmed(index_dir, mode if query and query.strip() else None):
+        engine = _open_engine(index_dir, engine_options)
+        result = _run(engine.phrases, query, k=k, filters=filters, mode=mode)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -369,12 +374,13 @@ def similar(passage_id, index_dir, engine_options, k, offset, filters, by, as_js
 def compare(query, index_dir, engine_options, by, k, groups, mode, filters, series_by, series, fmt, as_json):
     """Matches of QUERY per region, year or issuer: how different cities (years, bodies) go about the
     same thing. Counts cover every match; years in order, other groups most matches first, unknown last (未知)."""
-    engine = _open_engine(index_dir, engine_options)
-    from search.hits import split_values
+    with _warmed(index_dir, mode):
+        from search.hits import split_values
 
-    chosen = tuple(split_values(series))
-    result = _run(engine.compare, query, by=by, k=k, groups=groups, filters=filters, mode=mode,
-                  series_by=series_by if chosen else None, series=chosen)
+        chosen = tuple(split_values(series))
+        engine = _open_engine(index_dir, engine_options)
+        result = _run(engine.compare, query, by=by, k=k, groups=groups, filters=filters, mode=mode,
+                      series_by=series_by if chosen else None, series=chosen)
     if as_json or fmt == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -423,8 +429,9 @@ def outline(topic, index_dir, engine_options, k, n_phrases, mode, filters, as_js
         raise click.BadParameter("-o writes an export: add --format md|docx", param_hint="-o")
     if filters.section:
         raise click.BadParameter("an outline covers every section", param_hint="--section")
-    engine = _open_engine(index_dir, engine_options)
-    result = _run(engine.outline, topic, filters=filters, mode=mode, k=k, phrases=n_phrases)
+    with _warmed(index_dir, mode):
+        engine = _open_engine(index_dir, engine_options)
+        result = _run(engine.outline, topic, filters=filters, mode=mode, k=k, phrases=n_phrases)
     if fmt:
         from search.export import export_outline
 
@@ -578,5 +585,38 @@ def _print_results(result: dict, as_json: bool) -> None:
         click.echo(f"note: {note}")
 
 
+# Commands that only read the index and print or write one file: their process ends without the
+# interpreter's teardown (run).
+QUICK_EXIT = {"search", "phrases", "similar", "compare", "outline", "stats"}
+
+
+def run() -> None:
+    """The `report-search` program. A command of QUICK_EXIT ends its process once its output is flushed
+    and the atexit handlers have run, without the interpreter's teardown: freeing ONNX Runtime's
+    sessions, the vectors and the modules took 0.2 s of a 1.4 s search on gov-reports
+    (bench/README.md, "The query path's Python"). Any other command ends as Python ends."""
+    if len(sys.argv) < 2 or sys.argv[1] not in QUICK_EXIT:
+        main()
+        return
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if not isinstance(code, int):  # sys.exit("message") or sys.exit(None)
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe (`| head`)
+        code = code or 1
+    import atexit
+
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    run()
