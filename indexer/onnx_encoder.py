@@ -20,10 +20,13 @@ On disk, one folder per model variant (this module is the only one that reads or
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import os
+import platform
 import shutil
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Sequence
@@ -166,6 +169,21 @@ def unsigned_weights(source: Path, target: Path) -> int:
 
 
 @functools.lru_cache(maxsize=1)
+def _cpu() -> tuple[str, list[str]]:
+    """The CPU's model name and instruction-set flags (Linux's /proc/cpuinfo; empty where unknown)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            lines = info.read().splitlines()
+    except OSError:
+        return "", []
+    first = {}
+    for line in lines:
+        key, _, value = line.partition(":")
+        first.setdefault(key.strip(), value.strip())
+    return first.get("model name", ""), first.get("flags", "").split()
+
+
+@functools.lru_cache(maxsize=1)
 def exact_signed_products() -> bool:
     """Whether ONNX Runtime's uint8 x int8 products are exact on this CPU: on x86 only with VNNI
     (vpdpbusd sums in 32 bits); a CPU without (AVX2, AVX-512 without VNNI) or one this cannot tell
@@ -174,12 +192,7 @@ def exact_signed_products() -> bool:
 
     if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686"):
         return False
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
-            flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
-    except OSError:
-        return False
-    return any(f in flags for f in ("avx512_vnni", "avx_vnni", "amx_int8"))
+    return any(f in _cpu()[1] for f in ("avx512_vnni", "avx_vnni", "amx_int8"))
 
 
 def per_text(model, mask: str = "attention_mask") -> bool:
@@ -294,17 +307,59 @@ def per_text(model, mask: str = "attention_mask") -> bool:
 def session(path: Path, threads: int | None = None):
     """An ONNX Runtime session on the CPU for a model written by this module or indexer/e5_onnx.py:
     every graph optimisation but RUNTIME_FUSIONS_OFF; `threads` for one run (None: ONNX Runtime's
-    choice, every core)."""
+    choice, every core).
+
+    The optimised graph is kept beside the model (`optimised_path`) and later sessions load it as it
+    is: optimising e5-small's graph took 0.3 of a session's 0.5 s on an AVX2 CPU, on every start of a
+    command or server (bench/README.md, "The query path's Python"). It may hold kernels for this CPU,
+    so it is kept per CPU and ONNX Runtime version; where it cannot be written, each session
+    optimises the graph itself. Either way the session computes the same numbers (tests/test_encoders.py)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: ONNX Runtime's notes on a graph are not the user's
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
-                                disabled_optimizers=RUNTIME_FUSIONS_OFF)
+    saved = optimised_path(path)
+    if saved.exists():
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(str(saved), options, providers=["CPUExecutionProvider"])
+        except Exception:  # noqa: BLE001 - a damaged copy: the model itself, optimised anew, below
+            saved.unlink(missing_ok=True)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    writing = saved.with_name(f"{saved.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    options.optimized_model_filepath = str(writing)
+    try:
+        made = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
+                                    disabled_optimizers=RUNTIME_FUSIONS_OFF)
+    finally:
+        _keep(writing, saved)
+    return made
+
+
+def optimised_path(path: Path) -> Path:
+    """Where the optimised graph of the model at `path` is kept: beside it, named by what it is tied to
+    (ONNX Runtime's version, the CPU's model and flags, the optimisations left out)."""
+    import onnxruntime as ort
+
+    name, flags = _cpu()
+    tied = "|".join([ort.__version__, platform.machine(), name, " ".join(sorted(flags)), *RUNTIME_FUSIONS_OFF])
+    return path.with_name(f"{path.stem}.optimised-{hashlib.sha256(tied.encode()).hexdigest()[:12]}.onnx")
+
+
+def _keep(written: Path, saved: Path) -> None:
+    """Put a session's written optimised graph in its place (one atomic rename: sessions opened at
+    once in several processes each write their own), and drop those of another CPU or version."""
+    try:
+        if written.exists():
+            os.replace(written, saved)
+            for other in saved.parent.glob(saved.name.split(".optimised-")[0] + ".optimised-*.onnx"):
+                if other != saved:
+                    other.unlink(missing_ok=True)
+    except OSError:  # a folder this user cannot write: sessions optimise the graph each time
+        written.unlink(missing_ok=True)
 
 
 @contextmanager
