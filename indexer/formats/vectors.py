@@ -5,11 +5,14 @@ Exact search below `ANN_THRESHOLD` vectors; above it, HNSW. Beside the passage v
 passage's sentences (`vectors.sentences.faiss`, bare text; `vectors.owners.npy`: each one's passage
 row), and the passage vectors' mean (`vectors.mean.npy`: a query's product with it is its mean
 similarity to the corpus's passages, the background search/matching.py lifts the floors above).
-search/semantic.py searches it.
+search/semantic.py searches it. A flat index is read without FAISS (`read_vectors`): importing FAISS
+took 0.2 s of every command's start, and a flat index is only its vectors.
 """
 from __future__ import annotations
 
 import json
+import os
+import struct
 from pathlib import Path
 from typing import Callable
 
@@ -93,16 +96,49 @@ def mean_vector(path: Path, loaded: Callable[[], np.ndarray] | None = None) -> n
     if loaded is not None:
         vectors = loaded()
     elif path.exists():
-        index = _faiss().read_index(str(path))  # held while its storage is read (matrix_of: a view)
+        index = read_vectors(path)  # held while its storage is read (matrix_of: a view)
         vectors = matrix_of(index)
     else:
         return None
     return mean_of(vectors) if len(vectors) else None
 
 
+# FAISS's file of a flat inner-product index (faiss/impl/index_read.cpp: the fourcc, the index header,
+# then its vectors as one counted array of floats), in the machine's byte order, as FAISS writes it.
+_FLAT_IP = b"IxFI"
+_FLAT_HEADER = struct.Struct("=4siqqq?iQ")  # fourcc, d, ntotal, two unused, is_trained, metric, floats
+_INNER_PRODUCT = 0  # faiss.METRIC_INNER_PRODUCT
+
+
+class FlatVectors:
+    """A flat index's vectors as read from its file: the parts of a FAISS index the searchers use
+    (ntotal, d, reconstruct) over one matrix."""
+
+    def __init__(self, matrix: np.ndarray):
+        self.matrix = matrix
+        self.ntotal, self.d = matrix.shape
+
+    def reconstruct(self, row: int) -> np.ndarray:
+        return self.matrix[row].copy()
+
+
+def read_vectors(path: Path):
+    """The vector index in `path`: a flat one as FlatVectors, read directly; any other (HNSW) by FAISS."""
+    with open(path, "rb") as file:
+        head = file.read(_FLAT_HEADER.size)
+        if len(head) == _FLAT_HEADER.size:
+            fourcc, d, ntotal, _, _, _, metric, floats = _FLAT_HEADER.unpack(head)
+            if (fourcc == _FLAT_IP and metric == _INNER_PRODUCT and d > 0 and ntotal >= 0 and floats == d * ntotal
+                    and os.fstat(file.fileno()).st_size == _FLAT_HEADER.size + 4 * floats):
+                return FlatVectors(np.fromfile(file, dtype=np.float32, count=floats).reshape(ntotal, d))
+    return _faiss().read_index(str(path))
+
+
 def matrix_of(index) -> np.ndarray:
     """An index's vectors as a matrix: a view of a flat index's own storage (no copy), else
     reconstructed."""
+    if isinstance(index, FlatVectors):
+        return index.matrix
     if not index.ntotal:
         return np.zeros((0, index.d), dtype=np.float32)
     if not hasattr(index, "hnsw") and hasattr(index, "get_xb"):
@@ -115,14 +151,13 @@ class VectorFiles:
     the sentence vectors with each one's passage row."""
 
     def __init__(self, path: Path, ef_search: int = HNSW_EF_SEARCH, sentences: bool = True):
-        faiss = _faiss()
-        self.index = faiss.read_index(str(path))
+        self.index = read_vectors(path)
         if hasattr(self.index, "hnsw"):
             self.index.hnsw.efSearch = ef_search
         self.ids: list[str] = json.loads(ids_path(path).read_text(encoding="utf-8"))
         self.sentences = self.owners = None
         if sentences and sentences_path(path).exists():
-            self.sentences = faiss.read_index(str(sentences_path(path)))
+            self.sentences = read_vectors(sentences_path(path))
             if hasattr(self.sentences, "hnsw"):
                 self.sentences.hnsw.efSearch = ef_search
             self.owners = np.load(owners_path(path))
