@@ -123,7 +123,7 @@ def test_e5_groups_run_on_one_pool_keep_each_groups_vectors(fast_e5, tmp_path):
     every text's is: its activations are quantised per text; the second model's, per batch, need
     the same chunking)."""
     fast = fast_e5
-    sentences = [piece for text in _passages(60) for piece in text.replace("。", "。\n").splitlines() if piece]
+    sentences = [piece for text in _passages(30) for piece in text.replace("。", "。\n").splitlines() if piece]
     groups = [sentences[i:i + 64] for i in range(0, len(sentences), 64)]
     assert len(groups) >= 2
     together = fast.impl.encode_groups(groups)
@@ -131,7 +131,7 @@ def test_e5_groups_run_on_one_pool_keep_each_groups_vectors(fast_e5, tmp_path):
     # Through the cache, as a build embeds: a chunk of 1,024 texts gives what chunks of 128 gave.
     from indexer.embedding import EmbeddingCache, embed_with_cache
 
-    texts = sentences + _passages(40)
+    texts = sentences + [sentence[:12] for sentence in sentences]  # long and short ones
     small, large = EmbeddingCache(tmp_path / "small.sqlite"), EmbeddingCache(tmp_path / "large.sqlite")
     by_128, _ = embed_with_cache(fast, texts, small, chunk=128)
     by_1024, _ = embed_with_cache(fast, texts, large, chunk=1024)
@@ -203,12 +203,12 @@ def test_a_session_keeps_its_optimised_graph_and_computes_the_same_from_it(fast_
     saved = onnx_encoder.optimised_path(model)
     other = tmp_path / f"{model.stem}.optimised-000000000000.onnx"  # another machine's
     other.write_bytes(b"\0")
-    texts = _passages(30)
+    texts = _passages(6)
 
     def vectors(session) -> tuple[np.ndarray, np.ndarray]:
         encoder = copy.copy(fast_e5.impl)
         encoder.session = session
-        return encoder.encode(texts), encoder.encode(texts[:5], is_query=True)
+        return encoder.encode(texts), encoder.encode(texts[:3], is_query=True)
 
     optimising = vectors(onnx_encoder.session(model, threads=1))
     assert saved.is_file() and not other.exists()
