@@ -27,7 +27,7 @@ import os
 import platform
 import shutil
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -327,15 +327,19 @@ def session(path: Path, threads: int | None = None):
         try:
             return ort.InferenceSession(str(saved), options, providers=["CPUExecutionProvider"])
         except Exception:  # noqa: BLE001 - a damaged copy: the model itself, optimised anew, below
-            saved.unlink(missing_ok=True)
+            with suppress(OSError):
+                saved.unlink(missing_ok=True)
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    writing = saved.with_name(f"{saved.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    writing = writing_path(saved)
     options.optimized_model_filepath = str(writing)
     try:
         made = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
                                     disabled_optimizers=RUNTIME_FUSIONS_OFF)
-    finally:
-        _keep(writing, saved)
+    except Exception:  # noqa: BLE001 - ONNX Runtime refuses a session whose graph it cannot write
+        options.optimized_model_filepath = ""
+        made = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
+                                    disabled_optimizers=RUNTIME_FUSIONS_OFF)
+    _keep(writing, saved)
     return made
 
 
@@ -349,17 +353,24 @@ def optimised_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.optimised-{hashlib.sha256(tied.encode()).hexdigest()[:12]}.onnx")
 
 
+def writing_path(saved: Path) -> Path:
+    """Where a session writes the optimised graph before it takes its place: its own file, so sessions
+    opened at once in several processes or threads do not write into one."""
+    return saved.with_name(f"{saved.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
 def _keep(written: Path, saved: Path) -> None:
     """Put a session's written optimised graph in its place (one atomic rename: sessions opened at
     once in several processes each write their own), and drop those of another CPU or version."""
     try:
-        if written.exists():
+        if written.is_file():
             os.replace(written, saved)
             for other in saved.parent.glob(saved.name.split(".optimised-")[0] + ".optimised-*.onnx"):
                 if other != saved:
                     other.unlink(missing_ok=True)
     except OSError:  # a folder this user cannot write: sessions optimise the graph each time
-        written.unlink(missing_ok=True)
+        with suppress(OSError):
+            written.unlink(missing_ok=True)
 
 
 @contextmanager

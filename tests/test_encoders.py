@@ -197,6 +197,7 @@ def test_a_session_keeps_its_optimised_graph_and_computes_the_same_from_it(fast_
 
     from indexer import onnx_encoder
 
+    fast = fast_e5.impl  # converted
     name = "model.onnx" if onnx_encoder.exact_signed_products() else e5_onnx.UNSIGNED
     model = tmp_path / name
     shutil.copy(fast_e5.model_folder / name, model)
@@ -206,7 +207,7 @@ def test_a_session_keeps_its_optimised_graph_and_computes_the_same_from_it(fast_
     texts = _passages(6)
 
     def vectors(session) -> tuple[np.ndarray, np.ndarray]:
-        encoder = copy.copy(fast_e5.impl)
+        encoder = copy.copy(fast)
         encoder.session = session
         return encoder.encode(texts), encoder.encode(texts[:3], is_query=True)
 
@@ -219,6 +220,15 @@ def test_a_session_keeps_its_optimised_graph_and_computes_the_same_from_it(fast_
     saved.write_bytes(b"not a graph")
     again = vectors(onnx_encoder.session(model, threads=1))
     assert saved.stat().st_size > 1_000_000 and all(np.array_equal(a, b) for a, b in zip(optimising, again))
+    # Where the graph cannot be written (here: a folder in its way), the session optimises it itself.
+    saved.unlink()
+    onnx_encoder.writing_path(saved).mkdir()
+    unwritten = vectors(onnx_encoder.session(model, threads=1))
+    assert not saved.exists() and all(np.array_equal(a, b) for a, b in zip(optimising, unwritten))
+    onnx_encoder.writing_path(saved).rmdir()
+    saved.mkdir()  # nor read nor replaced
+    assert all(np.array_equal(a, b) for a, b in zip(optimising, vectors(onnx_encoder.session(model, threads=1))))
+    saved.rmdir()
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
 
 
