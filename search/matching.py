@@ -155,8 +155,8 @@ def lifted(floor: float, overlap_floor: float, background: float, margin: float,
     that background; a specific query (`营商环境`: mean 0.83) keeps the floors. The passage itself is
     left out of its background (`similarity` stands for its share of the mean): in a corpus of one
     passage there is no background, in a small one a passage does not raise its own floor."""
-    if passages < 2:
-        return floor, overlap_floor
+    if passages < 2 or (passages * background + 1.0) / (passages - 1) + margin <= floor:
+        return floor, overlap_floor  # no passage's background reaches the floor (a similarity is at least -1)
     known = np.isfinite(similarity)
     others = (passages * background - np.where(known, similarity, 0.0)) / (passages - 1)
     lift = np.where(known, np.maximum(0.0, others + margin - floor), 0.0)

@@ -74,8 +74,7 @@ def test_the_builds_near_duplicate_pairs_collapse_as_comparing_the_texts_does():
 
 def test_the_floors_rise_with_a_generic_querys_background_only():
     similarity = np.array([0.88, 0.86, -np.inf])
-    floor, overlap = lifted(0.87, 0.855, 0.84, 0.02, similarity, 1000)  # a specific query: as tuned
-    assert np.allclose(floor[:2], 0.87) and np.allclose(overlap[:2], 0.855)
+    assert lifted(0.87, 0.855, 0.84, 0.02, similarity, 1000) == (0.87, 0.855)  # a specific query: as tuned
     floor, overlap = lifted(0.87, 0.855, 0.867, 0.02, similarity, 1000)  # `工作总结` over work summaries
     assert np.allclose(floor[:2], 0.887, atol=1e-4) and np.allclose(overlap[:2], 0.872, atol=1e-4)
     assert floor[0] < floor[1]  # the passage itself is left out of its background
