@@ -126,6 +126,11 @@ def _warmed(index_dir: str, mode: str | None):
         encoders.stop_warming(directory)
 
 
+def _count(n: int, noun: str) -> str:
+    """`1 report`, `2 reports`: a count with its noun."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _run(fn, *args, **kwargs):
     """Call the library; its expected errors become one clear line, exit 1."""
     from indexer.embedding import ModelUnavailable
@@ -396,10 +401,10 @@ def compare(query, index_dir, engine_options, by, k, groups, mode, filters, seri
                 writer.writerow([point["year"], line["name"], point["passages"], point["reports"]])
         click.echo(buffer.getvalue(), nl=False)
         return
-    click.echo(f"{query} by {by}: {result['total']} matching passages in {result['reports']} reports, "
+    click.echo(f"{query} by {by}: {_count(result['total'], 'matching passage')} in {_count(result['reports'], 'report')}, "
                f"{len(result['groups'])} groups")
     for g in result["groups"]:
-        click.echo(f"\n== {g['value']}  ({g['passages']} passages, {g['reports']} reports)")
+        click.echo(f"\n== {g['value']}  ({_count(g['passages'], 'passage')}, {_count(g['reports'], 'report')})")
         for r in g["results"]:
             click.echo(f"   [{r['passage_id']}] {r['title']}: {r['text'][:80]}")
 
@@ -442,8 +447,8 @@ def outline(topic, index_dir, engine_options, k, n_phrases, mode, filters, as_js
         return
     click.echo(f"写作提纲：{topic} ({mode})")
     for n, part in enumerate(result["sections"], 1):
-        click.echo(f"\n{n}. {part['name']}  ({part['passages']} matching passages, {part['naming']} by their words, "
-                   f"in {part['reports']} reports)")
+        click.echo(f"\n{n}. {part['name']}  ({_count(part['passages'], 'matching passage')}, {part['naming']} by their "
+                   f"words, in {_count(part['reports'], 'report')})")
         if part["phrases"]:
             click.echo("   常用表述: " + "、".join(p["text"] for p in part["phrases"]))
         for r in part["results"]:
@@ -564,7 +569,7 @@ def _print_results(result: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{result['total']} matching passages for {result['query']} ({result['mode']})" if "query" in result
+    click.echo(f"{_count(result['total'], 'matching passage')} for {result['query']} ({result['mode']})" if "query" in result
                else f"{result['total']} passages like {result['passage_id']}")
     if result.get("expansions"):  # why passages without the user's words are there
         click.echo("also searched as official terms: " + "; ".join(
