@@ -331,14 +331,16 @@ def session(path: Path, threads: int | None = None):
                 saved.unlink(missing_ok=True)
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     writing = writing_path(saved)
-    options.optimized_model_filepath = str(writing)
+
+    def optimising(write_to: Path | None):
+        options.optimized_model_filepath = str(write_to) if write_to else ""
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
+                                    disabled_optimizers=RUNTIME_FUSIONS_OFF)
+
     try:
-        made = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
-                                    disabled_optimizers=RUNTIME_FUSIONS_OFF)
+        made = optimising(writing)
     except Exception:  # noqa: BLE001 - ONNX Runtime refuses a session whose graph it cannot write
-        options.optimized_model_filepath = ""
-        made = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
-                                    disabled_optimizers=RUNTIME_FUSIONS_OFF)
+        made = optimising(None)
     _keep(writing, saved)
     return made
 
