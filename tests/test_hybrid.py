@@ -428,3 +428,23 @@ def test_a_command_that_stops_early_leaves_no_encoder_waiting(corpus_index):
                                        "embedded", "--mode", "hybrid", "--offset", "5000"])
     assert result.exit_code != 0
     assert set(encoders._warming) == before
+
+
+def test_keyword_mode_warms_the_first_model_only_where_its_similarity_decides_matches(corpus_index, m3e_index):
+    """A keyword search warms e5-small's query encoder (its overlap rule needs the query's similarity)
+    but no encoder for an index of a model the floors were not calibrated for (m3e-small here: its
+    matches are by words alone, search/matching.py); hybrid mode warms every model of the index."""
+    from indexer import encoders
+    from indexer.layout import IndexDir
+    from report_search.cli import _warmed
+
+    def warming(index_dir, mode):
+        with _warmed(str(index_dir), mode):
+            return sorted(k[1] for k in encoders._warming if k[0] == str(IndexDir(index_dir).path))
+
+    assert warming(corpus_index, "keyword") == ["e5-small"]
+    assert warming(corpus_index, "hybrid") == ["e5-small", "m3e-small"]
+    assert warming(m3e_index, "keyword") == []
+    assert warming(m3e_index, "hybrid") == ["m3e-small"]
+    result = CliRunner().invoke(main, ["search", "慰问", "--index-dir", str(m3e_index), "--mode", "keyword"])
+    assert result.exit_code == 0 and "慰" in result.output
