@@ -1,6 +1,9 @@
 """Precision of the inferred report year and issuer (indexer/metadata.py) against hand labels.
 
-    .venv/bin/python bench/metadata_precision.py [--corpus-store PATH] [--labels PATH] [--gov-reports PATH]
+    .venv/bin/python bench/metadata_precision.py --corpus-index DIR [--labels PATH] [--gov-reports PATH]
+
+DIR: an index of corpus/ (`report-search index corpus --index-dir DIR`); its active build's passage
+store holds the corpus documents (`--corpus-store PATH` names a passages.sqlite instead).
 
 Labels: bench/metadata/labels.jsonl (see bench/metadata/README.md): 134 records of the gov-reports
 JSONL by `id`, 18 corpus documents by `doc_id` in a passage store (text = the document's passages
@@ -35,7 +38,6 @@ from indexer.text import normalise  # noqa: E402
 
 LABELS = ROOT / "bench" / "metadata" / "labels.jsonl"
 GOV_REPORTS = ROOT.parent / "shared" / "data" / "gov-reports" / "gov_reports.jsonl"
-CORPUS_STORE = Path("/tmp/ix-corpus/builds/20261203-055707-f33fc3/passages.sqlite")
 FIELDS = ("year", "issuer")
 
 # A leading region name: a place name (no 省/市/区/县 inside it) and its 省 / 市 / 自治区 suffix.
@@ -132,13 +134,33 @@ def table(runs: list[tuple[str, dict]]) -> str:
     return "\n".join(lines)
 
 
+def corpus_store(parser: argparse.ArgumentParser, args) -> Path:
+    """The passage store of corpus/: named, or the active build's of an index directory."""
+    if args.corpus_store is not None:
+        store = args.corpus_store
+    elif args.corpus_index is not None:
+        from indexer.layout import IndexDir, IndexUnavailable
+
+        try:
+            directory = IndexDir(args.corpus_index)
+            store = directory.active_build(directory.read_manifest()).passages
+        except (IndexUnavailable, OSError) as exc:
+            parser.error(f"--corpus-index {args.corpus_index}: {exc}")
+    else:
+        parser.error("--corpus-index DIR is required: an index of corpus/ (report-search index corpus --index-dir DIR)")
+    if not Path(store).is_file():
+        parser.error(f"no passage store at {store}")
+    return Path(store)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus-store", type=Path, default=CORPUS_STORE)
+    parser.add_argument("--corpus-index", type=Path, help="an index directory of corpus/")
+    parser.add_argument("--corpus-store", type=Path, help="a passages.sqlite of corpus/ (instead)")
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--gov-reports", type=Path, default=GOV_REPORTS)
     args = parser.parse_args(argv)
-    reports = load_reports(args.labels, args.gov_reports, args.corpus_store)
+    reports = load_reports(args.labels, args.gov_reports, corpus_store(parser, args))
     gov = [r for r in reports if r["set"] == "gov"]
     runs = [(f"body only ({len(reports)})", measure(reports, with_title=False)),
             (f"gov, title, no fields ({len(gov)})", measure(gov, with_title=True))]
