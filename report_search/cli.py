@@ -568,6 +568,10 @@ def mcp_command(index_dir, engine_options, http, host, port):
         server.run("stdio")
 
 
+# The rules of the match definition (search/matching.py RULES), as the text output names them.
+RULE_WORDS = {"words": "by words", "meaning": "by meaning", "meaning_and_some_words": "by meaning with some of the words"}
+
+
 def _print_results(result: dict, as_json: bool) -> None:
     from indexer.sections import ROLES
 
@@ -576,6 +580,9 @@ def _print_results(result: dict, as_json: bool) -> None:
         return
     click.echo(f"{_count(result['total'], 'matching passage')} for {result['query']} ({result['mode']})" if "query" in result
                else f"{result['total']} passages like {result['passage_id']}")
+    parts = [f"{n:,} {RULE_WORDS[rule]}" for rule, n in result.get("matched_by", {}).items() if n]
+    if len(parts) > 1 or (parts and "matched_by" in result and not result["matched_by"].get("words")):
+        click.echo("  matched " + ", ".join(parts))  # what each rule of the match definition admitted
     if result.get("expansions"):  # why passages without the user's words are there
         click.echo("also searched as official terms: " + "; ".join(
             f"{e['term']} → {', '.join(e['added'])}" for e in result["expansions"]))

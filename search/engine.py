@@ -167,6 +167,9 @@ class Engine:
         page = ranked[offset:offset + k]
         total = int(match.sum())
         result = {"query": query, "mode": mode, "total": total, "results": self._results(page, parsed, explain)}
+        by_rule = parsed.admitted.get((mode, filters))
+        if by_rule is not None and sum(by_rule.values()) == total:  # how the total splits by rule
+            result["matched_by"] = dict(by_rule)
         if total == 0 and mode != "keyword" and parsed.free_text and offset == 0:
             nearest, _ = self._rank(parsed, mode, NEAREST, filters, floor=None)
             result["nearest"] = self._results(nearest[:NEAREST], parsed, False)
@@ -243,8 +246,12 @@ class Engine:
         fused = self._fuse(lists, mode)
         if mode != "semantic" and parsed.free_text and s.wording_weight > 0:
             fused = self._wording_first(parsed, fused, s.candidates, filters)
-        if floor is None:
-            match = match | self.facet_index.mask_of(f.passage_id for f in fused)
+        if floor is None:  # no floor: the ranked candidates match by meaning (README: What counts as a match)
+            ranked = self.facet_index.mask_of(f.passage_id for f in fused) & ~match
+            match = match | ranked
+            by_rule = parsed.admitted.get((mode, filters))
+            if by_rule is not None:
+                by_rule["meaning"] += int(ranked.sum())
         spread = functools.partial(fusion.diversify, report_of=lambda f: doc_id_of(f.passage_id))
         head = self._collapse(self._within(fused, match))
         if mode == "hybrid" and parsed.free_text and self._ranker is not None:
@@ -312,15 +319,18 @@ class Engine:
             similarity = self._plain_similarity(parsed, similarity, min(floor, self.settings.overlap_floor), own,
                                                 plain)
         if floor is None or similarity is None:
-            match = lexical if lexical is not None else np.zeros(len(self.retrieval.ids), dtype=bool)
-            return lists, match, None
+            words = lexical if lexical is not None else np.zeros(len(self.retrieval.ids), dtype=bool)
+            parts = matching.admitted(words, None, None, None, 0.0)
+            parsed.admitted[(mode, filters)] = {rule: int(m.sum()) for rule, m in parts.items()}
+            return lists, words, None
         overlap_floor = self.settings.overlap_floor
         if self.settings.background_margin is not None:  # a generic query resembles most of the corpus
             floor, overlap_floor = matching.lifted(floor, overlap_floor, self.retrieval.background(parsed),
                                                    self.settings.background_margin, similarity,
                                                    len(self.retrieval.ids))
-        return lists, matching.matches(lexical, overlap, similarity, None if mode == "keyword" else floor,
-                                       overlap_floor), similarity
+        parts = matching.admitted(lexical, overlap, similarity, None if mode == "keyword" else floor, overlap_floor)
+        parsed.admitted[(mode, filters)] = {rule: int(m.sum()) for rule, m in parts.items()}
+        return lists, matching.matches(parts), similarity
 
     def _plain_similarity(self, parsed: ParsedQuery, similarity: np.ndarray, floor: float,
                           holding: np.ndarray | None, ahead=None) -> np.ndarray:

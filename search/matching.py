@@ -163,11 +163,25 @@ def lifted(floor: float, overlap_floor: float, background: float, margin: float,
     return floor + lift, overlap_floor + lift
 
 
-def matches(lexical: np.ndarray | None, overlap: np.ndarray | None, similarity: np.ndarray,
-            floor: float | np.ndarray | None, overlap_floor: float | np.ndarray) -> np.ndarray:
-    """The match set: the lexical matches, passages whose similarity reaches `floor` (None: none on
-    meaning alone, as in keyword mode), and those of `overlap` whose similarity reaches `overlap_floor`
-    (masks; None where a mode lacks one; a floor is a number or one per passage, as `lifted` gives)."""
-    parts = [lexical, None if floor is None else similarity >= floor,
-             None if overlap is None else overlap & (similarity >= overlap_floor)]
-    return np.logical_or.reduce([p for p in parts if p is not None])
+RULES = ("words", "meaning", "meaning_and_some_words")  # the rules a passage matches by, in that order
+
+
+def admitted(lexical: np.ndarray | None, overlap: np.ndarray | None, similarity: np.ndarray | None,
+             floor: float | np.ndarray | None, overlap_floor: float | np.ndarray) -> dict[str, np.ndarray]:
+    """The match set by the first rule each passage meets (RULES): the lexical matches (`words`), the
+    passages whose similarity reaches `floor` (`meaning`; None: none on meaning alone, as in keyword
+    mode), and those of `overlap` whose similarity reaches `overlap_floor` (`meaning_and_some_words`).
+    Masks (None where a mode lacks one; without a similarity, the words alone); a floor is a number or
+    one per passage, as `lifted` gives. The parts do not overlap: their counts add up to the total."""
+    size = len(similarity) if similarity is not None else len(lexical) if lexical is not None else 0
+    none = np.zeros(size, dtype=bool)
+    words = none if lexical is None else lexical
+    meaning = none if floor is None or similarity is None else (similarity >= floor) & ~words
+    some = (none if overlap is None or similarity is None
+            else overlap & (similarity >= overlap_floor) & ~words & ~meaning)
+    return dict(zip(RULES, (words, meaning, some)))
+
+
+def matches(parts: dict[str, np.ndarray]) -> np.ndarray:
+    """The match set: every passage `admitted` by one rule or another."""
+    return np.logical_or.reduce(list(parts.values()))

@@ -44,6 +44,7 @@ class ParsedQuery:
     notes: list[str] = field(default_factory=list)  # what the user should know: words searched differently, nothing to search
     scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, semantic lists, once computed
     learned: dict = field(default_factory=dict)  # passage id → its feature row, where the learned ranker ordered it
+    admitted: dict = field(default_factory=dict)  # (mode, filters) → its matches counted by rule (search/matching.py)
 
     @property
     def officials(self) -> list[str]:

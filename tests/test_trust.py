@@ -10,8 +10,10 @@ import sys
 from dataclasses import replace
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import ROOT, build_both
+from report_search.cli import main
 from search.hits import Filters
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -144,6 +146,31 @@ def test_hybrid_counts_what_keyword_or_semantic_mode_counts(engine):
         shown = {mode: set(_paged(engine, query, mode, 100)[1]) for mode in MODES}
         assert shown["hybrid"] == shown["keyword"] | shown["semantic"], query
         assert shown["keyword"] and shown["semantic"]
+
+
+def test_the_total_splits_by_the_rule_each_match_meets(engine, client_for, backend, corpus_index):
+    """`matched_by` counts a total's matches by the first rule each meets (search/matching.py): the
+    query's words, a similarity at the floor, some of the words and a similarity at the lower floor.
+    The parts add up to the total on every page; keyword mode has no match by meaning alone, semantic
+    mode none by words, and hybrid mode's matches by words are keyword mode's. The page and the CLI
+    show the parts."""
+    for query in ("垃圾分类 宣传", "城管执法", "工作总结"):
+        by = {}
+        for mode in MODES:
+            page = engine.search(query, mode=mode, k=1)
+            by[mode] = page["matched_by"]
+            assert sum(by[mode].values()) == page["total"] > 0, (query, mode, by[mode])
+            assert engine.search(query, mode=mode, k=1, offset=5)["matched_by"] == by[mode]
+        assert by["keyword"]["meaning"] == 0 and by["semantic"]["words"] == 0, (query, by)
+        assert by["hybrid"]["words"] == by["keyword"]["words"] > 0, (query, by)
+        assert by["semantic"]["meaning_and_some_words"] > 0, (query, by)
+    by = engine.search("城管执法", mode="hybrid", k=1)["matched_by"]
+    html = client_for.get("/", query_string={"q": "城管执法", "mode": "hybrid"}).get_data(as_text=True)
+    assert f'含查询的主要词语 <span data-rule="words">{by["words"]}</span> 段' in html
+    if backend == "embedded":  # the CLI opens the index's own backend
+        out = CliRunner().invoke(main, ["search", "城管执法", "--index-dir", str(corpus_index), "--backend", backend,
+                                        "-k", "1"]).output
+        assert f"matched {by['words']} by words" in out, out
 
 
 def test_counts_agree_across_search_compare_and_formulations(engine):

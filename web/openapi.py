@@ -59,6 +59,12 @@ _RESULTS = {
         "query": {"type": "string"}, "mode": {"type": "string"},
         "total": {"type": "integer", "description": "passages the query matches (README: What counts as a match); "
                                                     "the same on every page; near-duplicates count each"},
+        "matched_by": {"type": "object", "required": ["words", "meaning", "meaning_and_some_words"],
+                       "description": "the total split by the first rule each match meets (README: What counts as a "
+                                      "match): the query's main words; a similarity at the floor; some of the words "
+                                      "and a similarity at the lower floor. The three add up to total",
+                       "properties": {rule: {"type": "integer", "minimum": 0}
+                                      for rule in ("words", "meaning", "meaning_and_some_words")}},
         "notes": {"type": "array", "items": {"type": "string"},
                   "description": "what the query could not use as typed (searched as words), or that it has nothing to search"},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
