@@ -49,6 +49,9 @@ def compare(engine, query: str, by: str = "region", k: int = 3, groups: int = 20
     result = {"query": query, "by": by, "mode": mode, "total": int(match.sum()),
               "reports": int(len(np.unique(index.doc_numbers[match]))), "groups": out,
               "series": year_series(engine, match, series_by, series)}
+    by_rule = engine.matched_by(parsed, mode, filters, result["total"])
+    if by_rule is not None:
+        result["matched_by"] = by_rule
     if parsed.notes:
         result["notes"] = list(parsed.notes)
     return result

@@ -167,9 +167,9 @@ class Engine:
         page = ranked[offset:offset + k]
         total = int(match.sum())
         result = {"query": query, "mode": mode, "total": total, "results": self._results(page, parsed, explain)}
-        by_rule = parsed.admitted.get((mode, filters))
-        if by_rule is not None and sum(by_rule.values()) == total:  # how the total splits by rule
-            result["matched_by"] = dict(by_rule)
+        by_rule = self.matched_by(parsed, mode, filters, total)
+        if by_rule is not None:
+            result["matched_by"] = by_rule
         if total == 0 and mode != "keyword" and parsed.free_text and offset == 0:
             nearest, _ = self._rank(parsed, mode, NEAREST, filters, floor=None)
             result["nearest"] = self._results(nearest[:NEAREST], parsed, False)
@@ -186,6 +186,13 @@ class Engine:
             result["facets"] = {name: [{"value": v, "count": c} for v, c in pairs]
                                 for name, pairs in self.facet_index.counts(match).items()}
         return result
+
+    @staticmethod
+    def matched_by(parsed: ParsedQuery, mode: str, filters: Filters, total: int) -> dict[str, int] | None:
+        """How a total of the query's matches (its last _rank) splits by the rule each match meets first
+        (search/matching.py RULES)."""
+        by_rule = parsed.admitted.get((mode, filters))
+        return dict(by_rule) if by_rule is not None and sum(by_rule.values()) == total else None
 
     def _explain_ranker(self, results: list[dict], parsed: ParsedQuery) -> None:
         """The features that moved each learned score most (LightGBM's pred_contrib), in the results' explain."""

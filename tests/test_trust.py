@@ -167,6 +167,10 @@ def test_the_total_splits_by_the_rule_each_match_meets(engine, client_for, backe
     by = engine.search("城管执法", mode="hybrid", k=1)["matched_by"]
     html = client_for.get("/", query_string={"q": "城管执法", "mode": "hybrid"}).get_data(as_text=True)
     assert f'含查询的主要词语 <span data-rule="words">{by["words"]}</span> 段' in html
+    compared = client_for.get("/api/compare", query_string={"q": "城管执法", "by": "year", "mode": "hybrid"}).get_json()
+    assert compared["matched_by"] == by  # one split of one total, wherever it is shown
+    html = client_for.get("/compare", query_string={"q": "城管执法", "by": "year"}).get_data(as_text=True)
+    assert f'语义足够接近 <span data-rule="meaning">{by["meaning"]}</span> 段' in html
     if backend == "embedded":  # the CLI opens the index's own backend
         out = CliRunner().invoke(main, ["search", "城管执法", "--index-dir", str(corpus_index), "--backend", backend,
                                         "-k", "1"]).output

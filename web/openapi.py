@@ -50,6 +50,12 @@ _RESULT = {
                                                                  "contribution": {"type": "number"}}}}}}},
     },
 }
+_MATCHED_BY = {"type": "object", "required": ["words", "meaning", "meaning_and_some_words"],
+               "description": "the total split by the first rule each match meets (README: What counts as a "
+                              "match): the query's main words; a similarity at the floor; some of the words "
+                              "and a similarity at the lower floor. The three add up to total",
+               "properties": {rule: {"type": "integer", "minimum": 0}
+                              for rule in ("words", "meaning", "meaning_and_some_words")}}
 _FACET = {"type": "array", "items": {"type": "object", "required": ["value", "count"],
                                      "properties": {"value": {"type": ["string", "integer"]},
                                                     "count": {"type": "integer"}}}}
@@ -59,12 +65,7 @@ _RESULTS = {
         "query": {"type": "string"}, "mode": {"type": "string"},
         "total": {"type": "integer", "description": "passages the query matches (README: What counts as a match); "
                                                     "the same on every page; near-duplicates count each"},
-        "matched_by": {"type": "object", "required": ["words", "meaning", "meaning_and_some_words"],
-                       "description": "the total split by the first rule each match meets (README: What counts as a "
-                                      "match): the query's main words; a similarity at the floor; some of the words "
-                                      "and a similarity at the lower floor. The three add up to total",
-                       "properties": {rule: {"type": "integer", "minimum": 0}
-                                      for rule in ("words", "meaning", "meaning_and_some_words")}},
+        "matched_by": {"$ref": "#/components/schemas/MatchedBy"},
         "notes": {"type": "array", "items": {"type": "string"},
                   "description": "what the query could not use as typed (searched as words), or that it has nothing to search"},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
@@ -94,6 +95,7 @@ _COMPARE = {
     "properties": {
         "query": {"type": "string"}, "by": {"type": "string"}, "mode": {"type": "string"},
         "total": {"type": "integer", "description": "matching passages in all (as /api/search's total)"},
+        "matched_by": {"$ref": "#/components/schemas/MatchedBy"},
         "reports": {"type": "integer", "description": "reports holding a matching passage"},
         "notes": {"type": "array", "items": {"type": "string"}},
         "series": {"type": "array", "description": "matches per year: all of them (全部), then each value of series",
@@ -383,7 +385,7 @@ def spec() -> dict:
                                                 "properties": {"status": {"type": "string"}}}}}}}}},
         },
         "components": {"schemas": {
-            "Result": _RESULT, "SearchResults": _RESULTS, "SimilarResults": _SIMILAR, "PhraseList": _PHRASES, "Compare": _COMPARE, "Outline": _OUTLINE, "Passage": _PASSAGE, "Document": _DOCUMENT, "ErrorResponse": _ERROR, "ValueSource": _VALUE_SOURCE,
+            "Result": _RESULT, "SearchResults": _RESULTS, "SimilarResults": _SIMILAR, "PhraseList": _PHRASES, "Compare": _COMPARE, "Outline": _OUTLINE, "Passage": _PASSAGE, "Document": _DOCUMENT, "ErrorResponse": _ERROR, "ValueSource": _VALUE_SOURCE, "MatchedBy": _MATCHED_BY,
             "DocumentList": {"type": "object", "required": ["total", "documents"],
                              "properties": {"total": {"type": "integer"},
                                             "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}},
