@@ -14,6 +14,7 @@ from indexer.sections import ROLES
 from indexer.text import to_simplified
 
 from .hits import Filters
+from .matching import RULE_NAMES
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -35,8 +36,10 @@ def export(result: dict, fmt: str, offset: int = 0, filters: Filters = Filters()
     check_format(fmt)
     n = len(result["results"])
     shown = f"本文件收第 {offset + 1}–{offset + n} 条" if n else "本文件未收段落"
+    by = result.get("matched_by") or {}
+    parts = "，".join(f"{name} {by[rule]} 段" for rule, name in RULE_NAMES.items() if by.get(rule))
     lines = [f"{MODE_NAMES.get(result['mode'], result['mode'])}；{describe(filters)}",
-             f"共 {result['total']} 段匹配，{shown}"]
+             f"共 {result['total']} 段匹配{f'（{parts}）' if parts else ''}，{shown}"]
     title = f"“{result['query']}”检索结果摘编"
     return _write(fmt, title, lines, [(None, rows(result["results"], offset))], simplified)
 

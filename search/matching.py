@@ -164,6 +164,8 @@ def lifted(floor: float, overlap_floor: float, background: float, margin: float,
 
 
 RULES = ("words", "meaning", "meaning_and_some_words")  # the rules a passage matches by, in that order
+# What the page, the exports and the CLI's Chinese call each rule.
+RULE_NAMES = {"words": "含查询的主要词语", "meaning": "语义足够接近", "meaning_and_some_words": "含部分词语且语义较近"}
 
 
 def admitted(lexical: np.ndarray | None, overlap: np.ndarray | None, similarity: np.ndarray | None,

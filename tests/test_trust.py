@@ -171,6 +171,10 @@ def test_the_total_splits_by_the_rule_each_match_meets(engine, client_for, backe
     assert compared["matched_by"] == by  # one split of one total, wherever it is shown
     html = client_for.get("/compare", query_string={"q": "城管执法", "by": "year"}).get_data(as_text=True)
     assert f'语义足够接近 <span data-rule="meaning">{by["meaning"]}</span> 段' in html
+    from search.export import export
+
+    header = export(engine.search("城管执法", mode="hybrid", k=3), "md").decode()
+    assert f"共 {sum(by.values())} 段匹配（含查询的主要词语 {by['words']} 段，语义足够接近 {by['meaning']} 段" in header
     if backend == "embedded":  # the CLI opens the index's own backend
         out = CliRunner().invoke(main, ["search", "城管执法", "--index-dir", str(corpus_index), "--backend", backend,
                                         "-k", "1"]).output

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from indexer.sections import ROLES
 from search import reading
 from search.checks import MAX_OFFSET
+from search.matching import RULE_NAMES
 
 from . import api, params
 from .params import BadRequest
@@ -17,8 +18,6 @@ bp = Blueprint("pages", __name__)
 
 MODE_LABELS = {"hybrid": "混合", "keyword": "关键词", "semantic": "语义"}
 FACET_LABELS = {"region": "地区", "year": "年份", "issuer": "发文单位", "doc_type": "文种", "section": "部分"}
-# The rules of the match definition (search/matching.py RULES), as the page names the total's parts.
-RULE_LABELS = {"words": "含查询的主要词语", "meaning": "语义足够接近", "meaning_and_some_words": "含部分词语且语义较近"}
 PAGE_PHRASES = 10  # formulations in the page's panel
 FILTER_KEYS = ("region", "year", "issuer", "doc_type", "source", "section")  # shown as chips on the page
 CARRIED = ("q", "mode") + params.FILTER_NAMES  # what the search and the compare view hand each other
@@ -55,7 +54,7 @@ def export_url(fmt: str) -> str:
 def helpers():
     return {"url_with": url_with, "export_url": export_url, "MODE_LABELS": MODE_LABELS, "FACET_LABELS": FACET_LABELS, "shown": shown,
             "ROLES": ROLES, "COMPARE_LABELS": COMPARE_LABELS, "compare_url": compare_url, "outline_url": outline_url,
-            "MAX_OFFSET": MAX_OFFSET, "RULE_LABELS": RULE_LABELS}
+            "MAX_OFFSET": MAX_OFFSET, "RULE_LABELS": RULE_NAMES}
 
 
 @bp.get("/")
