@@ -408,6 +408,7 @@ def compare(query, index_dir, engine_options, by, k, groups, mode, filters, seri
         return
     click.echo(f"{query} by {by}: {_count(result['total'], 'matching passage')} in {_count(result['reports'], 'report')}, "
                f"{len(result['groups'])} groups")
+    _print_matched_by(result)
     for g in result["groups"]:
         click.echo(f"\n== {g['value']}  ({_count(g['passages'], 'passage')}, {_count(g['reports'], 'report')})")
         for r in g["results"]:
@@ -572,6 +573,15 @@ def mcp_command(index_dir, engine_options, http, host, port):
 RULE_WORDS = {"words": "by words", "meaning": "by meaning", "meaning_and_some_words": "by meaning with some of the words"}
 
 
+def _print_matched_by(result: dict) -> None:
+    """How a total splits by the rule each match meets first, where that says more than the total:
+    more than one rule, or none of the matches by words."""
+    by = result.get("matched_by") or {}
+    parts = [f"{by[rule]:,} {words}" for rule, words in RULE_WORDS.items() if by.get(rule)]
+    if len(parts) > 1 or (parts and not by.get("words")):
+        click.echo("  matched " + ", ".join(parts))
+
+
 def _print_results(result: dict, as_json: bool) -> None:
     from indexer.sections import ROLES
 
@@ -580,9 +590,7 @@ def _print_results(result: dict, as_json: bool) -> None:
         return
     click.echo(f"{_count(result['total'], 'matching passage')} for {result['query']} ({result['mode']})" if "query" in result
                else f"{result['total']} passages like {result['passage_id']}")
-    parts = [f"{n:,} {RULE_WORDS[rule]}" for rule, n in result.get("matched_by", {}).items() if n]
-    if len(parts) > 1 or (parts and "matched_by" in result and not result["matched_by"].get("words")):
-        click.echo("  matched " + ", ".join(parts))  # what each rule of the match definition admitted
+    _print_matched_by(result)
     if result.get("expansions"):  # why passages without the user's words are there
         click.echo("also searched as official terms: " + "; ".join(
             f"{e['term']} → {', '.join(e['added'])}" for e in result["expansions"]))
