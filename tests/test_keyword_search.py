@@ -92,7 +92,8 @@ def test_traditional_query_finds_simplified_passages_and_the_reverse(engine):
 
 def test_results_follow_the_json_contract_and_highlight_matches(engine):
     result = engine.search("巾帼人才招聘会", mode="keyword", k=3)
-    assert set(result) == {"query", "mode", "total", "results"}
+    assert set(result) == {"query", "mode", "total", "matched_by", "results"}
+    assert sum(result["matched_by"].values()) == result["total"]
     first = result["results"][0]
     assert CONTRACT <= set(first)
     assert "<mark>巾幗</mark>" in first["highlight"] or "<mark>巾帼</mark>" in first["highlight"]
