@@ -4,6 +4,7 @@ from __future__ import annotations
 from indexer.sections import ROLES
 from search.checks import MAX_K, MAX_OFFSET
 from search.compare import COMPARE_BY, MAX_COMPARE_K, MAX_GROUPS
+from search.matching import RULES
 from search.outline import MAX_OUTLINE_K, MAX_OUTLINE_PHRASES
 
 from .params import MAX_EXPORT_PASSAGES, MAX_FILTER_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, MAX_YEAR, MIN_YEAR
@@ -50,12 +51,11 @@ _RESULT = {
                                                                  "contribution": {"type": "number"}}}}}}},
     },
 }
-_MATCHED_BY = {"type": "object", "required": ["words", "meaning", "meaning_and_some_words"],
+_MATCHED_BY = {"type": "object", "required": list(RULES),
                "description": "the total split by the first rule each match meets (README: What counts as a "
                               "match): the query's main words; a similarity at the floor; some of the words "
                               "and a similarity at the lower floor. The three add up to total",
-               "properties": {rule: {"type": "integer", "minimum": 0}
-                              for rule in ("words", "meaning", "meaning_and_some_words")}}
+               "properties": {rule: {"type": "integer", "minimum": 0} for rule in RULES}}
 _FACET = {"type": "array", "items": {"type": "object", "required": ["value", "count"],
                                      "properties": {"value": {"type": ["string", "integer"]},
                                                     "count": {"type": "integer"}}}}
