@@ -254,11 +254,11 @@ class Engine:
         if mode != "semantic" and parsed.free_text and s.wording_weight > 0:
             fused = self._wording_first(parsed, fused, s.candidates, filters)
         if floor is None:  # no floor: the ranked candidates match by meaning (README: What counts as a match)
-            ranked = self.facet_index.mask_of(f.passage_id for f in fused) & ~match
-            match = match | ranked
+            candidates = self.facet_index.mask_of(f.passage_id for f in fused) & ~match
+            match = match | candidates
             by_rule = parsed.admitted.get((mode, filters))
             if by_rule is not None:
-                by_rule["meaning"] += int(ranked.sum())
+                by_rule["meaning"] += int(candidates.sum())
         spread = functools.partial(fusion.diversify, report_of=lambda f: doc_id_of(f.passage_id))
         head = self._collapse(self._within(fused, match))
         if mode == "hybrid" and parsed.free_text and self._ranker is not None:

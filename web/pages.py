@@ -54,7 +54,7 @@ def export_url(fmt: str) -> str:
 def helpers():
     return {"url_with": url_with, "export_url": export_url, "MODE_LABELS": MODE_LABELS, "FACET_LABELS": FACET_LABELS, "shown": shown,
             "ROLES": ROLES, "COMPARE_LABELS": COMPARE_LABELS, "compare_url": compare_url, "outline_url": outline_url,
-            "MAX_OFFSET": MAX_OFFSET, "RULE_LABELS": RULE_NAMES}
+            "MAX_OFFSET": MAX_OFFSET, "RULE_NAMES": RULE_NAMES}
 
 
 @bp.get("/")
