@@ -78,22 +78,22 @@ def extract(title: str | None, text: str, given: dict | None = None) -> ReportMe
         region, province = canonical_region(str(given["region"]))
         put("region", region, DECLARED)
         values["province"] = province
-    for name in ("issuer", "doc_type"):
-        put(name, given.get(name), DECLARED)
+    put("issuer", canonical_issuer(given["issuer"]) if given.get("issuer") else None, DECLARED)
+    put("doc_type", given.get("doc_type"), DECLARED)
     title_year = _TITLE_YEAR.search(norm_title)
     put("year", int(title_year.group(1)) if title_year else None, DECLARED)
     region, province = find_region(norm_title)
     if region and "region" not in values:
         put("region", region, DECLARED)
         values["province"] = province
-    put("issuer", find_issuer(norm_title, ""), DECLARED)
+    put("issuer", canonical_issuer(find_issuer(norm_title, "")), DECLARED)
     put("doc_type", find_doc_type(norm_title, ""), DECLARED)
     put("year", find_year("", norm_text), INFERRED)
     region, province = find_own_region(norm_text)
     if region and "region" not in values:
         put("region", region, INFERRED)
         values["province"] = province
-    put("issuer", find_issuer("", norm_text), INFERRED)
+    put("issuer", canonical_issuer(find_issuer("", norm_text)), INFERRED)
     put("doc_type", find_doc_type("", norm_text), INFERRED)
     return ReportMeta(title=title, year=values.get("year"), region=values.get("region"),
                       province=values.get("province"), issuer=values.get("issuer"),
@@ -195,6 +195,30 @@ def canonical_region(name: str) -> tuple[str, str]:
         province = cities[short]
         return (province, province) if province.endswith("市") and short + "市" == province else (short + "市", province)
     return norm, norm
+
+
+# What follows a place's short name in a government body's name (`广西人民政府`, `新疆人大常委会`).
+_GOVERNMENT_BODY = re.compile(r"(?:人民政府|政府|人民代表大会|人大|政协|人民检察院|人民法院)")
+
+
+def canonical_issuer(name: str | None) -> str | None:
+    """A government body named with its place's official full name, as regions are (canonical_region):
+    广西人民政府 → 广西壮族自治区人民政府, 宁波政府 → 宁波市政府, so that a facet, a filter and a compare
+    by issuer count one body once. Other names stay as given (国务院, 市场监管局, 江西财经大学)."""
+    if not name:
+        return name
+    norm = normalise(name).strip()
+    for short in _place_names():
+        if norm.startswith(short) and _GOVERNMENT_BODY.match(norm, len(short)):
+            return canonical_region(short)[0] + norm[len(short):]
+    return name
+
+
+@functools.lru_cache(maxsize=1)
+def _place_names() -> tuple[str, ...]:
+    """The gazetteer's short names of provinces and (unambiguous) cities, longest first."""
+    cities, provinces = _gazetteer()
+    return tuple(sorted({*provinces, *(c for c in cities if c not in _AMBIGUOUS)}, key=lambda n: (-len(n), n)))
 
 
 def find_region(norm_text: str) -> tuple[str | None, str | None]:

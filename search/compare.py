@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from indexer.metadata import canonical_issuer, canonical_region
+
 from .checks import SearchError, check_whole, prepared
 from .hits import Filters
 from .reading import results
@@ -60,7 +62,9 @@ def compare(engine, query: str, by: str = "region", k: int = 3, groups: int = 20
 def year_series(engine, match: np.ndarray, series_by: str | None, values: tuple[str, ...]) -> list[dict]:
     """Matches per year (passages, reports), for the whole match set and per value of a facet."""
     index = engine.facet_index
-    parts = [("全部", match)] + [(v, match & index.mask_for(series_by, v)) for v in values if series_by]
+    named = {"region": lambda v: canonical_region(v)[0], "issuer": canonical_issuer}  # either form, as the filters
+    values = tuple(dict.fromkeys(named[series_by](v) for v in values)) if series_by else ()
+    parts = [("全部", match)] + [(v, match & index.mask_for(series_by, v)) for v in values]
     out = []
     for name, mask in parts:
         counts = index.group_counts(mask, "year")

@@ -14,6 +14,7 @@ from whoosh import scoring
 from indexer.analysis import phrase_chars, phrase_stream
 from indexer.formats import bm25
 from indexer.formats.keyword import FIELD_BOOSTS, open_index, ranking_arrays, schema
+from indexer.metadata import canonical_issuer
 from indexer.text import normalise
 
 from .hits import Filters, Hit, Ranked
@@ -262,7 +263,8 @@ def filter_query(filters: Filters | None) -> wq.Query | None:
     for name in ("region", "issuer", "doc_type", "section"):
         values = filters.values(name)
         if values:
-            terms = [wq.Term(name, v if name == "section" else normalise(v)) for v in values]
+            terms = [wq.Term(name, v if name == "section" else canonical_issuer(normalise(v)) if name == "issuer"
+                             else normalise(v)) for v in values]
             parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
     if filters.source:
         parts.append(wq.Prefix("source", filters.source.strip()))

@@ -11,6 +11,7 @@ from whoosh import query as wq
 
 from indexer.formats.keyword import FIELD_BOOSTS
 from indexer.formats.milvus import source_key, term_key
+from indexer.metadata import canonical_issuer
 from indexer.text import normalise
 
 from .hits import Filters
@@ -120,7 +121,7 @@ def filter_expression(filters: Filters | None) -> str | None:
         return None
     return all_of([
         _any_of([f"array_contains(regions, {literal(normalise(v).lower())})" for v in filters.values("region")]),
-        _any_of([f"issuer == {literal(normalise(v))}" for v in filters.values("issuer")]),
+        _any_of([f"issuer == {literal(canonical_issuer(normalise(v)))}" for v in filters.values("issuer")]),
         _any_of([f"doc_type == {literal(normalise(v))}" for v in filters.values("doc_type")]),
         filters.source and f"source like {literal(source_key(filters.source.strip()) + '%')}",
         _any_of([f"section == {literal(v)}" for v in filters.values("section")]),

@@ -13,6 +13,7 @@ from whoosh import qparser
 from whoosh import query as wq
 
 from indexer.analysis import phrase_chars, word_terms
+from indexer.metadata import canonical_issuer
 from indexer.sections import ROLES, role_code
 from indexer.text import normalise
 
@@ -170,6 +171,8 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
         return f"section:{code}"
 
     clean = re.sub(r"\bsection:([^\s\"()]+)", section, clean)
+    # issuer:广西人民政府 means the body the index names 广西壮族自治区人民政府 (indexer/metadata.py)
+    clean = re.sub(r"\bissuer:([^\s\"()]+)", lambda m: f"issuer:{canonical_issuer(normalise(m.group(1)))}", clean)
     try:
         keyword = _require_constraints(plain_query(clean, parser) if is_plain(clean) else parser.parse(clean))
     except Exception:  # Whoosh raises assorted errors on odd syntax: search the words alone

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.metadata import ReportMeta, extract, fallback_title, find_own_region
+from indexer.metadata import ReportMeta, canonical_issuer, extract, fallback_title, find_own_region
 from indexer.text import normalise
 
 DATA = Path(__file__).parent / "data"
@@ -70,6 +70,16 @@ def test_values_say_where_they_came_from():
         "浙江省", "declared", 2021, "declared")
     body = extract(None, "2019年,新余市城管局开展整治,我市……", {})
     assert body.sources["region"] == "inferred" and body.sources["year"] == "inferred"
+
+
+def test_a_government_is_named_with_its_places_full_name():
+    """The gov reports declare 广西人民政府 for one report and 广西壮族自治区人民政府 for the next: one body,
+    which a facet, a filter and a compare by issuer must count once."""
+    assert extract("广西政府工作报告", "……", {"issuer": "广西人民政府"}).issuer == "广西壮族自治区人民政府"
+    assert [canonical_issuer(n) for n in ("新疆人民政府", "西藏人民政府", "宁波政府", "上海人民代表大会")] == [
+        "新疆维吾尔自治区人民政府", "西藏自治区人民政府", "宁波市政府", "上海市人民代表大会"]
+    for name in ("广西壮族自治区人民政府", "北京市人民政府", "国务院", "市场监管局", "江西财经大学"):
+        assert canonical_issuer(name) == name
 
 
 def test_a_report_without_a_title_gets_a_readable_one(engine):

@@ -254,7 +254,7 @@ def regions_index(tmp_path_factory, milvus_uri):
     with open(base / "reports.jsonl", "w", encoding="utf-8") as out:
         for rid, region, year in rows:
             out.write(json.dumps({"id": rid, "title": f"{year}年{region}政府工作报告", "region": region, "year": year,
-                                  "text": f"{year}年，{region}推进垃圾分类和乡村振兴，{rid}垃圾分类覆盖率提高。"},
+                                  "issuer": f"{region}人民政府", "text": f"{year}年，{region}推进垃圾分类和乡村振兴，{rid}垃圾分类覆盖率提高。"},
                                  ensure_ascii=False) + "\n")
     build_both([str(base / "reports.jsonl")], base / "index", milvus_uri)
     return base / "index"
@@ -280,6 +280,24 @@ def test_region_names_are_merged_and_filter_by_either_form(regions_engine):
     both = regions_engine.search("垃圾分类", mode="keyword", k=10, filters=Filters(region="宁波市,新疆"))
     assert both["total"] == 3  # several values of one facet: any of them
     assert {r["region"] for r in both["results"]} == {"宁波市", "新疆维吾尔自治区"}
+
+
+def test_a_government_counts_once_whichever_name_its_report_gives(regions_engine):
+    """新疆人民政府 and 新疆维吾尔自治区人民政府 issue the two 新疆 reports: one body in the facet, the compare
+    and the filters, by either name."""
+    result = regions_engine.search("垃圾分类", mode="keyword", k=10, facets=True)
+    issuers = {f["value"]: f["count"] for f in result["facets"]["issuer"]}
+    assert issuers["新疆维吾尔自治区人民政府"] == 2 and "新疆人民政府" not in issuers
+    assert issuers["宁波市人民政府"] == 1
+    for name in ("新疆人民政府", "新疆维吾尔自治区人民政府"):
+        assert regions_engine.search("垃圾分类", mode="keyword", k=10, filters=Filters(issuer=name))["total"] == 2
+        assert regions_engine.search(f"issuer:{name} 垃圾分类", mode="keyword", k=10)["total"] == 2
+    compared = regions_engine.compare("垃圾分类", by="issuer", mode="keyword", series_by="issuer",
+                                      series=("新疆人民政府",))
+    groups = {g["value"]: g["passages"] for g in compared["groups"]}
+    assert groups["新疆维吾尔自治区人民政府"] == 2 and "新疆人民政府" not in groups
+    assert [(s["name"], sum(p["passages"] for p in s["points"])) for s in compared["series"]][1] == (
+        "新疆维吾尔自治区人民政府", 2)
 
 
 def test_inferred_values_are_marked_in_citations_exports_and_the_cli(client_for, corpus_index):
