@@ -160,6 +160,9 @@ def test_section_filter_and_phrase_panel(page, server):
     page.wait_for_selector(".phrases a")  # the panel is fetched after the results (/api/phrases)
     page.screenshot(path=str(ARTIFACTS / "search-section-phrases.png"), full_page=False)
 
+    # the panel's numbers count reports and say so (the facets' count passages)
+    phrases = page.request.get(server + page.locator("section.phrases").get_attribute("data-src")).json()["phrases"]
+    assert page.locator(".phrases .count").all_inner_texts() == [f"{p['reports']} 份" for p in phrases]
     # a formulation from the panel is searched as a quoted phrase, the section filter kept
     link = page.locator(".phrases a").first
     phrase = link.inner_text()

@@ -41,10 +41,10 @@ document.querySelectorAll("section.phrases[data-src]").forEach(async (panel) => 
       const link = document.createElement("a");
       link.href = url.pathname + url.search;
       link.textContent = p.text;
-      link.title = `在 ${p.reports} 份报告、${p.passages} 段中出现；点击按精确短语检索`;
+      link.title = `匹配段落中有 ${p.passages} 段含此表述，出自 ${p.reports} 份报告；点击按精确短语检索`;
       const count = document.createElement("span");
       count.className = "count";
-      count.textContent = p.reports;
+      count.textContent = `${p.reports} 份`;  // reports: the facets below count passages
       item.append(link, " ", count);
       list.append(item);
     }
