@@ -54,17 +54,34 @@ class PhraseIndex:
             n_passages, n_reports = self._counts(passage, phrase)
         if not len(phrase):
             return []
-        # Candidates, most reports first: enough of them that a longer form found in 80% as many
-        # reports as a chosen fragment is among them.
-        enough = np.sort(n_reports)[-min(k, len(n_reports))]
-        candidates = np.flatnonzero(n_reports >= max(MIN_REPORTS, int(enough * 0.8)))
-        ranked = sorted(candidates.tolist(), key=lambda c: (-n_reports[c], -len(self.keys[c]), self.keys[c]))
         query = compact(normalise(exclude)) if exclude else ""
+        # Candidates, most reports first, from those found in half as many reports as the k-th (a longer
+        # form found about as widely as a chosen fragment is among them, and the next ones where fragments
+        # and the query's own words drop out); further down, to MIN_REPORTS, while what is left could
+        # still change the choice.
+        at_least = max(MIN_REPORTS, int(np.sort(n_reports)[-min(k, len(n_reports))] * 0.5))
+        while True:
+            candidates = np.flatnonzero(n_reports >= at_least)
+            ranked = sorted(candidates.tolist(), key=lambda c: (-n_reports[c], -len(self.keys[c]), self.keys[c]))
+            out, complete = self._chosen(ranked, n_reports, k, query)
+            below = int(n_reports[n_reports < at_least].max(initial=0))  # the most widely found left out
+            if complete or at_least <= MIN_REPORTS or (len(out) >= k and below * 10 < n_reports[out].min() * 8):
+                break
+            at_least = max(MIN_REPORTS, int(at_least * 0.5))
+        out.sort(key=lambda c: (-n_reports[c], -len(self.keys[c]), self.keys[c]))
+        rank = None if order is None else {p: r for r, p in enumerate(order)}
+        return [Phrase(self.keys[c], int(n_reports[c]), int(n_passages[c]),
+                       self._examples(c, passage, phrase, rank, examples)) for c in out]
+
+    def _chosen(self, ranked: list[int], n_reports: np.ndarray, k: int, query: str) -> tuple[list[int], bool]:
+        """The first k of the ranked candidates, each standing for its fragments found about as widely,
+        without formulations of the query's words alone; and whether the rest of the candidates (found
+        in no more reports than these) could change them: True where the choice stopped before them."""
         wide = lambda longer, shorter: n_reports[longer] * 10 >= n_reports[shorter] * 8  # noqa: E731
         out: list[int] = []
         for c in ranked:
             if len(out) >= k and not any(wide(c, o) for o in out):
-                break  # nothing further down can stand for a chosen one
+                return out, True  # nothing further down can stand for a chosen one
             key = self.keys[c]
             if query and _only_query_words(key, query):
                 continue
@@ -74,10 +91,7 @@ class PhraseIndex:
                 out = [o for i, o in enumerate(out) if i not in fragments[1:]]
             elif len(out) < k and not any(key in self.keys[o] and wide(o, c) for o in out):
                 out.append(c)
-        out.sort(key=lambda c: (-n_reports[c], -len(self.keys[c]), self.keys[c]))
-        rank = None if order is None else {p: r for r, p in enumerate(order)}
-        return [Phrase(self.keys[c], int(n_reports[c]), int(n_passages[c]),
-                       self._examples(c, passage, phrase, rank, examples)) for c in out]
+        return out, False
 
     def _counts(self, passage: np.ndarray, phrase: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Passages and distinct reports of every formulation among these occurrences."""

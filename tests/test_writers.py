@@ -143,3 +143,32 @@ def test_phrases_api(client):
     whole = client.get("/api/phrases").get_json()
     assert whole["query"] == "" and whole["passages"] > 450
     assert client.get("/api/phrases", query_string={"k": "0"}).status_code == 400
+
+
+@pytest.fixture(scope="module")
+def widespread_engine(tmp_path_factory):
+    """Ten reports sharing two formulations (and their fragments) in all ten, then fewer in fewer."""
+    from indexer.pipeline import BuildOptions, build_index
+    from search.engine import Engine
+
+    base = tmp_path_factory.mktemp("widespread")
+    (base / "corpus").mkdir()
+    for i, place in enumerate("甲乙丙丁戊己庚辛壬癸"):
+        lines = [f"{place}区2024年工作总结", "今年以来，持续优化营商环境，高效办成一件事。"]
+        lines += ["我们坚持规范涉企执法。"] * (i < 6) + ["着力解决拖欠企业账款问题。"] * (i < 4)
+        (base / "corpus" / f"{i}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    build_index([str(base / "corpus")], base / "index", BuildOptions(embed=False))
+    engine = Engine(base / "index", load_model=False)
+    yield engine
+    engine.close()
+
+
+def test_asking_for_k_formulations_gives_the_first_k_of_the_list(widespread_engine):
+    """Before, the candidates were cut at 80% of the k-th most widespread, fragments included: asking
+    for 3 or 4 gave the two found in all ten reports (their fragments crowding out the rest), and a
+    short list could differ from the first items of a longer one (on gov-reports, 营商环境 with k=5
+    showed 涉企执法 where k=10 shows 规范涉企执法)."""
+    everything = [p["text"] for p in widespread_engine.phrases(k=50)["phrases"]]
+    assert len(everything) >= 4
+    for k in range(1, len(everything) + 1):
+        assert [p["text"] for p in widespread_engine.phrases(k=k)["phrases"]] == everything[:k]
