@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .hits import Filters
+from .hits import Filters, Note
 
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
@@ -49,5 +49,5 @@ def years_in_order(filters: Filters, notes: list[str]) -> Filters:
     a, b = filters.year_from, filters.year_to
     if a is None or b is None or a <= b:
         return filters
-    notes.append(f"year_from {a} is after year_to {b}: searched {b}–{a}（起始年份 {a} 晚于截止年份 {b}，已按 {b}–{a} 检索）")
+    notes.append(Note(f"year_from {a} is after year_to {b}: searched {b}–{a}", f"起始年份 {a} 晚于截止年份 {b}，已按 {b}–{a} 检索"))
     return replace(filters, year_from=b, year_to=a)

@@ -39,7 +39,7 @@ from .checks import (
     check_paging,
     years_in_order,
 )
-from .hits import Filters, Hit, Ranked
+from .hits import Filters, Hit, Note, Ranked
 from .keyword import KeywordSearcher, QueryReader
 from .query import ParsedQuery, QueryError
 from .settings import SearchSettings
@@ -427,10 +427,11 @@ class Engine:
         try:
             model = ranker.packaged()
         except ranker.RankerUnavailable as exc:
-            return None, str(exc)
-        why = ("learned ranking runs on the embedded backend: results are ordered by interpolation"
-               if self.backend != "embedded" else model.expects(self.manifest))
-        return (None, why) if why else (model, None)
+            why = str(exc)
+        else:
+            why = ("learned ranking runs on the embedded backend: results are ordered by interpolation"
+                   if self.backend != "embedded" else model.expects(self.manifest))
+        return (None, Note(why, "学习排序不适用于此索引，结果按加权融合排序")) if why else (model, None)
 
     @property
     def _ranker(self):

@@ -12,6 +12,17 @@ class Hit:
     score: float
 
 
+class Note(str):
+    """A note on how a request was read (a field it did not know, a range it turned round): the text,
+    in English, for programs (the API's `notes`, the CLI); `zh` for the page's readers."""
+    zh: str
+
+    def __new__(cls, text: str, zh: str) -> Note:
+        note = super().__new__(cls, text)
+        note.zh = zh
+        return note
+
+
 def split_values(text: str | None) -> list[str]:
     """Comma-separated values (ASCII or full-width commas), blanks dropped."""
     return [] if text is None else [v.strip() for v in text.replace("，", ",").split(",") if v.strip()]

@@ -16,7 +16,7 @@ from indexer.sections import ROLES
 from indexer.store import doc_id_of
 
 from .checks import check_whole, prepared
-from .hits import Filters
+from .hits import Filters, Note
 from .reading import results
 
 OUTLINE_ROLES = tuple(role for role in ROLES if role != "other")  # a report's order
@@ -38,7 +38,8 @@ def outline(engine, topic: str, filters: Filters = Filters(), mode: str | None =
     check_whole("phrases", phrases, 0, MAX_OUTLINE_PHRASES)
     mode, parsed, filters = prepared(engine, topic, mode, filters)
     if filters.section:
-        parsed.notes.append(f"section '{filters.section}' ignored: an outline covers every section")
+        parsed.notes.append(Note(f"section '{filters.section}' ignored: an outline covers every section",
+                                 f"提纲涵盖报告的每一部分，已忽略部分筛选“{filters.section}”"))
         filters = replace(filters, section=None)
     index, position = engine.facet_index, engine.facet_index.position
     forms = engine.thesaurus.short_forms(topic)

@@ -17,6 +17,8 @@ from indexer.metadata import canonical_issuer
 from indexer.sections import ROLES, role_code
 from indexer.text import normalise
 
+from .hits import Note
+
 MAX_QUERY_CHARS = 1000
 METADATA_FIELDS = ("region", "year", "issuer", "doc_type", "source", "section")
 _FILTER_FIELDS = METADATA_FIELDS + ("title",)
@@ -154,7 +156,9 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
     def field(m: re.Match) -> str:
         key = _field(m.group(1))
         if key is None:  # `目标:全面小康` is text with a colon, not a field
-            notes.append(f"'{m.group(1)}:' is not a field (known: {', '.join(_FILTER_FIELDS)}): searched as words")
+            notes.append(Note(f"'{m.group(1)}:' is not a field (known: {', '.join(_FILTER_FIELDS)}): searched as words",
+                              f"“{m.group(1)}:”不是字段（可用 region 地区、year 年份、issuer 单位、doc_type 类型、"
+                              f"source 来源、section 部分、title 标题），已按普通词语检索"))
             return m.group(1) + " "
         return key + ":"
 
@@ -165,8 +169,9 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
         value = m.group(1)
         code = role_code(value)
         if code is None:
-            notes.append(f"unknown section '{value}' (known: {', '.join(f'{c} {n}' for c, n in ROLES.items())}): "
-                         f"searched without it")
+            notes.append(Note(f"unknown section '{value}' (known: {', '.join(f'{c} {n}' for c, n in ROLES.items())}): "
+                              f"searched without it", f"没有“{value}”这一部分（可用：{'、'.join(ROLES.values())}），"
+                                                     f"已不按部分检索"))
             return " "
         return f"section:{code}"
 
@@ -176,7 +181,8 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
     try:
         keyword = _require_constraints(plain_query(clean, parser) if is_plain(clean) else parser.parse(clean))
     except Exception:  # Whoosh raises assorted errors on odd syntax: search the words alone
-        notes.append("the query's syntax was not understood: searched as plain words")
+        notes.append(Note("the query's syntax was not understood: searched as plain words",
+                          "查询语法无法识别，已按普通词语检索"))
         clean = _SYNTAX.sub(" ", clean)
         try:
             keyword = _require_constraints(parser.parse(clean))
@@ -187,7 +193,7 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
     strict = bool(phrases) or bool(_OPERATORS.search(clean)) or keyword_has_fields(keyword)
     words = [] if not free else sorted({t.text for t in word_terms(free)}, key=len, reverse=True)
     if isinstance(keyword, type(wq.NullQuery)) and not free:
-        notes.append("the query has no searchable words")
+        notes.append(Note("the query has no searchable words", "查询中没有可检索的词语"))
     return ParsedQuery(text, keyword, free, [p for p in phrases if p], words, strict, notes=notes)
 
 

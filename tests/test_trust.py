@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -342,8 +343,18 @@ def test_mistakes_are_named_in_the_users_language(client_for):
     assert r.status_code == 400 and "section" in r.get_json()["error"]["message"]
     page = client.get("/", query_string={"q": "垃圾", "year": "abc"}).get_data(as_text=True)
     assert "年份应为整数" in page and "parameter" not in page
-    page = client.get("/", query_string={"q": "垃圾", "year_from": "2022", "year_to": "2020"}).get_data(as_text=True)
-    assert "起始年份 2022 晚于截止年份 2020，已按 2020–2022 检索" in page
+    def notes(path, **args):  # the page's notes on how it read the query
+        page = client.get(path, query_string=args).get_data(as_text=True)
+        return re.search(r'<p class="notes" role="status">(.*?)</p>', page).group(1)
+
+    assert notes("/", q="垃圾", year_from="2022", year_to="2020") == "起始年份 2022 晚于截止年份 2020，已按 2020–2022 检索"
+    # every note on how a query was read: English in the API, Chinese on the pages
+    for query, api, zh in (("section:问题 垃圾", "unknown section '问题'", "没有“问题”这一部分"),
+                           ("目标:垃圾", "'目标:' is not a field", "“目标:”不是字段")):
+        assert any(api in n for n in client.get("/api/search", query_string={"q": query}).get_json()["notes"])
+        for path in ("/", "/compare"):
+            assert notes(path, q=query).startswith(zh) and not re.search("[a-z]{3}", notes(path, q=query).split("（")[0])
+    assert notes("/", q="垃圾", year="2021", year_to="2022") == "同时给出年份和起止年份：已按年份 2021 检索"
 
 
 def test_compare_series_and_documents_list_through_the_api_and_cli(client_for, corpus_index):

@@ -9,7 +9,7 @@ from flask import has_request_context, request
 from indexer.sections import ROLES, role_code
 from search.checks import MAX_K, MAX_OFFSET, MODES
 from search.export import FORMATS
-from search.hits import Filters, split_values
+from search.hits import Filters, Note, split_values
 from search.query import MAX_QUERY_CHARS
 
 MAX_FILTER_CHARS = 500
@@ -127,8 +127,8 @@ def year_note(args) -> str | None:
     """Where `year` and a range are both given: the note saying that `year` was searched (the schema
     cannot forbid the pair, so it is answered, and said)."""
     if text(args, "year") and (text(args, "year_from") or text(args, "year_to")):
-        return (f"year {text(args, 'year')} searched; year_from / year_to ignored"
-                f"（同时给出年份和起止年份：按年份 {text(args, 'year')} 检索）")
+        return Note(f"year {text(args, 'year')} searched; year_from / year_to ignored",
+                    f"同时给出年份和起止年份：已按年份 {text(args, 'year')} 检索")
     return None
 
 
