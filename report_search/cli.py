@@ -371,7 +371,8 @@ def similar(passage_id, index_dir, engine_options, k, offset, filters, by, as_js
 @index_dir_option
 @click.option("--by", type=click.Choice(["region", "year", "issuer"]), default="region", show_default=True)
 @click.option("-k", "k", type=click.IntRange(1, 20), default=3, show_default=True, help="Passages per group.")
-@click.option("--groups", type=click.IntRange(1, 100), default=20, show_default=True, help="Groups at most.")
+@click.option("--groups", type=click.IntRange(1, 100), default=20, show_default=True,
+              help="Groups at most: those with most matches (years then in order).")
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), default="hybrid", show_default=True)
 @filter_options
 @click.option("--series-by", type=click.Choice(["region", "issuer"]), default="region", show_default=True,
@@ -383,7 +384,8 @@ def similar(passage_id, index_dir, engine_options, k, offset, filters, by, as_js
 @backend_options
 def compare(query, index_dir, engine_options, by, k, groups, mode, filters, series_by, series, fmt, as_json):
     """Matches of QUERY per region, year or issuer: how different cities (years, bodies) go about the
-    same thing. Counts cover every match; years in order, other groups most matches first, unknown last (未知)."""
+    same thing. Counts cover every match; the groups with most matches are listed, years in order, other
+    groups most matches first, unknown last (未知)."""
     with _warmed(index_dir, mode):
         from search.hits import split_values
 
@@ -406,8 +408,10 @@ def compare(query, index_dir, engine_options, by, k, groups, mode, filters, seri
                 writer.writerow([point["year"], line["name"], point["passages"], point["reports"]])
         click.echo(buffer.getvalue(), nl=False)
         return
+    shown, every = len(result["groups"]), result["group_count"]
     click.echo(f"{query} by {by}: {_count(result['total'], 'matching passage')} in {_count(result['reports'], 'report')}, "
-               f"{len(result['groups'])} groups")
+               + (f"{_count(every, 'group')}" if shown == every else
+                  f"the {shown} of {every} groups with most matches (--groups shows more)"))
     _print_matched_by(result)
     for g in result["groups"]:
         click.echo(f"\n== {g['value']}  ({_count(g['passages'], 'passage')}, {_count(g['reports'], 'report')})")

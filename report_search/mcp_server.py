@@ -61,7 +61,8 @@ def build(engine) -> Any:
     def compare(query: str, by: str = "region", k: int = 3, groups: int = 20, mode: str = "hybrid",
                 section: str | None = None, year_from: int | None = None, year_to: int | None = None) -> dict[str, Any]:
         """A query's matches counted per region, year or issuer (`by`), each group with its best
-        passages, and matches per year."""
+        passages, and matches per year. The `groups` with most matches are listed (years in order);
+        `group_count` says how many groups hold a match."""
         return checked(api.run_compare, args_of(q=query, by=by, k=k, groups=groups, mode=mode, section=section,
                                                 year_from=year_from, year_to=year_to))
 

@@ -19,8 +19,8 @@ def compare(engine, query: str, by: str = "region", k: int = 3, groups: int = 20
             mode: str | None = None, series_by: str | None = None, series: tuple[str, ...] = ()) -> dict:
     """A query's matches per region, year or issuer: each group with its count of matching passages
     and reports (over the whole match set, search/matching.py) and its k best passages among the
-    query's first ranked (each list's `candidates`, fused); years in order, other groups most passages first, unknown values
-    last (未知). `series`: matches per year, for all of them and for each of the given values of
+    query's first ranked (each list's `candidates`, fused): the `groups` with most matching passages (of
+    `group_count`), years then in order, other groups most passages first, unknown values last (未知). `series`: matches per year, for all of them and for each of the given values of
     `series_by` (region or issuer), for a chart."""
     if by not in COMPARE_BY:
         raise SearchError(f"by must be one of {', '.join(COMPARE_BY)}, not '{by}'")
@@ -36,12 +36,11 @@ def compare(engine, query: str, by: str = "region", k: int = 3, groups: int = 20
     for f in ranked:
         members.setdefault(index.value_of(by, f.passage_id), []).append(f)
     first = {value: i for i, value in enumerate(members)}
-    known = [v for v in counts if v is not None]
-    if by == "year":
-        known.sort()
-    else:
-        known.sort(key=lambda v: (-counts[v][0], first.get(v, len(first)), str(v)))
+    # the `groups` with most matches (the unknown group last, where there is room); years then in order
+    known = sorted((v for v in counts if v is not None), key=lambda v: (-counts[v][0], first.get(v, len(first)), str(v)))
     order = (known + ([None] if None in counts else []))[:groups]
+    if by == "year":
+        order = sorted(v for v in order if v is not None) + [v for v in order if v is None]
     out = []
     for value in order:
         passages, reports = counts[value]
@@ -49,7 +48,7 @@ def compare(engine, query: str, by: str = "region", k: int = 3, groups: int = 20
                     "passages": passages, "reports": reports,
                     "results": results(engine, members.get(value, [])[:k], parsed, False)})
     result = {"query": query, "by": by, "mode": mode, "total": int(match.sum()),
-              "reports": int(len(np.unique(index.doc_numbers[match]))), "groups": out,
+              "reports": int(len(np.unique(index.doc_numbers[match]))), "groups": out, "group_count": len(counts),
               "series": year_series(engine, match, series_by, series)}
     by_rule = engine.matched_by(parsed, mode, filters, result["total"])
     if by_rule is not None:

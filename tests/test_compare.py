@@ -106,3 +106,31 @@ def test_compare_in_the_api_and_the_cli(corpus_index, backend):
                           str(corpus_index), "--by", "year", "--json", "--backend", backend], cwd=ROOT, capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout)["groups"]
+
+
+@pytest.fixture(scope="module")
+def years_engine(tmp_path_factory):
+    """A term in one old report and in more and more of the recent ones (a keyword index: counts alone)."""
+    from indexer.pipeline import BuildOptions, build_index
+    from search.engine import Engine
+
+    base = tmp_path_factory.mktemp("years")
+    with open(base / "reports.jsonl", "w", encoding="utf-8") as out:
+        for year, n in ((2001, 1), (2024, 4), (2025, 3), (2026, 2)):
+            out.write(json.dumps({"id": f"r{year}", "title": f"{year}年工作报告", "year": year,
+                                  "text": "\n".join(f"第{i + 1}项，推进垃圾分类工作{'。' * (i + 1)}" for i in range(n))},
+                                 ensure_ascii=False) + "\n")
+    build_index([str(base / "reports.jsonl")], base / "index", BuildOptions(embed=False))
+    engine = Engine(base / "index", load_model=False)
+    yield engine
+    engine.close()
+
+
+def test_compare_lists_the_groups_with_most_matches_and_says_how_many_there_are(years_engine):
+    """Before, by year the first groups were the oldest: on gov-reports `新质生产力` listed 1955 … 1997 and
+    left out 2024–2026, where 274 of its 406 matches are, without saying that any group was left out."""
+    every = years_engine.compare("垃圾分类", by="year", mode="keyword")
+    assert [g["value"] for g in every["groups"]] == [2001, 2024, 2025, 2026] and every["group_count"] == 4
+    three = years_engine.compare("垃圾分类", by="year", groups=3, mode="keyword")
+    assert [(g["value"], g["passages"]) for g in three["groups"]] == [(2024, 4), (2025, 3), (2026, 2)]
+    assert three["group_count"] == 4 and three["total"] == 10

@@ -91,12 +91,14 @@ _SIMILAR = {
     },
 }
 _COMPARE = {
-    "type": "object", "required": ["query", "by", "mode", "groups"],
+    "type": "object", "required": ["query", "by", "mode", "groups", "group_count"],
     "properties": {
         "query": {"type": "string"}, "by": {"type": "string"}, "mode": {"type": "string"},
         "total": {"type": "integer", "description": "matching passages in all (as /api/search's total)"},
         "matched_by": {"$ref": "#/components/schemas/MatchedBy"},
         "reports": {"type": "integer", "description": "reports holding a matching passage"},
+        "group_count": {"type": "integer", "description": "groups holding a match; groups lists the ones with most "
+                                                          "matches (years then in order), as many as asked for"},
         "notes": {"type": "array", "items": {"type": "string"}},
         "series": {"type": "array", "description": "matches per year: all of them (全部), then each value of series",
                    "items": {"type": "object", "required": ["name", "points"], "properties": {
