@@ -9,17 +9,23 @@ from .checks import SearchError, check_paging
 from .hits import Filters
 from .reading import results
 
+# How far the list of similar passages reaches: the nearest 300 (near-duplicates folded), and for the
+# nearest of each other region the nearest 1,000. Fixed, so that every page of it has the same total.
+DEPTH, REGION_DEPTH = 300, 1000
+
 
 def similar(engine, passage_id: str, k: int = 10, offset: int = 0, filters: Filters = Filters(),
             by: str | None = None) -> dict:
-    """Passages most like a given one; passages from other reports first. With `by="region"`, the
-    most similar passage of each other region (city or province), best first."""
+    """Passages most like a given one (the DEPTH nearest, near-duplicates folded); passages from other
+    reports first. With `by="region"`, the most similar passage of each other region (city or
+    province) among the REGION_DEPTH nearest, best first. `total` counts the whole list, the same on
+    every page."""
     check_paging("semantic", k, offset)
     source = engine.store.passage(passage_id)
     if source is None:
         raise KeyError(passage_id)
     engine._require_vectors()
-    depth = max(engine.settings.candidates, (offset + k) * 3, 1000 if by else 0)
+    depth = REGION_DEPTH if by else DEPTH
     if by not in (None, "region"):
         raise SearchError(f"by must be region, not '{by}'")
     ranked = engine.retrieval.similar(passage_id, depth, filters)

@@ -84,6 +84,17 @@ def test_similar_passages_prefer_other_reports(engine):
         engine.similar("no-such-passage")
 
 
+def test_similar_passages_page_without_gaps_under_one_total(engine):
+    """Before, the list reached three times past the page asked for: its total grew with the offset (on
+    gov-reports 100, 300, 630, 2,972 for offsets 0, 90, 200, 990) and a later page's order could differ."""
+    source = engine.search('"城管进小区"', mode="keyword", k=1)["results"][0]["passage_id"]
+    whole = engine.similar(source, k=100)
+    pages = [engine.similar(source, k=10, offset=offset) for offset in range(0, whole["total"] + 10, 10)]
+    assert {p["total"] for p in pages} == {whole["total"]} and whole["total"] > 100
+    paged = [r["passage_id"] for p in pages for r in p["results"]]
+    assert len(paged) == len(set(paged)) == whole["total"] and paged[:100] == [r["passage_id"] for r in whole["results"]]
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_a_longer_page_keeps_the_order_of_a_shorter_one(engine, mode):
     """Asking for 100 results (as the eval does) or 40 pages of 10 gives the first 10 in the order
