@@ -63,6 +63,11 @@ _CHROME = re.compile(
     # a breadcrumb on one line, the font-size control in one piece, a page's stamp of date, source and views
     r"首页\s*[>›»].{0,60}|【?(?:字号|字体):?\s*【?大\s*中\s*小】?|"
     r"(?:(?:发布|发表)(?:时间|日期)|时间|日期):\s*\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?.{0,50}(?:来源|浏览|点击|阅读|作者).{0,30})$")
+# A site's navigation bar (`首页 | 新闻中心 | 政务公开 | 联系我们`): short items side by side, one of them a
+# site's own page; and its copyright line (`版权所有 © 2024 某某网站`, `Copyright © 2024 …`).
+_NAV_ITEM = re.compile(r"^[\w\u4e00-\u9fff]{2,8}$")
+_NAV_PAGE = re.compile(r"^(?:首页|网站首页|联系我们|关于我们|网站地图|网站导航|English|home)$", re.I)
+_COPYRIGHT = re.compile(r"^[^。]{0,40}(?:版权所有|copyright|©\s*\d{4})[^。]{0,80}$", re.I)
 # A breadcrumb (`您的位置: 首页 > 政务信息 > 云南要闻`), its parts on the lines after it.
 _BREADCRUMB = re.compile(r"^(?:当前位置|您的位置|您现在的位置)[:是]?")
 # A report read out: the address on its own line belongs to the paragraph after it.
@@ -208,7 +213,8 @@ def _drop_boilerplate(lines: list[str], result: CleanText) -> list[str]:
             result.note("site chrome lines")
             continue
         skip_next = bool(_LINK_HASH.match(norm) or _LABEL.match(norm.strip()))
-        if skip_next or crumbs or _CHROME.match(norm.strip()) or _chrome_row(norm):
+        if skip_next or crumbs or _CHROME.match(norm.strip()) or _chrome_row(norm) or _nav_row(norm) \
+                or _COPYRIGHT.match(norm.strip()):
             result.note("site chrome lines")
             continue
         if len(norm) <= 300 and any(p.search(norm) for p in _BOILERPLATE):
@@ -226,6 +232,12 @@ def _chrome_row(norm: str) -> bool:
     """Controls side by side on one line (`字号:大 中 小 | 打印本页 | 关闭窗口`): every part chrome."""
     parts = [part.strip() for part in norm.split("|") if part.strip()]
     return len(parts) > 1 and all(_CHROME.match(part) for part in parts)
+
+
+def _nav_row(norm: str) -> bool:
+    """A navigation bar: three or more short items between `|` (or `｜`, `丨`, `·`), one a site's own page."""
+    parts = [part.strip() for part in re.split(r"[|｜丨·]", norm) if part.strip()]
+    return len(parts) >= 3 and all(_NAV_ITEM.match(p) for p in parts) and any(_NAV_PAGE.match(p) for p in parts)
 
 
 def _drop_running_heads(lines: list[str], result: CleanText) -> list[str]:

@@ -250,8 +250,8 @@ def documents_of(source: Source, report: IndexReport | None = None) -> list[tupl
         parts = split_reports(cleaned.lines, title)
     base_title = title or cleaned.collection  # None: shown by file name, never ranked on
     out = []
-    if not any(part.lines for part in parts) and report is not None:
-        report.notes.append((source.path, f"{source.key}: no text left after clean-up"))
+    if not any(part.lines for part in parts) and report is not None and record:  # a whole file: skipped, and said so
+        report.notes.append((source.path, f"{record}no text left after clean-up"))
     for number, part in enumerate(parts):
         doc_passages = passages(part)
         if not doc_passages:

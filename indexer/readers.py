@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -210,6 +211,9 @@ def read_pdf(path: Path) -> tuple[str, list[str]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs what it repairs or cannot read (`EOF marker not found`) on stderr, between the build's
+    # own lines; a file it cannot read is skipped with the reason, in the build's report
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(str(path))
         if reader.is_encrypted:

@@ -239,6 +239,17 @@ def test_a_news_page_s_chrome_and_related_links_go():
     assert "推进系统治理、源头治理、综合治理。" in text
 
 
+def test_a_sites_navigation_bar_and_copyright_line_go():
+    page = ["首页 | 新闻中心 | 政务公开 | 联系我们", "2024年某区城管局工作总结", "一、主要工作",
+            "今年以来，我局开展市容环境专项整治，取得明显成效。", "网站首页 · 办事服务 · 互动交流",
+            "Copyright © 2024 某区人民政府 All Rights Reserved", "版权所有 © 2024 某某网站"]
+    text = "\n".join(clean("\n".join(page)).lines)
+    assert text == "2024年某区城管局工作总结\n一、主要工作\n今年以来，我局开展市容环境专项整治，取得明显成效。"
+    # the same words in a report's sentences stay
+    kept = ["一是加强领导 | 二是强化宣传 | 三是狠抓落实", "本单位版权所有的资料严禁转载。"]
+    assert all(line in "".join(clean("\n".join(kept)).lines) for line in kept)
+
+
 def test_a_reading_lost_to_question_marks_is_marked_unreadable():
     cleaned = clean(seed_text("004"))
     text = "\n".join(cleaned.lines)
