@@ -130,7 +130,9 @@ def decode(data: bytes) -> tuple[str, list[str]]:
             return data.decode(encoding), []
         except (UnicodeDecodeError, LookupError):
             pass
-    text = data.decode("utf-8", errors="replace")
+    # a few bad bytes in a UTF-8 or a Chinese-encoded file: its text kept, the bad bytes marked and counted
+    readings = [data.decode("utf-8", errors="replace"), _chinese_decoding(data, errors="replace")]
+    text = min((t for t in readings if t is not None), key=lambda t: t.count("\ufffd"))
     bad = text.count("\ufffd")
     if bad <= max(16, len(text) // 100):
         return text, [f"{bad} undecodable bytes replaced with \ufffd"]
@@ -144,16 +146,17 @@ CHINESE_ENCODINGS = ("gb18030", "big5hkscs")
 COMMON_SHARE = 0.8
 
 
-def _chinese_decoding(data: bytes) -> str | None:
-    """The text where one Chinese encoding reads `data` strictly and reads it as common Chinese."""
+def _chinese_decoding(data: bytes, errors: str = "strict") -> str | None:
+    """The text where one Chinese encoding reads `data` (strictly, or with `errors="replace"` marking the
+    bytes it cannot read) and reads it as common Chinese."""
     best, best_share = None, 0.0
     sample = data[:20_000]
     for encoding in CHINESE_ENCODINGS:
         try:
-            text = sample.decode(encoding)
+            text = sample.decode(encoding, errors)
         except UnicodeDecodeError:
             try:  # the sample may end inside a character
-                text = sample[:-1].decode(encoding)
+                text = sample[:-1].decode(encoding, errors)
             except UnicodeDecodeError:
                 continue
         han = CJK.findall(normalise(text))
@@ -162,10 +165,41 @@ def _chinese_decoding(data: bytes) -> str | None:
             best, best_share = encoding, share
     if best is None or best_share < COMMON_SHARE:
         return None
+    if errors == "replace":
+        return _decode_resyncing(data, best)
     try:
         return data.decode(best)
     except UnicodeDecodeError:
         return None
+
+
+def _decode_resyncing(data: bytes, encoding: str, limit: int = 10_000) -> str:
+    """`data` in a two-byte encoding with a few bad bytes, each marked \ufffd. After a bad byte the
+    decoder may pair the next byte with the one after it and read every character that follows a
+    byte off (`全年清运垃圾` read as `全\ue48b昵逶死`); so each bad byte also drops the 0–2 bytes after
+    it that make the text after it read as common Chinese (each byte dropped marked too)."""
+    common = _common_han()
+
+    def reads_well(start: int) -> float:
+        text = data[start:start + 40].decode(encoding, "replace")
+        han = CJK.findall(text)
+        return sum(ch in common for ch in han) - 2 * text.count("\ufffd") - 2 * len(re.findall("[\ue000-\uf8ff]", text))
+
+    out, pos = [], 0
+    while pos < len(data):
+        if len(out) >= 2 * limit:  # too many to mend one by one: the rest read plainly
+            out.append(data[pos:].decode(encoding, "replace"))
+            break
+        try:
+            out.append(data[pos:].decode(encoding))
+            break
+        except UnicodeDecodeError as exc:
+            out.append(data[pos:pos + exc.start].decode(encoding))
+            after = pos + exc.end
+            skip = max(range(3), key=lambda n: (reads_well(after + n), -n))
+            out.append("\ufffd" * (exc.end - exc.start + skip))  # one mark per byte not read
+            pos = after + skip
+    return "".join(out)
 
 
 @functools.lru_cache(maxsize=1)

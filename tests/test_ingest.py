@@ -149,6 +149,17 @@ def test_invalid_utf8_in_the_middle_keeps_the_text_and_says_so():
     assert warnings and "undecodable" in warnings[0]
 
 
+def test_a_gbk_file_with_stray_bytes_keeps_its_text_and_marks_them():
+    """Before, two bad bytes in a GB18030 file skipped the whole file ("cannot decode text"); read with
+    a plain replacement, the byte after them paired with the next and misread what followed
+    (`全年清运垃圾` as `全\ue48b昵逶死`)."""
+    data = "2023年某县环卫所工作总结\n一、主要工作\n全年清运垃圾5万吨，新建公厕12座。\n".encode("gb18030")
+    at = data.index("年清运".encode("gb18030"))
+    text, warnings = decode(data[:at] + b"\xff\xfe" + data[at:])
+    assert "全\ufffd\ufffd年清运垃圾5万吨，新建公厕12座。" in text and text.startswith("2023年某县环卫所工作总结")
+    assert warnings == ["2 undecodable bytes replaced with \ufffd"]
+
+
 def test_docx_html_and_jsonl_are_read(tmp_path):
     import docx
 
