@@ -5,11 +5,16 @@ line) or raises `Unreadable` with a reason a person can act on.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import json
 import logging
 import re
+import shutil
+import subprocess
+import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +23,10 @@ from typing import Iterator
 from .text import CJK, normalise
 
 TEXT_SUFFIXES = {".txt", ".md"}
-SUPPORTED = TEXT_SUFFIXES | {".docx", ".pdf", ".html", ".htm", ".jsonl"}
+# Word 97–2003, Kingsoft WPS, RTF and OpenDocument files, read through LibreOffice where it is installed
+OFFICE_SUFFIXES = {".doc", ".wps", ".rtf", ".odt"}
+SUPPORTED = TEXT_SUFFIXES | OFFICE_SUFFIXES | {".docx", ".pdf", ".html", ".htm", ".jsonl"}
+OFFICE_TIMEOUT = 120  # seconds LibreOffice may take over one file
 # A .docx is a zip; refuse one that would inflate past this (a zip bomb).
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
@@ -99,6 +107,8 @@ def read(path: Path, key: str) -> Iterator[Source]:
     elif suffix == ".pdf":
         text, warnings = read_pdf(path)
         source = Source(key, str(path), text, warnings=warnings)
+    elif suffix in OFFICE_SUFFIXES:
+        source = Source(key, str(path), read_office(path), structured=True)
     else:
         source = Source(key, str(path), read_html(path.read_bytes()))
     if not source.text.strip():
@@ -239,6 +249,41 @@ def read_docx(path: Path) -> str:
         for row in table.rows:
             lines.append(" ".join(cell.text for cell in row.cells))
     return "\n".join(lines)
+
+
+def read_office(path: Path) -> str:
+    """A .doc, .wps, .rtf or .odt file's text, converted by LibreOffice (`soffice --convert-to txt`), one
+    paragraph a line. Unreadable where LibreOffice is not installed, fails or takes too long."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise Unreadable(f"reading {path.suffix.lower()} files needs LibreOffice, which is not installed "
+                         f"(Debian: apt install libreoffice-writer-nogui), or save the file as .docx")
+    with _OFFICE_LOCK, tempfile.TemporaryDirectory(prefix="report-search-office-") as out:
+        try:  # its own profile folder, once per process: another LibreOffice running is left alone
+            done = subprocess.run([soffice, f"-env:UserInstallation={_office_profile().as_uri()}", "--headless",
+                                   "--norestore", "--convert-to", "txt:Text (encoded):UTF8", "--outdir", out,
+                                   str(path.resolve())],
+                                  capture_output=True, timeout=OFFICE_TIMEOUT, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise Unreadable(f"LibreOffice took more than {OFFICE_TIMEOUT} s over it") from None
+        converted = Path(out) / (path.stem + ".txt")
+        if done.returncode != 0 or not converted.exists():
+            why = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
+            raise Unreadable(f"corrupt {path.suffix.lower()} file: LibreOffice could not read it"
+                             + (f" ({why[-1][:200]})" if why else ""))
+        text, _ = decode(converted.read_bytes())
+    return text
+
+
+_OFFICE_LOCK = threading.Lock()  # one conversion at a time in a process: they share its profile folder
+
+
+@functools.lru_cache(maxsize=1)
+def _office_profile() -> Path:
+    """LibreOffice's profile folder for this process, removed when it ends."""
+    folder = Path(tempfile.mkdtemp(prefix="report-search-soffice-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def read_pdf(path: Path) -> tuple[str, list[str]]:

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import seed_text
+from conftest import ROOT, seed_text
 
 from indexer.pipeline import BuildOptions, build_index
 from indexer.readers import Unreadable, decode, read
@@ -158,6 +161,39 @@ def test_a_gbk_file_with_stray_bytes_keeps_its_text_and_marks_them():
     text, warnings = decode(data[:at] + b"\xff\xfe" + data[at:])
     assert "全\ufffd\ufffd年清运垃圾5万吨，新建公厕12座。" in text and text.startswith("2023年某县环卫所工作总结")
     assert warnings == ["2 undecodable bytes replaced with \ufffd"]
+
+
+def test_word_97_wps_rtf_and_odt_files_are_read_through_libreoffice(tmp_path):
+    """Offices keep their reports as .doc and .wps; LibreOffice (installed by ./run.sh test) reads them.
+    A file it cannot read is skipped with the reason, and so is every such file where it is missing."""
+    import docx
+
+    d = docx.Document()
+    for line in ("2023年某区城管局工作总结", "一、主要工作", "今年以来，我局开展市容环境专项整治，成效明显。"):
+        d.add_paragraph(line)
+    d.save(tmp_path / "made.docx")
+    folder = tmp_path / "office"
+    folder.mkdir()
+    for fmt in ("doc", "rtf", "odt"):
+        subprocess.run(["soffice", "--headless", "--convert-to", fmt, "--outdir", str(folder), str(tmp_path / "made.docx")],
+                       check=True, capture_output=True, timeout=120)
+    (folder / "made.doc").rename(folder / "report.doc")
+    (folder / "kingsoft.wps").write_bytes((folder / "report.doc").read_bytes())  # WPS writes Word's format
+    (folder / "broken.doc").write_bytes((folder / "report.doc").read_bytes()[:1024])
+    result = CliRunner().invoke(main, ["index", str(folder), "--index-dir", str(tmp_path / "ix"), "--no-embed", "--quiet"])
+    assert result.exit_code == 0 and "indexed 4 files" in result.output, result.output
+    assert "broken.doc: corrupt .doc file: LibreOffice could not read it" in result.output
+    engine = Engine(tmp_path / "ix", load_model=False)
+    assert engine.search('"市容环境专项整治"', mode="keyword", k=10)["total"] == 4  # one passage from each
+    documents = sorted(tuple(row) for row in engine.store.db.execute("SELECT source, title FROM documents"))
+    assert documents == [(f"office/{name}", "2023年某区城管局工作总结")
+                         for name in ("kingsoft.wps", "made.odt", "made.rtf", "report.doc")]
+    engine.close()
+    # without LibreOffice: each such file skipped, saying what to install
+    missing = subprocess.run([sys.executable, "-c", "from pathlib import Path; from indexer.readers import read, Unreadable\n"
+                              "try: list(read(Path(r'%s'), 'k'))\nexcept Unreadable as e: print(e)" % (folder / "report.doc")],
+                             capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": str(tmp_path)})
+    assert "needs LibreOffice, which is not installed" in missing.stdout, missing.stderr
 
 
 def test_docx_html_and_jsonl_are_read(tmp_path):
