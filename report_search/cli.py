@@ -605,9 +605,11 @@ def _print_results(result: dict, as_json: bool) -> None:
                           for n in ("region", "year", "doc_type", "issuer") if r[n])
         meta = " · ".join(v for v in (meta, ROLES.get(r["section"])) if v)
         click.echo(f"\n{i}. [{r['passage_id']}] {r['title']}  {meta}")
-        if r["heading_path"]:
-            click.echo("   " + " > ".join(r["heading_path"]))
-        click.echo("   " + html.unescape(r["highlight"].replace("<mark>", "【").replace("</mark>", "】")))
+        upper = r["heading_path"][:len(r["heading_path"]) - r.get("heads", 0)]  # the text's first lines name the rest
+        if upper:
+            click.echo("   " + " > ".join(upper))
+        for line in html.unescape(r["highlight"].replace("<mark>", "【").replace("</mark>", "】")).split("\n"):
+            click.echo("   " + line)
         if r.get("explain"):
             click.echo("   explain: " + json.dumps(r["explain"], ensure_ascii=False))
     for note in result.get("notes", []):

@@ -170,6 +170,13 @@ def test_cli_search_json_and_clean_errors(corpus_index):
     assert missing.exit_code == 1 and "report-search index" in missing.output
     stats = runner.invoke(main, ["stats", "--index-dir", str(corpus_index)])
     assert stats.exit_code == 0 and "18 reports" in stats.output
+    # the text output: a heading the passage's own first line names is not printed again above it, and
+    # every line of the passage is indented under its number
+    text = runner.invoke(main, ["search", "城市管理逐步轉型升級", "--mode", "keyword", "-k", "5", "--index-dir",
+                                str(corpus_index)]).output
+    block = text.split("\n1. ", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert block[1:] and all(line.startswith("   ") for line in block[1:])
+    assert sum("逐步轉型升級" in line for line in block[1:]) == 1, block
 
 
 def test_plain_queries_skip_the_parser_and_get_the_same_query(embedded_engine):
