@@ -184,8 +184,32 @@ class Engine:
             self._explain_ranker(result["results"], parsed)
         if facets:
             result["facets"] = {name: [{"value": v, "count": c} for v, c in pairs]
-                                for name, pairs in self.facet_index.counts(match).items()}
+                                for name, pairs in self._facet_counts(parsed, mode, filters, match).items()}
         return result
+
+    def _facet_counts(self, parsed: ParsedQuery, mode: str, filters: Filters, match: np.ndarray) -> dict:
+        """Each facet's values with their matches. A facet whose own filter is set counts the matches
+        under the other filters (as search engines count a facet one may pick several values of): the
+        region facet of a search filtered to 海南省 still lists every region, each with the total that
+        choosing it instead gives, and ＋ on the page adds one (any of them)."""
+        index = self.facet_index
+        counts = index.counts(match)
+        wider = [(name, others) for name, others in (
+            ("region", replace(filters, region=None)), ("issuer", replace(filters, issuer=None)),
+            ("doc_type", replace(filters, doc_type=None)), ("section", replace(filters, section=None)),
+            ("year", replace(filters, year_from=None, year_to=None))) if others != filters]
+        if not wider:
+            return counts
+        if self.manifest.get("model") in CALIBRATED_MODELS:
+            # each passage matches by its own words and similarity (search/matching.py), whatever the
+            # filters: the matches under fewer filters are the unfiltered ones those filters allow
+            every = self._lists(parsed, mode, 1, Filters(), self.settings.semantic_floor)[1]
+            for name, others in wider:
+                counts[name] = index.counts(every if others.is_empty() else every & self.retrieval.filtered_mask(others))[name]
+        else:  # the ranked candidates match (README): they depend on the filters
+            for name, others in wider:
+                counts[name] = index.counts(self._rank(parsed, mode, 0, others)[1])[name]
+        return counts
 
     @staticmethod
     def matched_by(parsed: ParsedQuery, mode: str, filters: Filters, total: int) -> dict[str, int] | None:

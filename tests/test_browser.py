@@ -156,7 +156,10 @@ def test_section_filter_and_phrase_panel(page, server):
     assert "section=plans" in page.url
     sections = page.locator(".result .tag.section").all_inner_texts()
     assert sections and set(sections) == {"下一步打算"}
-    assert page.locator(".facet[data-facet=section] a").all_inner_texts() == ["下一步打算"]
+    # the chosen section stands out; the others are listed with their totals, ＋ adds one (any of them)
+    assert page.locator(".facet[data-facet=section] li.on > a").all_inner_texts() == ["下一步打算"]
+    others = page.locator(".facet[data-facet=section] li:not(.on)")
+    assert others.count() >= 1 and others.locator("a.also").count() == others.count()
     page.wait_for_selector(".phrases a")  # the panel is fetched after the results (/api/phrases)
     page.screenshot(path=str(ARTIFACTS / "search-section-phrases.png"), full_page=False)
 

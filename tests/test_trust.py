@@ -78,6 +78,16 @@ def test_a_facet_count_is_the_total_after_clicking_it(engine, mode):
             assert engine.search("垃圾分类 宣传", mode=mode, k=1, filters=filters)["total"] == facet["count"], (name, value)
             checked += 1
     assert checked >= 3
+    # With a facet's own filter set, its other values are still listed, each counted under the other
+    # filters: the total that choosing it instead gives. Before, a search filtered to one section listed
+    # that section alone, so the page's ＋ (any of several values) had nothing to add.
+    chosen, doc_type = result["facets"]["section"][0]["value"], result["facets"]["doc_type"][0]["value"]
+    filtered = engine.search("垃圾分类 宣传", mode=mode, k=1, facets=True, filters=Filters(section=chosen, doc_type=doc_type))
+    sections = {f["value"]: f["count"] for f in filtered["facets"]["section"]}
+    assert len(sections) >= 2 and sections[chosen] == filtered["total"]
+    for value, count in sections.items():
+        other = Filters(section=value, doc_type=doc_type)
+        assert engine.search("垃圾分类 宣传", mode=mode, k=1, filters=other)["total"] == count, value
 
 
 def test_queries_the_corpus_cannot_answer_match_nothing(engine):
