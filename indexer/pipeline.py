@@ -24,7 +24,7 @@ from .cleaning import clean
 from .embedding import EmbeddingCache, embed_with_cache, passage_input, sentence_pieces
 from .encoders import DEFAULT_MODEL, SECOND_MODEL, SECOND_MODEL_INT8
 from .layout import IndexDir, IndexUnavailable
-from .readers import Source, Unreadable, discover, key_hash, read
+from .readers import Source, Unreadable, discover, key_hash, office_conversions, read
 from .store import Document, PassageStore, StoredPassage, passage_id
 from .structure import Passage, Report, passages, split_reports
 from .text import normalise
@@ -86,8 +86,10 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
         build_id, build = directory.new_build()
         store = PassageStore(build.passages)
         clock = _Stages()
-        for path, key in discover(paths):
-            _index_file(path, key, store, report)
+        files = list(discover(paths))
+        with office_conversions([path for path, _ in files]):  # .doc and the like, many a LibreOffice run
+            for path, key in files:
+                _index_file(path, key, store, report)
         store.commit()
         clock.done("reading")
         manifest = {
