@@ -93,6 +93,15 @@ def build(engine) -> Any:
         return checked(lambda on: api.get_passage(passage_id, params.integer(a, "context", 2, 0, 20), on=on))
 
     @server.tool(structured_output=True)
+    def documents(region: str | None = None, year_from: int | None = None, year_to: int | None = None,
+                  issuer: str | None = None, doc_type: str | None = None, k: int = 20, offset: int = 0
+                  ) -> dict[str, Any]:
+        """The reports the index holds (newest first): how many pass the filters, and a page of them with
+        their metadata and where each value came from (declared by the report or inferred from it)."""
+        return checked(api.run_documents, args_of(region=region, year_from=year_from, year_to=year_to, issuer=issuer,
+                                                  doc_type=doc_type, k=k, offset=offset))
+
+    @server.tool(structured_output=True)
     def document(doc_id: str) -> dict[str, Any]:
         """A whole report: its metadata (and where each value came from) and its passages in order."""
         return checked(api.get_document, doc_id)

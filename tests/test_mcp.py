@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, free_port
 
-TOOLS = {"search", "compare", "outline", "phrases", "similar", "passage", "document"}
+TOOLS = {"search", "compare", "outline", "phrases", "similar", "passage", "documents", "document"}
 
 
 async def _exercise(client) -> None:
@@ -33,6 +33,10 @@ async def _exercise(client) -> None:
                             ("document", {"doc_id": first["doc_id"]})):
         answer = await client.call_tool(name, arguments)
         assert not answer.is_error and answer.structured_content, (name, answer)
+    listed = (await client.call_tool("documents", {"k": 2})).structured_content
+    assert listed["total"] == 18 and len(listed["documents"]) == 2 and "year_source" in listed["documents"][0]
+    with_year = (await client.call_tool("documents", {"year_from": 2020, "year_to": 2020, "k": 100})).structured_content
+    assert 0 < with_year["total"] < 18 and all(d["year"] == 2020 for d in with_year["documents"])
     # bad arguments: the API's messages, as tool errors
     for name, arguments, named in (("search", {"query": "垃圾分类", "k": 0}, "'k' must be from 1 to 100"),
                                    ("search", {"query": "垃圾分类", "section": "问题"}, "section"),

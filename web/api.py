@@ -194,9 +194,9 @@ def passage(passage_id: str):
     return jsonify(get_passage(passage_id, params.integer(request.args, "context", 2, 0, 20)))
 
 
-def run_documents(args) -> dict:
+def run_documents(args, on=None) -> dict:
     k, offset = params.integer(args, "k", 20, 1, MAX_K), params.integer(args, "offset", 0, 0, MAX_OFFSET)
-    return answer(engine().documents, filters=params.filters(args), k=k, offset=offset)
+    return answer(engine(on).documents, filters=params.filters(args), k=k, offset=offset)
 
 
 @bp.get("/api/documents")
