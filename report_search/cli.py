@@ -593,8 +593,8 @@ def _print_results(result: dict, as_json: bool) -> None:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"{_count(result['total'], 'matching passage')} for {result['query']} ({result['mode']})" if "query" in result
-               else f"the {result['total']} passages nearest {result['passage_id']}"
-               + (", the nearest of each other region" if result.get("by") else ", other reports first"))
+               else f"the passage nearest {result['passage_id']} in each of {result['total']} other regions"
+               if result.get("by") else f"the {result['total']} passages nearest {result['passage_id']}, other reports first")
     _print_matched_by(result)
     if result.get("expansions"):  # why passages without the user's words are there
         click.echo("also searched as official terms: " + "; ".join(
