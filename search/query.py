@@ -24,8 +24,12 @@ METADATA_FIELDS = ("region", "year", "issuer", "doc_type", "source", "section")
 _FILTER_FIELDS = METADATA_FIELDS + ("title",)
 FIELD_ALIASES = {"region": "region", "year": "year", "issuer": "issuer", "doc_type": "doc_type",
                  "type": "doc_type", "source": "source", "section": "section", "title": "title",
-                 "地区": "region", "年份": "year", "单位": "issuer", "类型": "doc_type"}
-_FIELD_SYNTAX = re.compile(r"(?<![\w\"])([A-Za-z_\u4e00-\u9fff]{2,10}):(?=\S)")
+                 "地区": "region", "年份": "year", "单位": "issuer", "类型": "doc_type",
+                 # the names the page gives the filters
+                 "发文单位": "issuer", "文种": "doc_type", "部分": "section", "来源": "source", "标题": "title"}
+# `field:value`; with a full-width colon (`发文单位：广西人民政府`, as Chinese is typed) only a known field,
+# since `主要工作：一是…` in pasted text is words
+_FIELD_SYNTAX = re.compile(r"(?<![\w\"])([A-Za-z_\u4e00-\u9fff]{2,10})([:：])(?=\S)")
 _YEAR_SUFFIX = re.compile(r"(\byear:\S*?\d{4}|\byear:\[\s*\d{4}|\d{4}(?=年\s*\]))年")
 _OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
 _SYNTAX = re.compile(r"[\"()\[\]{}:^~*?!+\\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")  # what the parser reads
@@ -155,9 +159,11 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
 
     def field(m: re.Match) -> str:
         key = _field(m.group(1))
+        if key is None and m.group(2) == "：":
+            return m.group(0)
         if key is None:  # `目标:全面小康` is text with a colon, not a field
             notes.append(Note(f"'{m.group(1)}:' is not a field (known: {', '.join(_FILTER_FIELDS)}): searched as words",
-                              f"“{m.group(1)}:”不是字段（可用 region 地区、year 年份、issuer 单位、doc_type 类型、"
+                              f"“{m.group(1)}:”不是字段（可用 region 地区、year 年份、issuer 发文单位、doc_type 文种、"
                               f"source 来源、section 部分、title 标题），已按普通词语检索"))
             return m.group(1) + " "
         return key + ":"

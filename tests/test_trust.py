@@ -212,6 +212,13 @@ def test_query_fields_take_the_names_the_page_shows(engine):
     assert engine.search("year:2020年 城市管理", mode="keyword", k=5)["total"] == years["total"] > 0
     unknown = engine.search("section:问题 城市管理", mode="keyword", k=5)
     assert any("unknown section" in n for n in unknown["notes"])
+    # the filters' names on the page, and a full-width colon as Chinese is typed
+    for typed in ("部分：存在问题 城市管理", "部分:存在问题 城市管理", "section：problems 城市管理"):
+        assert engine.search(typed, mode="keyword", k=5)["total"] == by_code["total"], typed
+    assert engine.search("年份：2020年 城市管理", mode="keyword", k=5)["total"] == years["total"]
+    # a full-width colon after words that name no field is text, and no note is made of it
+    pasted = engine.search("主要工作：城市管理", mode="keyword", k=5)
+    assert pasted["total"] > 0 and not pasted.get("notes")
 
 
 @pytest.fixture(scope="module")
