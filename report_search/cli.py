@@ -472,6 +472,28 @@ def outline(topic, index_dir, engine_options, k, n_phrases, mode, filters, as_js
 
 @main.command()
 @index_dir_option
+@click.option("-k", "k", type=click.IntRange(1, 100), default=20, show_default=True, help="Reports to list.")
+@click.option("--offset", type=click.IntRange(0, 1000), default=0, show_default=True)
+@filter_options
+@click.option("--json", "as_json", is_flag=True, help="The JSON of GET /api/documents.")
+@backend_options
+def documents(index_dir, engine_options, k, offset, filters, as_json):
+    """The reports the index holds, newest first, with their metadata; a value read from the body
+    rather than declared is marked (inferred)."""
+    result = _run(_open_engine(index_dir, engine_options).documents, filters=filters, k=k, offset=offset)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    shown = result["documents"]
+    click.echo(f"{_count(result['total'], 'report')}" + (f"; {offset + 1}–{offset + len(shown)} listed" if shown else ""))
+    for d in shown:
+        meta = " · ".join(f"{d[n]}{' (inferred)' if d.get(f'{n}_source') == 'inferred' else ''}"
+                          for n in ("region", "year", "doc_type", "issuer") if d[n])
+        click.echo(f"  [{d['doc_id']}] {d['title']}  {meta}  ({_count(d['n_passages'], 'passage')})")
+
+
+@main.command()
+@index_dir_option
 @click.option("--json", "as_json", is_flag=True)
 @backend_options
 def stats(index_dir, engine_options, as_json):
@@ -619,7 +641,7 @@ def _print_results(result: dict, as_json: bool) -> None:
 
 # Commands that only read the index and print or write one file: their process ends without the
 # interpreter's teardown (run).
-QUICK_EXIT = {"search", "phrases", "similar", "compare", "outline", "stats"}
+QUICK_EXIT = {"search", "phrases", "similar", "compare", "outline", "stats", "documents"}
 
 
 def run() -> None:

@@ -383,6 +383,12 @@ def test_compare_series_and_documents_list_through_the_api_and_cli(client_for, c
     assert all("year_source" in d for d in listing["documents"])
     years = [d["year"] or 0 for d in listing["documents"]]
     assert years == sorted(years, reverse=True)
+    # the CLI lists the same reports, its text marking a value read from the body
+    cli = CliRunner().invoke(main, ["documents", "-k", "5", "--json", "--index-dir", str(corpus_index)])
+    assert cli.exit_code == 0 and json.loads(cli.output) == listing
+    text = CliRunner().invoke(main, ["documents", "-k", "18", "--index-dir", str(corpus_index)]).output
+    assert text.startswith("18 reports; 1–18 listed") and "(inferred)" in text
+    assert text.count("\n  [") == 18
     out = subprocess.run([sys.executable, "-m", "report_search.cli", "compare", "城管执法", "--by", "year",
                           "--mode", "keyword", "--format", "csv", "--index-dir", str(corpus_index)],
                          capture_output=True, text=True, cwd=ROOT)
