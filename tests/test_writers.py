@@ -104,6 +104,18 @@ def test_export_csv_opens_with_every_field_and_the_source(client, engine):
     assert rows[0]["text"] == expected["results"][0]["text"] and rows[0]["rank"] == "1"
 
 
+def test_an_exports_header_names_the_filters_as_the_results_do():
+    """A filter typed in a short or informal form is named in the header by the official name its
+    results carry, and several values of one filter are listed, not left comma-joined."""
+    from search.export import describe
+    from search.hits import Filters
+
+    assert describe(Filters(region="广西,浙江", issuer="广西人民政府", section="problems,plans", year_from=2025,
+                            year_to=2025)) == ("年份：2025 年；地区：广西壮族自治区、浙江省；发文单位：广西壮族自治区人民政府；"
+                                               "部分：存在问题、下一步打算")
+    assert describe(Filters()) == "不限范围"
+
+
 def test_export_docx_and_markdown(client, tmp_path):
     from docx import Document
 
