@@ -221,6 +221,13 @@ def _place_names() -> tuple[str, ...]:
     return tuple(sorted({*provinces, *(c for c in cities if c not in _AMBIGUOUS)}, key=lambda n: (-len(n), n)))
 
 
+def canonical_value(name: str, value: str) -> str:
+    """A region's or an issuer's official form (canonical_region, canonical_issuer); any other value as given."""
+    if name == "region":
+        return canonical_region(value)[0]
+    return canonical_issuer(value) if name == "issuer" else value
+
+
 def find_region(norm_text: str) -> tuple[str | None, str | None]:
     """(most mentioned city, or province; its province)."""
     cities, provinces = _gazetteer()

@@ -487,9 +487,7 @@ def documents(index_dir, engine_options, k, offset, filters, as_json):
     shown = result["documents"]
     click.echo(f"{_count(result['total'], 'report')}" + (f"; {offset + 1}–{offset + len(shown)} listed" if shown else ""))
     for d in shown:
-        meta = " · ".join(f"{d[n]}{' (inferred)' if d.get(f'{n}_source') == 'inferred' else ''}"
-                          for n in ("region", "year", "doc_type", "issuer") if d[n])
-        click.echo(f"  [{d['doc_id']}] {d['title']}  {meta}  ({_count(d['n_passages'], 'passage')})")
+        click.echo(f"  [{d['doc_id']}] {d['title']}  {_metadata(d)}  ({_count(d['n_passages'], 'passage')})")
 
 
 @main.command()
@@ -608,6 +606,12 @@ def _print_matched_by(result: dict) -> None:
         click.echo("  matched " + ", ".join(parts))
 
 
+def _metadata(record: dict) -> str:
+    """A result's or report's region, year, type and issuer, a value read from the body marked (inferred)."""
+    return " · ".join(f"{record[n]}{' (inferred)' if record.get(f'{n}_source') == 'inferred' else ''}"
+                      for n in ("region", "year", "doc_type", "issuer") if record[n])
+
+
 def _print_results(result: dict, as_json: bool) -> None:
     from indexer.sections import ROLES
 
@@ -624,9 +628,7 @@ def _print_results(result: dict, as_json: bool) -> None:
     if not result["results"] and result.get("nearest"):
         click.echo("nothing reaches the match definition; the nearest passages (not counted as matches):")
     for i, r in enumerate(result["results"] or result.get("nearest", []), 1):
-        meta = " · ".join(f"{r[n]}{' (inferred)' if r.get(f'{n}_source') == 'inferred' else ''}"
-                          for n in ("region", "year", "doc_type", "issuer") if r[n])
-        meta = " · ".join(v for v in (meta, ROLES.get(r["section"])) if v)
+        meta = " · ".join(v for v in (_metadata(r), ROLES.get(r["section"])) if v)
         click.echo(f"\n{i}. [{r['passage_id']}] {r['title']}  {meta}")
         upper = r["heading_path"][:len(r["heading_path"]) - r.get("heads", 0)]  # the text's first lines name the rest
         if upper:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.metadata import canonical_issuer, canonical_region
+from indexer.metadata import canonical_value
 
 from .checks import SearchError, check_whole, prepared
 from .hits import Filters
@@ -61,8 +61,7 @@ def compare(engine, query: str, by: str = "region", k: int = 3, groups: int = 20
 def year_series(engine, match: np.ndarray, series_by: str | None, values: tuple[str, ...]) -> list[dict]:
     """Matches per year (passages, reports), for the whole match set and per value of a facet."""
     index = engine.facet_index
-    named = {"region": lambda v: canonical_region(v)[0], "issuer": canonical_issuer}  # either form, as the filters
-    values = tuple(dict.fromkeys(named[series_by](v) for v in values)) if series_by else ()
+    values = tuple(dict.fromkeys(canonical_value(series_by, v) for v in values)) if series_by else ()  # either form
     parts = [("全部", match)] + [(v, match & index.mask_for(series_by, v)) for v in values]
     out = []
     for name, mask in parts:

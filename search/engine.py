@@ -194,22 +194,30 @@ class Engine:
         choosing it instead gives, and ＋ on the page adds one (any of them)."""
         index = self.facet_index
         counts = index.counts(match)
+        if filters.is_empty():
+            return counts
         wider = [(name, others) for name, others in (
             ("region", replace(filters, region=None)), ("issuer", replace(filters, issuer=None)),
             ("doc_type", replace(filters, doc_type=None)), ("section", replace(filters, section=None)),
             ("year", replace(filters, year_from=None, year_to=None))) if others != filters]
         if not wider:
             return counts
-        if self.manifest.get("model") in CALIBRATED_MODELS:
+        if self._floor is not None:
             # each passage matches by its own words and similarity (search/matching.py), whatever the
             # filters: the matches under fewer filters are the unfiltered ones those filters allow
-            every = self._lists(parsed, mode, 1, Filters(), self.settings.semantic_floor)[1]
+            every = self._lists(parsed, mode, 1, Filters(), self._floor)[1]
             for name, others in wider:
                 counts[name] = index.counts(every if others.is_empty() else every & self.retrieval.filtered_mask(others))[name]
         else:  # the ranked candidates match (README): they depend on the filters
             for name, others in wider:
                 counts[name] = index.counts(self._rank(parsed, mode, 0, others)[1])[name]
         return counts
+
+    @property
+    def _floor(self) -> float | None:
+        """The similarity floor of a match by meaning: the settings', where the index's first model is one
+        the floors were calibrated for (e5-small); else None, its ranked candidates matching."""
+        return self.settings.semantic_floor if self.manifest.get("model") in CALIBRATED_MODELS else None
 
     @staticmethod
     def matched_by(parsed: ParsedQuery, mode: str, filters: Filters, total: int) -> dict[str, int] | None:
@@ -271,8 +279,8 @@ class Engine:
         overlap nor skip. With `diversify`, no report holds more than 2 of the first 10 results (4 of
         20 …) while other reports match, within each of those two parts."""
         s = self.settings
-        if floor == "settings":  # the floors are calibrated for e5-small's similarities only
-            floor = s.semantic_floor if self.manifest.get("model") in CALIBRATED_MODELS else None
+        if floor == "settings":
+            floor = self._floor
         lists, match, _ = self._lists(parsed, mode, s.candidates, filters, floor)
         fused = self._fuse(lists, mode)
         if mode != "semantic" and parsed.free_text and s.wording_weight > 0:

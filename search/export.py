@@ -10,7 +10,7 @@ import io
 import re
 from dataclasses import fields
 
-from indexer.metadata import canonical_issuer, canonical_region
+from indexer.metadata import canonical_value
 from indexer.sections import ROLES
 from indexer.text import to_simplified
 
@@ -131,12 +131,12 @@ def describe(filters: Filters) -> str:
         years = (f"{a} 年" if a == b else f"{a}–{b} 年" if a is not None and b is not None
                  else f"{a} 年以来" if a is not None else f"{b} 年以前")
         parts.append(f"年份：{years}")
-    official = {"section": lambda v: ROLES.get(v, v), "region": lambda v: canonical_region(v)[0],
-                "issuer": canonical_issuer}  # the names the results carry (广西 → 广西壮族自治区)
     for f in fields(filters):
         value = getattr(filters, f.name)
         if f.name in FILTER_NAMES and value:
-            shown = "、".join(map(official[f.name], filters.values(f.name))) if f.name in official else value
+            # the names the results carry (广西 → 广西壮族自治区, problems → 存在问题)
+            shown = ("、".join(ROLES.get(v, v) if f.name == "section" else canonical_value(f.name, v)
+                              for v in filters.values(f.name)) if f.name in ("section", "region", "issuer") else value)
             parts.append(f"{FILTER_NAMES[f.name]}：{shown}")
     return "；".join(parts) or "不限范围"
 
