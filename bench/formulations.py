@@ -1,18 +1,20 @@
 """Formulations a writer reuses: precision of the 常用表述 against hand labels.
 
-Usage: python bench/formulations.py W [--labels bench/labels/formulations.jsonl]
+Usage: python bench/formulations.py W [--labels FILE] [--queries FILE]
+       python bench/formulations.py W --held-out      # the 32 queries the classifier was not trained on
 
 W holds the indexes `gov` (gov_reports.jsonl) and `seeds` (corpus/). The labels (bench/labels/,
 with the guide they were written by, labelled without looking at the rules) judge each formulation
-shown for 30 queries good or bad. Prints precision at 10 over the labelled ones, how many of the
-shown are unlabelled (new since labelling), and the recall of the good ones at 20.
+shown for 30 queries good or bad (a text has the same label under every query); `--held-out`: 32
+other queries, labelled later the same way, that the classifier (bench/train_formulations.py) never
+saw. Prints precision at 10 over the labelled ones, how many of the shown are unlabelled (new since
+labelling), and the recall of the good ones at 20.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,11 +30,16 @@ def main() -> None:
     ap.add_argument("work")
     ap.add_argument("--labels", default=str(HERE / "labels" / "formulations.jsonl"))
     ap.add_argument("--queries", default=str(HERE / "labels" / "formulations-to-label.jsonl"))
+    ap.add_argument("--held-out", action="store_true", help="the held-out queries and their labels")
     args = ap.parse_args()
-    labels: dict[str, dict[str, str]] = defaultdict(dict)
-    for line in open(args.labels, encoding="utf-8"):
-        row = json.loads(line)
-        labels[row["query"]][row["text"]] = row["label"]
+    if args.held_out:
+        args.labels = str(HERE / "labels" / "formulations-heldout.jsonl")
+        args.queries = str(HERE / "labels" / "formulations-heldout-queries.jsonl")
+    label: dict[str, str] = {}  # a text's label, whichever query it was labelled under
+    for path in (HERE / "labels" / "formulations.jsonl", args.labels):
+        for line in open(path, encoding="utf-8"):
+            row = json.loads(line)
+            label.setdefault(row["text"], row["label"])
     queries = [json.loads(line) for line in open(args.queries, encoding="utf-8")]
     engines: dict[str, Engine] = {}
     judged = good10 = unlabelled = good_found = good_all = 0
@@ -42,12 +49,15 @@ def main() -> None:
             engines[folder] = Engine(Path(args.work) / folder, load_model=False)
         engine = engines[folder]
         shown = [p["text"] for p in engine.phrases(q["query"], k=20, mode="keyword")["phrases"]]
-        known = labels[q["query"]]
+        # judged: what it showed when labelled (its list in the queries file) and any labelled text it
+        # shows now; the good ones to find: those of its labelled list
+        listed = {p["text"] for p in q["formulations"]}
+        known = {t: label[t] for t in listed | set(shown) if t in label}
         top = [t for t in shown[:10] if t in known]
         judged += len(top)
         good10 += sum(known[t] == "good" for t in top)
         unlabelled += sum(t not in known for t in shown[:10])
-        good = {t for t, label in known.items() if label == "good"}
+        good = {t for t in listed if label.get(t) == "good"}
         good_all += len(good)
         good_found += len(good & set(shown))
     print(f"{len(queries)} queries: precision at 10 {good10 / max(judged, 1):.3f} ({good10}/{judged} labelled; "

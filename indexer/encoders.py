@@ -188,8 +188,9 @@ class E5Encoder(Encoder):
                 progress(len(idx))
         return out
 
-    def encode_passages(self, texts, progress=None):
-        return self._encode(texts, False, progress)
+    def encode_passages(self, texts, progress=None, batch: int = 64):
+        """`batch`: texts per group (short ones, such as formulations, run faster in larger groups)."""
+        return self._encode(texts, False, progress, batch)
 
     def encode_queries(self, texts):
         return self._encode(texts, True)

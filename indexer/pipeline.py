@@ -115,6 +115,8 @@ def build_index(paths: list[str], index_dir: str | Path, options: BuildOptions =
         if options.embed:
             described, vectors = _embed(store, directory, options, report, progress, clock)
             manifest.update(described)
+            manifest.update(_score_formulations(build.root, directory))
+            clock.done("formulations: which a writer reuses")
         for writer in writers:
             manifest.update(writer.write_vectors(build, build_id, store, vectors,
                                                  (lambda done, total: progress("milvus", done, total))
@@ -145,6 +147,26 @@ def _formulations(root: Path, passages: Path) -> dict:
         return found
     finally:
         store.close()
+
+
+def _score_formulations(root: Path, directory: IndexDir) -> dict:
+    """Score every kept formulation with the packaged classifier (indexer/formats/formulations.py
+    `Classifier`), through the embedding cache; what the manifest records."""
+    from .formats import formulations
+
+    classifier = formulations.Classifier.packaged()
+    if classifier is None or not formulations.exists(root):
+        return {}
+    texts = formulations.texts(root)
+    scorer = formulations.ScoringEncoder(encoders.open_for_index(directory, classifier.MODEL), classifier)
+    cache = EmbeddingCache(directory.embedding_cache)
+    try:
+        logits, scored = embed_with_cache(scorer, texts, cache)
+    finally:
+        cache.close()
+    scores = formulations.write_scores(root, logits[:, 0], classifier)
+    return {"formulations_scored": {"classifier": classifier.digest, "scored": scored,
+                                    "shown": int((scores >= classifier.threshold).sum())}}
 
 
 def _beside(parallel: bool, fn, *args) -> Callable[[], dict]:

@@ -32,7 +32,8 @@ class PhraseIndex:
     """The formulations of a build, counted over any set of its passages."""
 
     def __init__(self, root: Path, doc_of: np.ndarray, ids: list[str]):
-        self.passage, self.phrase, self.keys = formulations.load(root)
+        # `reusable`: which formulations the build's classifier lets the panel show (None: every one)
+        self.passage, self.phrase, self.keys, self.reusable = formulations.load(root)
         self.doc_of = doc_of  # report number of each passage (keyword order)
         self.ids = ids
 
@@ -54,6 +55,8 @@ class PhraseIndex:
             n_passages, n_reports = self._counts(passage, phrase)
         if not len(phrase):
             return []
+        if self.reusable is not None:  # what a writer would not reuse is never a candidate
+            n_reports = np.where(self.reusable, n_reports, 0)
         query = compact(normalise(exclude)) if exclude else ""
         # Candidates, most reports first, from those found in half as many reports as the k-th (a longer
         # form found about as widely as a chosen fragment is among them, and the next ones where fragments

@@ -77,6 +77,41 @@ def test_formulations_of_a_query_leave_out_the_query_words(small_engine):
     assert "志愿服务活动" not in [p["text"] for p in small_engine.phrases("志愿服务", mode="keyword")["phrases"]]
 
 
+def test_the_packaged_classifier_tells_set_wordings_from_plain_nouns_and_fragments():
+    """Rules on words cannot tell 经济社会发展 or 高校毕业生 (plain nouns a writer types anyway) from
+    全国统一大市场 (a policy term): the classifier over e5-small's vector, the share of reports using a
+    wording and its length can (bench/train_formulations.py, from the labels in bench/labels/)."""
+    import numpy as np
+
+    from indexer.encoders import open_encoder
+    from indexer.formats.formulations import Classifier
+
+    classifier = Classifier.packaged()
+    good = ["全国统一大市场", "优化营商环境", "创建全国文明城市", "坚持稳中求进工作总基调"]
+    bad = ["经济社会发展", "全局干部职工", "高校毕业生", "违法犯罪", "单位的工作", "各族人民"]
+    logits = classifier.embedding_logits(Classifier.vectors(open_encoder(Classifier.MODEL), good + bad))
+    lengths = np.array([len(t) for t in good + bad])
+    scores = classifier.scores(logits, np.full(len(lengths), 20), 134, lengths)  # in 20 of 134 reports
+    assert (scores[:len(good)] >= classifier.threshold).all() and (scores[len(good):] < classifier.threshold).all()
+    assert (classifier.scores(logits, np.full(len(lengths), 2), 134, lengths) < scores).all()  # a rarer one less
+
+
+def test_the_panel_leaves_out_what_the_classifier_scores_low(embedded_engine):
+    """The build scores every formulation it keeps (the corpus index is embedded); the panel, the
+    outline and the landing examples show only those at the threshold or above. Without the scores
+    (a build without embeddings), 全局干部职工 (a plain noun, labelled bad) is among 城市管理's first."""
+    index = embedded_engine.phrase_index
+    assert index.reusable is not None and 0 < index.reusable.sum() < len(index.reusable)
+    shown = [p["text"] for p in embedded_engine.phrases("城市管理", k=20, mode="keyword")["phrases"]]
+    keep, index.reusable = index.reusable, None
+    try:
+        unscored = [p["text"] for p in embedded_engine.phrases("城市管理", k=20, mode="keyword")["phrases"]]
+    finally:
+        index.reusable = keep
+    assert "全局干部职工" in unscored and "全局干部职工" not in shown
+    assert "创建全国文明城市" in shown and all(keep[index.keys.index(t)] for t in shown)
+
+
 def test_citation_names_title_year_issuer_and_headings():
     assert (citation("2022年市区城市管理局工作报告", 2022, "市区城市管理局", None, ["二、主要工作", "(一)市容整治"])
             == "——《2022年市区城市管理局工作报告》（2022，市区城市管理局）二、主要工作 › (一)市容整治")

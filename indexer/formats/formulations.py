@@ -11,14 +11,21 @@ something (`_formulation`).
 At build time every candidate of every passage is counted by distinct reports; those found in two
 reports or more are kept with the passages they occur in (`phrases.npz` and `phrases.json` in
 the build, owned by this module). search/phrases.py counts them over a set of passages.
+
+Rules on words cannot tell a plain noun a writer types anyway (违法犯罪, 高校毕业生, 经济社会发展) from
+a named policy term (高标准农田, 全国统一大市场): the meaning can. Where the build embeds, each kept
+formulation is also scored by `Classifier` (logistic regression over its e5-small vector, learned from
+hand labels by bench/train_formulations.py), and the panel leaves out those scored below its threshold.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -179,7 +186,9 @@ def build(root: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int
     PassageStore.iter_passages). Returns their number."""
     reports: dict[str, set[str]] = {}
     found: list[tuple[int, str]] = []
+    every: set[str] = set()  # the reports (for the share of them using a formulation)
     for i, (passage, doc) in enumerate(passages):
+        every.add(doc.doc_id)
         for start, end in clauses(passage.norm):
             key = passage.norm[start:end]
             reports.setdefault(key, set()).add(doc.doc_id)
@@ -189,7 +198,8 @@ def build(root: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int
     pairs = np.array([(i, number[key]) for i, key in found if key in number], dtype=np.int32).reshape(-1, 2)
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs
     np.savez(root / _FILE, passage=pairs[:, 0], phrase=pairs[:, 1])
-    (root / _TEXTS).write_text(json.dumps({"phrases": kept}, ensure_ascii=False), encoding="utf-8")
+    (root / _TEXTS).write_text(json.dumps({"phrases": kept, "reports": [len(reports[key]) for key in kept],
+                                           "report_total": len(every)}, ensure_ascii=False), encoding="utf-8")
     return len(kept)
 
 
@@ -197,9 +207,100 @@ def exists(root: Path) -> bool:
     return (root / _FILE).exists()
 
 
-def load(root: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def texts(root: Path) -> list[str]:
+    """The kept formulations' texts, in their numbering."""
+    return json.loads((root / _TEXTS).read_text(encoding="utf-8"))["phrases"]
+
+
+def write_scores(root: Path, logits: np.ndarray, classifier: Classifier) -> np.ndarray:
+    """Score each formulation (the chance a writer reuses it as it stands) from its embedding's part of
+    the classifier's logit and how widely the corpus uses it; keep the scores with the threshold below
+    which the panel leaves a formulation out. Returns the scores."""
+    found = json.loads((root / _TEXTS).read_text(encoding="utf-8"))
+    scores = classifier.scores(logits, np.asarray(found["reports"]), found["report_total"],
+                               np.array([len(t) for t in found["phrases"]]))
+    found["reusable"] = {"scores": [round(float(s), 4) for s in scores], "threshold": classifier.threshold,
+                         "classifier": classifier.digest}
+    (root / _TEXTS).write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")
+    return scores
+
+
+def load(root: Path) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
     """The occurrences as written: (passage number, formulation number) pairs, ordered by passage,
-    and the formulations' texts (normalised: simplified script, one form for all reports)."""
+    the formulations' texts (normalised: simplified script, one form for all reports), and which of
+    them a writer reuses as they stand (None where the build did not score them: built without
+    embeddings, or before the classifier)."""
     data = np.load(root / _FILE)
-    texts = json.loads((root / _TEXTS).read_text(encoding="utf-8"))
-    return data["passage"], data["phrase"], texts["phrases"]
+    found = json.loads((root / _TEXTS).read_text(encoding="utf-8"))
+    reusable = found.get("reusable")
+    keep = (None if reusable is None
+            else np.asarray(reusable["scores"], dtype=np.float32) >= reusable["threshold"])
+    return data["passage"], data["phrase"], found["phrases"], keep
+
+
+CLASSIFIER_FILE = Path(__file__).resolve().parent.parent / "data" / "formulations-classifier.json"
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """Whether a writer reuses a formulation as it stands: a logistic regression over its e5-small
+    passage vector, the log of the share of the corpus's reports using it and its length, trained on
+    hand labels (bench/train_formulations.py; bench/README.md, "Formulations"). Plain nouns and
+    fragments score low, set phrases and policy terms high."""
+
+    weights: np.ndarray  # of the vector
+    share_weight: float  # of log(reports using it / reports)
+    length_weight: float  # of its characters
+    bias: float
+    threshold: float
+    digest: str  # of the file: embedding logits kept in the embedding cache are told apart by it
+
+    MODEL = "e5-small"
+    GROUP = 1024  # texts embedded in one batch: short texts run 1.5 times as fast as in groups of 64
+
+    @classmethod
+    @functools.cache
+    def packaged(cls) -> Classifier | None:
+        if not CLASSIFIER_FILE.exists():
+            return None
+        raw = CLASSIFIER_FILE.read_bytes()
+        found = json.loads(raw)
+        return cls(np.asarray(found["weights"], dtype=np.float32), float(found["share_weight"]),
+                   float(found["length_weight"]), float(found["bias"]), float(found["threshold"]),
+                   hashlib.sha1(raw).hexdigest()[:12])
+
+    @classmethod
+    def vectors(cls, encoder, texts: Sequence[str]) -> np.ndarray:
+        """The texts' vectors as the classifier reads them (passages of e5-small)."""
+        return encoder.encode_passages(list(texts), batch=cls.GROUP)
+
+    @staticmethod
+    def features(reports: np.ndarray, report_total: int, lengths: np.ndarray) -> np.ndarray:
+        """The corpus's part: log of the share of reports using a formulation, and its characters."""
+        share = np.log(np.maximum(reports, 1) / max(report_total, 1))
+        return np.stack([share, np.asarray(lengths, dtype=np.float64)], axis=1)
+
+    def embedding_logits(self, vectors: np.ndarray) -> np.ndarray:
+        return vectors @ self.weights
+
+    def scores(self, logits: np.ndarray, reports: np.ndarray, report_total: int, lengths: np.ndarray) -> np.ndarray:
+        extra = self.features(reports, report_total, lengths) @ np.array([self.share_weight, self.length_weight])
+        return 1.0 / (1.0 + np.exp(-(logits + extra + self.bias)))
+
+
+class ScoringEncoder:
+    """The classifier's embedding part as an encoder of one number per text, so that the embedding
+    cache keeps it for every formulation a build has seen (a rebuild embeds only new ones)."""
+
+    def __init__(self, encoder, classifier: Classifier):
+        from types import SimpleNamespace
+
+        self.encoder, self.classifier = encoder, classifier
+        self.spec = SimpleNamespace(cache_variant=f"formulation-logit:{classifier.digest}:{encoder.spec.cache_variant}",
+                                    dimension=1)
+
+    def encode_passages(self, texts: Sequence[str], progress=None) -> np.ndarray:
+        logits = self.classifier.embedding_logits(Classifier.vectors(self.encoder, texts))
+        if progress:
+            progress(len(texts))
+        return logits.astype(np.float32)[:, None]
