@@ -24,7 +24,7 @@ from .cleaning import clean
 from .embedding import EmbeddingCache, embed_with_cache, passage_input, sentence_pieces
 from .encoders import DEFAULT_MODEL, SECOND_MODEL, SECOND_MODEL_INT8
 from .layout import IndexDir, IndexUnavailable
-from .readers import Source, Unreadable, discover, key_hash, office_conversions, read
+from .readers import OFFICE_SUFFIXES, Source, Unreadable, discover, key_hash, office_conversions, office_reader, read
 from .store import Document, PassageStore, StoredPassage, passage_id
 from .structure import Passage, Report, passages, split_reports
 from .text import normalise
@@ -190,11 +190,14 @@ def _beside(parallel: bool, fn, *args) -> Callable[[], dict]:
 
 def fingerprint(paths: list[str], options: BuildOptions) -> str:
     """A digest of everything a build depends on: each file's name and content,
-    the build options and this package's version."""
+    the build options and this package's version; where there are .doc-like files, the LibreOffice
+    that reads them (installed, or upgraded, since the last build: they are read again)."""
     digest = hashlib.sha1(json.dumps([__version__, options.model, options.max_seq_length, options.int8, options.embed,
                                       options.ann_threshold, options.sentences, options.second_model,
                                       options.backend, options.milvus_uri, options.milvus_alias]).encode())
+    office = False
     for path, key in discover(paths):
+        office = office or path.suffix.lower() in OFFICE_SUFFIXES
         digest.update(key.encode("utf-8") + b"\0")
         try:
             with open(path, "rb") as handle:
@@ -203,6 +206,8 @@ def fingerprint(paths: list[str], options: BuildOptions) -> str:
         except OSError as exc:
             digest.update(f"unreadable {exc}".encode())
         digest.update(b"\0")
+    if office:
+        digest.update(office_reader().encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -366,6 +371,11 @@ def _embed(store: PassageStore, directory: IndexDir, options: BuildOptions, repo
 
     clock.done("embedding inputs")
     encoder, vectors = _embed_texts(directory, options, texts + pieces, report, step)
+    # Kept at float16's precision (in float32): Milvus holds a passage's vectors and its sentences' as
+    # float16 to rescore them (indexer/formats/milvus.py `pack_vectors`), so both backends score the
+    # same values to the last bit and count the same matches (unrounded, one corpus/ passage scored
+    # 0.871760 here and 0.871735 there, on either side of a floor).
+    vectors = vectors.astype(np.float16).astype(np.float32)
     clock.done(f"{encoders.canonical(options.model)}: {len(texts)} passages + {len(pieces)} sentences")
     spec = encoder.spec
     out = {"model": spec.model, "max_seq_length": spec.max_tokens, "int8": spec.int8, "dimension": spec.dimension,
