@@ -318,6 +318,18 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def office_reader() -> str:
+    """Which LibreOffice reads office files here (its program and when it was installed), or `none`."""
+    soffice = _soffice()
+    if soffice is None:
+        return "office reader: none"
+    program = Path(soffice).resolve()
+    try:
+        return f"office reader: {program} {program.stat().st_mtime_ns}"
+    except OSError:
+        return f"office reader: {program}"
+
+
 def _convert(soffice: str, paths: list[Path], out: Path, timeout: float) -> subprocess.CompletedProcess:
     """LibreOffice converting `paths` to UTF-8 text in `out`, with a profile folder of this process's own
     (another LibreOffice running is left alone), one run at a time."""

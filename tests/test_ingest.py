@@ -196,6 +196,26 @@ def test_word_97_wps_rtf_and_odt_files_are_read_through_libreoffice(tmp_path):
     assert "needs LibreOffice, which is not installed" in missing.stdout, missing.stderr
 
 
+def test_office_files_skipped_for_want_of_libreoffice_are_read_once_it_is_installed(tmp_path):
+    """Before, the build's fingerprint covered the files and options only: after installing LibreOffice,
+    `report-search index` said nothing had changed and the .rtf stayed unread."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "a.txt").write_text("2023年某区环卫所工作总结\n今年以来，我所推进垃圾分类，成效明显。\n", encoding="utf-8")
+    body = "2023年某区城管局工作总结\\par 今年以来，我局开展市容环境专项整治，成效明显。"
+    (folder / "b.rtf").write_text("{\\rtf1\\ansi " + "".join(c if ord(c) < 128 else f"\\u{ord(c)}?" for c in body) + "}",
+                                  encoding="ascii")
+    command = [sys.executable, "-m", "report_search.cli", "index", str(folder), "--index-dir", str(tmp_path / "ix"),
+               "--no-embed", "--quiet"]
+    bare = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": str(tmp_path)})
+    assert "indexed 1 files" in bare.stdout and "needs LibreOffice" in bare.stdout + bare.stderr, bare.stdout + bare.stderr
+    installed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert "indexed 2 files" in installed.stdout, installed.stdout + installed.stderr
+    engine = Engine(tmp_path / "ix", load_model=False)
+    assert engine.search('"市容环境专项整治"', mode="keyword", k=10)["total"] == 1
+    engine.close()
+
+
 def test_docx_html_and_jsonl_are_read(tmp_path):
     import docx
 
