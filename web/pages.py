@@ -20,6 +20,7 @@ MODE_LABELS = {"hybrid": "混合", "keyword": "关键词", "semantic": "语义"}
 FACET_LABELS = {"region": "地区", "year": "年份", "issuer": "发文单位", "doc_type": "文种", "section": "部分"}
 PAGE_PHRASES = 10  # formulations in the page's panel
 FILTER_KEYS = ("region", "year", "issuer", "doc_type", "source", "section")  # shown as chips on the page
+SEVERAL = ("region", "issuer", "doc_type", "section")  # filters that take several values (OR), comma-joined
 CARRIED = ("q", "mode") + params.FILTER_NAMES  # what the search and the compare view hand each other
 
 
@@ -62,6 +63,8 @@ def search_page():
     q = request.args.get("q", "")
     context = {"q": q, "mode": request.args.get("mode") or "hybrid", "result": None, "error": None, "phrases_url": None,
                "active": {k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}}
+    # each filter's chosen values, for the facets' bold value and ＋ (search.html)
+    context["picked"] = {k: context["active"][k].split(",") for k in SEVERAL if k in context["active"]}
     if q.strip():
         try:
             context["result"] = api.run_search(request.args, diversify="report")
