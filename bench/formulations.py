@@ -36,10 +36,12 @@ def main() -> None:
         args.labels = str(HERE / "labels" / "formulations-heldout.jsonl")
         args.queries = str(HERE / "labels" / "formulations-heldout-queries.jsonl")
     label: dict[str, str] = {}  # a text's label, whichever query it was labelled under
+    under: dict[str, set[str]] = {}  # the texts labelled under each query
     for path in (HERE / "labels" / "formulations.jsonl", args.labels):
         for line in open(path, encoding="utf-8"):
             row = json.loads(line)
             label.setdefault(row["text"], row["label"])
+            under.setdefault(row["query"], set()).add(row["text"])
     queries = [json.loads(line) for line in open(args.queries, encoding="utf-8")]
     engines: dict[str, Engine] = {}
     judged = good10 = unlabelled = good_found = good_all = 0
@@ -49,9 +51,9 @@ def main() -> None:
             engines[folder] = Engine(Path(args.work) / folder, load_model=False)
         engine = engines[folder]
         shown = [p["text"] for p in engine.phrases(q["query"], k=20, mode="keyword")["phrases"]]
-        # judged: what it showed when labelled (its list in the queries file) and any labelled text it
-        # shows now; the good ones to find: those of its labelled list
-        listed = {p["text"] for p in q["formulations"]}
+        # judged: what it showed when labelled (its list in the queries file, the texts labelled under
+        # it) and any labelled text it shows now; the good ones to find: those it showed when labelled
+        listed = {p["text"] for p in q["formulations"]} | under.get(q["query"], set())
         known = {t: label[t] for t in listed | set(shown) if t in label}
         top = [t for t in shown[:10] if t in known]
         judged += len(top)
