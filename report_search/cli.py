@@ -267,7 +267,7 @@ def index(paths, index_dir, model, no_embed, no_sentences, quiet, force, int8, m
         return
     if bar is not None:
         bar.close()
-    click.echo(f"indexed {report.files} files: {report.reports} reports, {report.passages} passages "
+    click.echo(f"indexed {_count(report.files, 'file')}: {_count(report.reports, 'report')}, {_count(report.passages, 'passage')} "
                f"into {report.index_dir} in {report.seconds:.1f} s"
                + (f" ({report.embedded} passages and sentences embedded, the rest from cache)" if not no_embed else ""))
     for line in note_lines(report.notes, None if all_notes else NOTES_SHOWN):
@@ -344,7 +344,7 @@ def phrases(query, index_dir, engine_options, k, mode, filters, as_json):
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{len(result['phrases'])} formulations in {result['passages']} passages"
+    click.echo(f"{_count(len(result['phrases']), 'formulation')} in {_count(result['passages'], 'passage')}"
                + (f" matching {query}" if query else ""))
     for p in result["phrases"]:
         click.echo(f"{p['reports']:5d} reports {p['passages']:5d} passages  {p['text']}")

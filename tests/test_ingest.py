@@ -208,7 +208,7 @@ def test_office_files_skipped_for_want_of_libreoffice_are_read_once_it_is_instal
     command = [sys.executable, "-m", "report_search.cli", "index", str(folder), "--index-dir", str(tmp_path / "ix"),
                "--no-embed", "--quiet"]
     bare = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": str(tmp_path)})
-    assert "indexed 1 files" in bare.stdout and "needs LibreOffice" in bare.stdout + bare.stderr, bare.stdout + bare.stderr
+    assert "indexed 1 file:" in bare.stdout and "needs LibreOffice" in bare.stdout + bare.stderr, bare.stdout + bare.stderr
     installed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert "indexed 2 files" in installed.stdout, installed.stdout + installed.stderr
     engine = Engine(tmp_path / "ix", load_model=False)
