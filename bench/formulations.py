@@ -1,14 +1,15 @@
 """Formulations a writer reuses: precision of the 常用表述 against hand labels.
 
 Usage: python bench/formulations.py W [--labels FILE] [--queries FILE]
-       python bench/formulations.py W --held-out      # the 32 queries the classifier was not trained on
+       python bench/formulations.py W --held-out [2]  # queries labelled later: 32 (1), 30 more (2)
 
 W holds the indexes `gov` (gov_reports.jsonl) and `seeds` (corpus/). The labels (bench/labels/,
 with the guide they were written by, labelled without looking at the rules) judge each formulation
 shown for 30 queries good or bad (a text has the same label under every query); `--held-out`: 32
-other queries, labelled later the same way, that the classifier (bench/train_formulations.py) never
-saw. Prints precision at 10 over the labelled ones, how many of the shown are unlabelled (new since
-labelling), and the recall of the good ones at 20.
+other queries, labelled later the same way; `--held-out 2`: 30 more, labelled after the classifier
+(bench/train_formulations.py) was trained on the first two sets. Prints precision at 10 over the
+labelled ones, how many of the shown are unlabelled (new since labelling), and the recall of the
+good ones at 20.
 """
 from __future__ import annotations
 
@@ -30,14 +31,17 @@ def main() -> None:
     ap.add_argument("work")
     ap.add_argument("--labels", default=str(HERE / "labels" / "formulations.jsonl"))
     ap.add_argument("--queries", default=str(HERE / "labels" / "formulations-to-label.jsonl"))
-    ap.add_argument("--held-out", action="store_true", help="the held-out queries and their labels")
+    ap.add_argument("--held-out", nargs="?", const="1", choices=["1", "2"],
+                    help="a set of queries labelled later (1: 32 queries, 2: 30 more)")
     args = ap.parse_args()
     if args.held_out:
-        args.labels = str(HERE / "labels" / "formulations-heldout.jsonl")
-        args.queries = str(HERE / "labels" / "formulations-heldout-queries.jsonl")
+        name = "heldout" if args.held_out == "1" else "heldout2"
+        args.labels = str(HERE / "labels" / f"formulations-{name}.jsonl")
+        args.queries = str(HERE / "labels" / f"formulations-{name}-queries.jsonl")
     label: dict[str, str] = {}  # a text's label, whichever query it was labelled under
     under: dict[str, set[str]] = {}  # the texts labelled under each query
-    for path in (HERE / "labels" / "formulations.jsonl", args.labels):
+    every = [HERE / "labels" / f"formulations{name}.jsonl" for name in ("", "-heldout", "-heldout2")]
+    for path in [args.labels] + [p for p in every if str(p) != args.labels]:
         for line in open(path, encoding="utf-8"):
             row = json.loads(line)
             label.setdefault(row["text"], row["label"])

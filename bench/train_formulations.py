@@ -4,9 +4,9 @@ measure it on queries it was not trained on.
 Usage: python bench/train_formulations.py W [--no-write]
 
 W holds the indexes `gov` (gov_reports.jsonl) and `seeds` (corpus/), as for bench/formulations.py.
-The labels: bench/labels/formulations.jsonl (30 queries) and formulations-heldout.jsonl (32 more),
-written by the guide beside them without looking at the rules; a text has one label under every
-query. Each distinct text is read as the build reads a formulation: its e5-small passage vector, the
+The labels: bench/labels/formulations.jsonl (30 queries), formulations-heldout.jsonl (32 more) and
+formulations-heldout2.jsonl (30 more), written by the guide beside them without looking at the rules;
+a text has one label under every query. Each distinct text is read as the build reads a formulation: its e5-small passage vector, the
 log of the share of its index's reports that use it, and its length. A logistic regression learns
 good against bad. Query-grouped cross-validation (a text belongs to the first query it was labelled
 under; five folds of queries) prints the AUC and, for every labelled query, the panel's precision at
@@ -30,8 +30,10 @@ from indexer.formats.formulations import CLASSIFIER_FILE, Classifier  # noqa: E4
 from search.engine import Engine  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-LABELS = [HERE / "labels" / "formulations.jsonl", HERE / "labels" / "formulations-heldout.jsonl"]
-QUERIES = [HERE / "labels" / "formulations-to-label.jsonl", HERE / "labels" / "formulations-heldout-queries.jsonl"]
+SETS = ("", "-heldout", "-heldout2")  # labelled one after the other (bench/README.md, "Formulations")
+LABELS = [HERE / "labels" / f"formulations{name}.jsonl" for name in SETS]
+QUERIES = [HERE / "labels" / ("formulations-to-label.jsonl" if not name else f"formulations{name}-queries.jsonl")
+           for name in SETS]
 INDEXES = {"gov-reports": "gov", "corpus": "seeds"}
 C = 30.0  # inverse regularisation (10 and 30 within 0.006 AUC)
 CORPUS_SCALE = 0.2  # the corpus features, standardised, against the vector's 384 values
