@@ -245,11 +245,35 @@ def read_docx(path: Path) -> str:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises many kinds on bad XML
         raise Unreadable(f"corrupt .docx: {exc}") from None
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append(" ".join(cell.text for cell in row.cells))
+    lines: list[str] = []
+    for block in document.iter_inner_content():  # paragraphs and tables in the document's order
+        lines.extend(_table_lines(block) if isinstance(block, docx.table.Table) else [block.text])
     return "\n".join(lines)
+
+
+def _table_lines(table) -> list[str]:
+    """A Word table as one paragraph where it stands (a statistics table under 一、主要工作 belongs to
+    that heading, not to the last one): its rows separated by `；`, their cells by `，`, ended by `。`,
+    so that neither a short row is taken for a heading nor two rows for a line broken mid-sentence; a
+    merged cell once, not once per column it spans; a table inside a cell with that cell."""
+    rows = []
+    for row in table.rows:
+        cells: list = []
+        for cell in row.cells:
+            if not any(cell._tc is seen._tc for seen in cells):
+                cells.append(cell)
+        text = "，".join(part for cell in cells for part in [_cell_text(cell)] if part)
+        if text:
+            rows.append(text.rstrip("，；。"))
+    return ["；".join(rows) + "。"] if rows else []
+
+
+def _cell_text(cell) -> str:
+    import docx
+
+    parts = [block.text.strip() if not isinstance(block, docx.table.Table) else "".join(_table_lines(block))
+             for block in cell.iter_inner_content()]
+    return " ".join(part for part in parts if part)
 
 
 def read_office(path: Path) -> str:

@@ -216,6 +216,33 @@ def test_office_files_skipped_for_want_of_libreoffice_are_read_once_it_is_instal
     engine.close()
 
 
+def test_a_word_table_stays_under_its_heading_and_a_merged_cell_counts_once(tmp_path):
+    """Before, a .docx's tables were appended after its last paragraph: the statistics under
+    一、主要工作 were indexed under 二、存在问题 (the last heading) and a cell merged across three
+    columns read three times."""
+    import docx
+
+    d = docx.Document()
+    for line in ("2023年某区城管局工作总结", "一、主要工作", "今年以来，我局开展市容环境专项整治，成效明显。"):
+        d.add_paragraph(line)
+    table = d.add_table(rows=3, cols=3)
+    for (r, c), text in {(0, 0): "项目", (0, 1): "2022年", (0, 2): "2023年", (1, 0): "清运生活垃圾（万吨）",
+                         (1, 1): "4.8", (1, 2): "5.2"}.items():
+        table.cell(r, c).text = text
+    table.cell(2, 0).merge(table.cell(2, 2)).text = "全年清运量同比增长8.3%"
+    for line in ("二、存在问题", "部分路段占道经营反弹，群众反映强烈。"):
+        d.add_paragraph(line)
+    (tmp_path / "r").mkdir()
+    d.save(tmp_path / "r" / "report.docx")
+    build_index([str(tmp_path / "r")], tmp_path / "ix", BuildOptions(embed=False))
+    engine = Engine(tmp_path / "ix", load_model=False)
+    rows = engine.store.db.execute("SELECT heading_path, text FROM passages").fetchall()
+    engine.close()
+    holding = [(json.loads(path), text) for path, text in rows if "清运生活垃圾" in text]
+    assert holding and all(path[-1] == "一、主要工作" for path, _ in holding), rows
+    assert sum(text.count("全年清运量同比增长8.3%") for _, text in rows) == 1
+
+
 def test_docx_html_and_jsonl_are_read(tmp_path):
     import docx
 
