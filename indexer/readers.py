@@ -433,7 +433,49 @@ def read_html(data: bytes) -> str:
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
         tag.decompose()
     body = soup.find("article") or soup.find("main") or soup.body or soup
-    return body.get_text("\n")
+    return "".join(_html_parts(body))
+
+
+# Elements that start a line of their own; any other (span, a, strong, font …) runs on within its line.
+_HTML_BLOCKS = {"address", "article", "blockquote", "center", "dd", "div", "dl", "dt", "figcaption", "figure",
+                "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "ol", "p", "pre", "section", "title", "ul"}
+
+
+def _html_parts(element) -> Iterator[str]:
+    """An element's text, a line break where a block starts or ends or at <br>, none around inline
+    elements (`开展<a>市容环境专项整治</a>，` is one line, not three); a table as one paragraph
+    (`_html_table`). The text nodes keep their own line breaks, which cleaning rejoins as in a .txt."""
+    from bs4 import Comment, NavigableString
+
+    for child in element.children:
+        if isinstance(child, NavigableString):
+            if not isinstance(child, Comment):
+                yield str(child)
+        elif child.name == "br":
+            yield "\n"
+        elif child.name == "table":
+            yield "\n" + _html_table(child) + "\n"
+        elif child.name in _HTML_BLOCKS:
+            yield "\n"
+            yield from _html_parts(child)
+            yield "\n"
+        else:
+            yield from _html_parts(child)
+
+
+def _html_table(table) -> str:
+    """An HTML table as a .docx table is read (`_table_lines`): rows split by `；`, cells by `，`, one
+    paragraph; a table inside a cell with that cell."""
+    rows = []
+    for row in table.find_all("tr"):
+        if row.find_parent("table") is not table:
+            continue  # a row of a table inside a cell: read with that cell
+        cells = [re.sub(r"\s+", " ", "".join(_html_parts(cell))).strip() for cell in row.find_all(["td", "th"])
+                 if cell.find_parent("tr") is row]
+        text = "，".join(c for c in cells if c)
+        if text:
+            rows.append(text.rstrip("，；。"))
+    return "；".join(rows) + "。" if rows else ""
 
 
 def read_jsonl(path: Path, key: str) -> Iterator[Source]:

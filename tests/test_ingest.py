@@ -243,6 +243,27 @@ def test_a_word_table_stays_under_its_heading_and_a_merged_cell_counts_once(tmp_
     assert sum(text.count("全年清运量同比增长8.3%") for _, text in rows) == 1
 
 
+def test_a_scraped_page_keeps_its_sentences_and_its_table_whole(tmp_path):
+    """Before, every inline element (span, a, strong) began a line of its own, for cleaning to rejoin,
+    and a table's cells came one per line: `项目2022年2023年清运生活垃圾（万吨）` and `4.8 5.2` were two
+    passages, the numbers apart from what they count."""
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "a.html").write_text(
+        "<html><body><article><h1>某区城管局2023年工作总结</h1><p><strong>一、主要工作</strong></p>"
+        "<p>今年以来，我局按照<span>区委区政府</span>的部署，开展<a href='/x'>市容环境专项整治</a>，"
+        "拆除违法建设<b>1.2万</b>平方米，成效明显。</p>"
+        "<table><tr><th>项目</th><th>2022年</th><th>2023年</th></tr>"
+        "<tr><td>清运生活垃圾（万吨）</td><td>4.8</td><td>5.2</td></tr></table>"
+        "<p><strong>二、存在问题</strong></p><p>部分路段占道经营反弹，群众反映强烈。</p></article></body></html>",
+        encoding="utf-8")
+    assert "开展市容环境专项整治，拆除违法建设1.2万平方米" in list(read(tmp_path / "r" / "a.html", "a.html"))[0].text
+    build_index([str(tmp_path / "r")], tmp_path / "ix", BuildOptions(embed=False))
+    engine = Engine(tmp_path / "ix", load_model=False)
+    rows = [(json.loads(path), text) for path, text in engine.store.db.execute("SELECT heading_path, text FROM passages")]
+    engine.close()
+    assert (["一、主要工作"], "项目，2022年，2023年；清运生活垃圾（万吨），4.8，5.2。") in rows, rows
+
+
 def test_docx_html_and_jsonl_are_read(tmp_path):
     import docx
 
