@@ -10,7 +10,8 @@ a text has one label under every query. Each distinct text is read as the build 
 log of the share of its index's reports that use it, and its length. A logistic regression learns
 good against bad. Query-grouped cross-validation (a text belongs to the first query it was labelled
 under; five folds of queries) prints the AUC and, for every labelled query, the panel's precision at
-10 and the good ones still shown at 20 as the held-out model would leave them, by threshold. The
+10 and the good ones still shown at 20, the panel computed by the engine with every formulation of
+the index scored by the model of the fold that did not see the query, by threshold. The
 model trained on every label is written to indexer/data/formulations-classifier.json. Fixed
 settings, no randomness: the same labels and indexes give the same file.
 """
@@ -39,7 +40,6 @@ C = 30.0  # inverse regularisation (10 and 30 within 0.006 AUC)
 CORPUS_SCALE = 0.2  # the corpus features, standardised, against the vector's 384 values
 THRESHOLD = 0.6  # below it the panel leaves a formulation out
 FOLDS = 5
-POOL = 80  # formulations of a query's panel scored in the simulation (its first 10 and 20 are judged)
 
 
 def main() -> None:
@@ -64,33 +64,26 @@ def main() -> None:
     for text, query in first.items():
         listed[query].add(text)
 
-    # The panels without the classifier (the simulation filters them), and each index's report counts.
+    # Every formulation of each index, read as the build reads it: its vector, the share of the index's
+    # reports using it, its length. A labelled text is read from the index of its first query.
     engines = {name: Engine(Path(args.work) / folder, load_model=False) for name, folder in INDEXES.items()}
-    for engine in engines.values():
-        engine.phrase_index.reusable = None
-    shown = {q["query"]: [p["text"] for p in engines[q["index"]].phrases(q["query"], k=POOL, mode="keyword")["phrases"]]
-             for q in queries}
-    corpus = {}
+    encoder = open_encoder(Classifier.MODEL)
+    read: dict[str, tuple[np.ndarray, np.ndarray, dict[str, int]]] = {}
     for name, engine in engines.items():
         index = engine.phrase_index
-        n_reports = dict(zip(index.keys, index._whole[1].tolist()))
-        total = len(set(index.doc_of.tolist()))
-        corpus[name] = lambda text, n=n_reports, total=total: (n.get(text, 1), total)
-    texts = sorted(set(label) | {t for s in shown.values() for t in s})
-    index_name = {t: index_of[first[t]] for t in label}
-    for query, found in shown.items():
-        for t in found:
-            index_name.setdefault(t, index_of[query])
-    counts = [corpus[index_name[t]](t) for t in texts]
-    extra = Classifier.features(np.array([c[0] for c in counts]), 1, np.array([len(t) for t in texts]))
-    extra[:, 0] -= np.log([c[1] for c in counts])  # the share of its own index's reports
-    vectors = Classifier.vectors(open_encoder(Classifier.MODEL), texts)
-    row = {t: i for i, t in enumerate(texts)}
-    labelled = sorted(label)
-    at = np.array([row[t] for t in labelled])
-    mean, scale = extra[at].mean(0), extra[at].std(0)
-    x_all = np.hstack([vectors, CORPUS_SCALE * (extra - mean) / scale])
-    x, y = x_all[at], np.array([label[t] for t in labelled])
+        extra = Classifier.features(index._whole[1], len(set(index.doc_of.tolist())),
+                                    np.array([len(t) for t in index.keys]))
+        read[name] = (Classifier.vectors(encoder, index.keys), extra, {t: i for i, t in enumerate(index.keys)})
+    # Texts the rules no longer keep (rules added since they were labelled: 一体推进, 严厉打击) are never
+    # shown: nothing to learn about them.
+    labelled = sorted(t for t in label if t in read[index_of[first[t]]][2])
+    print(f"{len(label) - len(labelled)} labelled texts left out: no formulation of their index under today's rules")
+    place = [(index_of[first[t]], read[index_of[first[t]]][2][t]) for t in labelled]
+    vectors = np.stack([read[name][0][i] for name, i in place])
+    extra = np.stack([read[name][1][i] for name, i in place])
+    mean, scale = extra.mean(0), extra.std(0)
+    x = np.hstack([vectors, CORPUS_SCALE * (extra - mean) / scale])
+    y = np.array([label[t] for t in labelled])
     group = np.array([fold[first[t]] for t in labelled])
 
     models = [LogisticRegression(C=C, max_iter=5000).fit(x[group != k], y[group != k]) for k in range(FOLDS)]
@@ -99,23 +92,30 @@ def main() -> None:
         held[group == k] = models[k].predict_proba(x[group == k])[:, 1]
     print(f"{len(labelled)} texts ({int(y.sum())} good), {len(queries)} queries: cross-validated AUC "
           f"{roc_auc_score(y, held):.3f}")
-    print("threshold: precision at 10 (good / judged, unlabelled shown) · good ones still shown at 20, "
-          "each query's panel filtered by the model not trained on it")
+    print("threshold: precision at 10 (good / judged, unlabelled shown) · good ones still shown at 20; each "
+          "query's panel as the engine shows it with the scores of the model not trained on that query")
+    scores = {(name, k): models[k].predict_proba(np.hstack([v, CORPUS_SCALE * (e - mean) / scale]))[:, 1]
+              for name, (v, e, _) in read.items() for k in range(FOLDS)}
     figures = {}
-    for threshold in (0.0, 0.5, 0.55, THRESHOLD, 0.65, 0.7):
+    for threshold, part in [(t, None) for t in (0.0, 0.5, 0.55, THRESHOLD, 0.65, 0.7)] + [
+            (t, name) for name in INDEXES for t in (0.0, THRESHOLD)]:
         judged = good = unlabelled = found = wanted = 0
         for q in queries:
-            query, pool = q["query"], shown[q["query"]]
-            scores = models[fold[query]].predict_proba(x_all[[row[t] for t in pool]])[:, 1] if pool else []
-            kept = [t for t, s in zip(pool, scores) if s >= threshold]
+            if part is not None and q["index"] != part:
+                continue
+            query, engine = q["query"], engines[q["index"]]
+            engine.phrase_index.reusable = scores[(q["index"], fold[query])] >= threshold
+            kept = [p["text"] for p in engine.phrases(query, k=20, mode="keyword")["phrases"]]
             judged += sum(t in label for t in kept[:10])
             good += sum(label.get(t, False) for t in kept[:10])
             unlabelled += sum(t not in label for t in kept[:10])
             goods = {t for t in listed[query] if label.get(t)}
             wanted += len(goods)
-            found += len(goods & set(kept[:20]))
-        figures[threshold] = {"precision_at_10": round(good / judged, 3), "good_at_20": f"{found}/{wanted}"}
-        print(f"  {threshold:.2f}: {good / judged:.3f} ({good}/{judged}, {unlabelled}) · {found}/{wanted}")
+            found += len(goods & set(kept))
+        figures[f"{threshold}" + (f" {part}" if part else "")] = {"precision_at_10": round(good / judged, 3),
+                                                                 "good_at_20": f"{found}/{wanted}"}
+        print(f"  {threshold:.2f}{' ' + part if part else ''}: {good / judged:.3f} ({good}/{judged}, {unlabelled})"
+              f" · {found}/{wanted}")
     if args.no_write:
         return
     model = LogisticRegression(C=C, max_iter=5000).fit(x, y)
@@ -128,7 +128,7 @@ def main() -> None:
            "trained_on": {"labels": [str(p.relative_to(HERE.parent)) for p in LABELS], "texts": len(labelled),
                           "good": int(y.sum()), "C": C, "corpus_scale": CORPUS_SCALE},
            "cross_validated": {"auc": round(float(roc_auc_score(y, held)), 3),
-                               "panel": {str(t): f for t, f in figures.items()}}}
+                               "panel": figures}}
     CLASSIFIER_FILE.write_text(json.dumps(out, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {CLASSIFIER_FILE}")
 

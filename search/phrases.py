@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.formats import formulations
-from indexer.formats.formulations import MIN_REPORTS
+from indexer.formats.formulations import MIN_CHARS, MIN_REPORTS
 from indexer.text import compact, normalise
 
 from .checks import MAX_K, check_mode, check_whole
@@ -55,19 +55,21 @@ class PhraseIndex:
             n_passages, n_reports = self._counts(passage, phrase)
         if not len(phrase):
             return []
-        if self.reusable is not None:  # what a writer would not reuse is never a candidate
-            n_reports = np.where(self.reusable, n_reports, 0)
+        # What a writer would not reuse (the build's classifier) is never shown, but it still stands
+        # for its fragments: 特色社会主义 is not shown for 中国特色社会主义 found as widely.
+        shown = self.reusable if self.reusable is not None else np.ones(len(self.keys), dtype=bool)
+        shown_reports = np.where(shown, n_reports, 0)
         query = compact(normalise(exclude)) if exclude else ""
-        # Candidates, most reports first, from those found in half as many reports as the k-th (a longer
-        # form found about as widely as a chosen fragment is among them, and the next ones where fragments
-        # and the query's own words drop out); further down, to MIN_REPORTS, while what is left could
-        # still change the choice.
-        at_least = max(MIN_REPORTS, int(np.sort(n_reports)[-min(k, len(n_reports))] * 0.5))
+        # Candidates, most reports first, from those found in half as many reports as the k-th shown one
+        # (a longer form found about as widely as a chosen fragment is among them, and the next ones
+        # where fragments and the query's own words drop out); further down, to MIN_REPORTS, while what
+        # is left could still change the choice.
+        at_least = max(MIN_REPORTS, int(np.sort(shown_reports)[-min(k, len(n_reports))] * 0.5))
         while True:
             candidates = np.flatnonzero(n_reports >= at_least)
             ranked = sorted(candidates.tolist(), key=lambda c: (-n_reports[c], -len(self.keys[c]), self.keys[c]))
-            out, complete = self._chosen(ranked, n_reports, k, query)
-            below = int(n_reports[n_reports < at_least].max(initial=0))  # the most widely found left out
+            out, complete = self._chosen(ranked, n_reports, k, query, shown)
+            below = int(shown_reports[n_reports < at_least].max(initial=0))  # the most widely found left out
             if complete or at_least <= MIN_REPORTS or (len(out) >= k and below * 10 < n_reports[out].min() * 8):
                 break
             at_least = max(MIN_REPORTS, int(at_least * 0.5))
@@ -76,12 +78,15 @@ class PhraseIndex:
         return [Phrase(self.keys[c], int(n_reports[c]), int(n_passages[c]),
                        self._examples(c, passage, phrase, rank, examples)) for c in out]
 
-    def _chosen(self, ranked: list[int], n_reports: np.ndarray, k: int, query: str) -> tuple[list[int], bool]:
-        """The first k of the ranked candidates, each standing for its fragments found about as widely,
-        without formulations of the query's words alone; and whether the rest of the candidates (found
-        in no more reports than these) could change them: True where the choice stopped before them."""
+    def _chosen(self, ranked: list[int], n_reports: np.ndarray, k: int, query: str, shown: np.ndarray
+                ) -> tuple[list[int], bool]:
+        """The first k of the ranked candidates that are `shown`, each standing for its fragments found
+        about as widely, without formulations of the query's words alone; and whether the rest of the
+        candidates (found in no more reports than these) could change them: True where the choice
+        stopped before them. A candidate not shown still stands for its fragments: they go too."""
         wide = lambda longer, shorter: n_reports[longer] * 10 >= n_reports[shorter] * 8  # noqa: E731
         out: list[int] = []
+        hidden: dict[str, int] = {}  # each piece of a candidate not shown -> the most reports of one holding it
         for c in ranked:
             if len(out) >= k and not any(wide(c, o) for o in out):
                 return out, True  # nothing further down can stand for a chosen one
@@ -89,10 +94,16 @@ class PhraseIndex:
             if query and _only_query_words(key, query):
                 continue
             fragments = [i for i, o in enumerate(out) if self.keys[o] in key and wide(c, o)]
-            if fragments:  # the longest form wins over its own fragments found about as widely
+            if not shown[c]:
+                out = [o for i, o in enumerate(out) if i not in fragments]
+                for a in range(len(key)):
+                    for b in range(a + MIN_CHARS, len(key) + 1):
+                        hidden[key[a:b]] = max(hidden.get(key[a:b], 0), int(n_reports[c]))
+            elif fragments:  # the longest form wins over its own fragments found about as widely
                 out[fragments[0]] = c
                 out = [o for i, o in enumerate(out) if i not in fragments[1:]]
-            elif len(out) < k and not any(key in self.keys[o] and wide(o, c) for o in out):
+            elif (len(out) < k and not any(key in self.keys[o] and wide(o, c) for o in out)
+                  and hidden.get(key, 0) * 10 < n_reports[c] * 8):
                 out.append(c)
         return out, False
 

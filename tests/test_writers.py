@@ -7,6 +7,7 @@ import io
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
@@ -208,6 +209,23 @@ def widespread_engine(tmp_path_factory):
     engine = Engine(base / "index", load_model=False)
     yield engine
     engine.close()
+
+
+def test_a_formulation_the_classifier_leaves_out_still_stands_for_its_fragments(widespread_engine):
+    """The longest form found as widely stands for its fragments even where the classifier does not show
+    it: on gov-reports 中国特色社会主义 (110 reports) scored just below the threshold and its fragment
+    特色社会主义 (110, scored above) headed the whole corpus's list and the landing page's examples."""
+    index = widespread_engine.phrase_index
+    assert index.reusable is None  # built without embeddings: every formulation shown
+    everything = [p["text"] for p in widespread_engine.phrases(k=50)["phrases"]]
+    assert "坚持规范涉企执法" in everything and "规范涉企执法" not in everything
+    index.reusable = np.array([key != "坚持规范涉企执法" for key in index.keys])
+    try:
+        shown = [p["text"] for p in widespread_engine.phrases(k=50)["phrases"]]
+    finally:
+        index.reusable = None
+    assert "坚持规范涉企执法" not in shown and "规范涉企执法" not in shown and "涉企执法" not in shown
+    assert shown == [t for t in everything if t != "坚持规范涉企执法"]
 
 
 def test_asking_for_k_formulations_gives_the_first_k_of_the_list(widespread_engine):
