@@ -57,7 +57,8 @@ def main() -> None:
             row = json.loads(line)
             label.setdefault(row["text"], row["label"] == "good")
             first.setdefault(row["text"], row["query"])
-    queries = [json.loads(line) for path in QUERIES for line in open(path, encoding="utf-8")]
+    queries = [{**json.loads(line), "set": f"set {n + 1}"} for n, path in enumerate(QUERIES)
+               for line in open(path, encoding="utf-8")]
     fold = {q["query"]: i % FOLDS for i, q in enumerate(queries)}
     index_of = {q["query"]: q["index"] for q in queries}
     listed = {q["query"]: {p["text"] for p in q["formulations"]} for q in queries}
@@ -98,10 +99,10 @@ def main() -> None:
               for name, (v, e, _) in read.items() for k in range(FOLDS)}
     figures = {}
     for threshold, part in [(t, None) for t in (0.0, 0.5, 0.55, THRESHOLD, 0.65, 0.7)] + [
-            (t, name) for name in INDEXES for t in (0.0, THRESHOLD)]:
+            (t, name) for name in list(INDEXES) + ["set 1", "set 2", "set 3"] for t in (0.0, THRESHOLD)]:
         judged = good = unlabelled = found = wanted = 0
         for q in queries:
-            if part is not None and q["index"] != part:
+            if part is not None and part not in (q["index"], q["set"]):
                 continue
             query, engine = q["query"], engines[q["index"]]
             engine.phrase_index.reusable = scores[(q["index"], fold[query])] >= threshold
