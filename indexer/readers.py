@@ -444,11 +444,16 @@ _HTML_BLOCKS = {"address", "article", "blockquote", "center", "dd", "div", "dl",
 def _html_parts(element) -> Iterator[str]:
     """An element's text, a line break where a block starts or ends or at <br>, none around inline
     elements (`开展<a>市容环境专项整治</a>，` is one line, not three); a table as one paragraph
-    (`_html_table`). The text nodes keep their own line breaks, which cleaning rejoins as in a .txt."""
+    (`_html_table`). The text nodes keep their own line breaks, which cleaning rejoins as in a .txt.
+    Walked with a stack, not recursion: a page nested thousands of tags deep is read too."""
     from bs4 import Comment, NavigableString
 
-    for child in element.children:
-        if isinstance(child, NavigableString):
+    stack = [(iter(element.children), "")]  # each open element's children, and what closes it
+    while stack:
+        child = next(stack[-1][0], None)
+        if child is None:
+            yield stack.pop()[1]
+        elif isinstance(child, NavigableString):
             if not isinstance(child, Comment):
                 yield str(child)
         elif child.name == "br":
@@ -457,10 +462,9 @@ def _html_parts(element) -> Iterator[str]:
             yield "\n" + _html_table(child) + "\n"
         elif child.name in _HTML_BLOCKS:
             yield "\n"
-            yield from _html_parts(child)
-            yield "\n"
+            stack.append((iter(child.children), "\n"))
         else:
-            yield from _html_parts(child)
+            stack.append((iter(child.children), ""))
 
 
 def _html_table(table) -> str:
