@@ -262,6 +262,10 @@ def test_a_scraped_page_keeps_its_sentences_and_its_table_whole(tmp_path):
     rows = [(json.loads(path), text) for path, text in engine.store.db.execute("SELECT heading_path, text FROM passages")]
     engine.close()
     assert (["一、主要工作"], "项目，2022年，2023年；清运生活垃圾（万吨），4.8，5.2。") in rows, rows
+    # a page nested deeper than Python's recursion limit is read all the same
+    (tmp_path / "deep.html").write_text("<html><body>" + "<div>" * 3000 + "今年以来，我局开展专项整治。" + "</div>" * 3000
+                                        + "</body></html>", encoding="utf-8")
+    assert "今年以来，我局开展专项整治。" in list(read(tmp_path / "deep.html", "deep.html"))[0].text
 
 
 def test_docx_html_and_jsonl_are_read(tmp_path):
