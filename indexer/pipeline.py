@@ -191,7 +191,8 @@ def _beside(parallel: bool, fn, *args) -> Callable[[], dict]:
 def fingerprint(paths: list[str], options: BuildOptions) -> str:
     """A digest of everything a build depends on: each file's name and content,
     the build options and this package's version; where there are .doc-like files, the LibreOffice
-    that reads them (installed, or upgraded, since the last build: they are read again)."""
+    that reads them (installed, or upgraded, since the last build: they are read again); where the
+    build embeds, the formulation classifier."""
     digest = hashlib.sha1(json.dumps([__version__, options.model, options.max_seq_length, options.int8, options.embed,
                                       options.ann_threshold, options.sentences, options.second_model,
                                       options.backend, options.milvus_uri, options.milvus_alias]).encode())
@@ -208,6 +209,10 @@ def fingerprint(paths: list[str], options: BuildOptions) -> str:
         digest.update(b"\0")
     if office:
         digest.update(office_reader().encode("utf-8"))
+    if options.embed:  # a retrained formulation classifier scores the formulations again
+        from .formats.formulations import CLASSIFIER_FILE
+
+        digest.update(CLASSIFIER_FILE.read_bytes() if CLASSIFIER_FILE.exists() else b"no classifier")
     return digest.hexdigest()
 
 

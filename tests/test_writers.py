@@ -237,3 +237,21 @@ def test_asking_for_k_formulations_gives_the_first_k_of_the_list(widespread_engi
     assert len(everything) >= 4
     for k in range(1, len(everything) + 1):
         assert [p["text"] for p in widespread_engine.phrases(k=k)["phrases"]] == everything[:k]
+
+
+def test_a_retrained_formulation_classifier_rebuilds_an_embedded_index(tmp_path, monkeypatch):
+    """The classifier's file is part of an embedded build's fingerprint: after bench/train_formulations.py
+    writes a new one, `report-search index` scores the formulations again rather than saying nothing
+    changed. A build without embeddings does not depend on it."""
+    from indexer import pipeline
+    from indexer.formats import formulations
+
+    (tmp_path / "a.txt").write_text(REPORTS["a.txt"], encoding="utf-8")
+    embedded, keyword_only = pipeline.BuildOptions(), pipeline.BuildOptions(embed=False)
+    before = [pipeline.fingerprint([str(tmp_path / "a.txt")], o) for o in (embedded, keyword_only)]
+    retrained = tmp_path / "classifier.json"
+    retrained.write_text(formulations.CLASSIFIER_FILE.read_text(encoding="utf-8").replace('"threshold": 0.6',
+                                                                                         '"threshold": 0.65'))
+    monkeypatch.setattr(formulations, "CLASSIFIER_FILE", retrained)
+    after = [pipeline.fingerprint([str(tmp_path / "a.txt")], o) for o in (embedded, keyword_only)]
+    assert after[0] != before[0] and after[1] == before[1]
