@@ -131,6 +131,18 @@ def _warmed(index_dir: str, mode: str | None):
         encoders.stop_warming(directory)
 
 
+def _excerpt(result: dict, width: int) -> str:
+    """About `width` characters of a result on one line, from a little before its first highlighted
+    word (【…】), so that a one-line excerpt shows why it matched."""
+    text = " ".join(html.unescape(result.get("highlight") or result["text"]).split())
+    text = text.replace("<mark>", "【").replace("</mark>", "】")
+    first = text.find("【")
+    start = max(first - width // 4, 0) if first > 0 else 0
+    if text.rfind("【", 0, start) > text.rfind("】", 0, start):  # not inside a highlight
+        start = text.rfind("【", 0, start)
+    return ("…" if start else "") + text[start:start + width] + ("…" if len(text) > start + width else "")
+
+
 def _count(n: int, noun: str) -> str:
     """`1 report`, `2 reports`: a count with its noun."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
@@ -416,7 +428,7 @@ def compare(query, index_dir, engine_options, by, k, groups, mode, filters, seri
     for g in result["groups"]:
         click.echo(f"\n== {g['value']}  ({_count(g['passages'], 'passage')}, {_count(g['reports'], 'report')})")
         for r in g["results"]:
-            click.echo(f"   [{r['passage_id']}] {r['title']}: {r['text'][:80]}")
+            click.echo(f"   [{r['passage_id']}] {r['title']}: {_excerpt(r, 80)}")
 
 
 @main.command()
@@ -462,7 +474,7 @@ def outline(topic, index_dir, engine_options, k, n_phrases, mode, filters, as_js
         if part["phrases"]:
             click.echo("   常用表述: " + "、".join(p["text"] for p in part["phrases"]))
         for r in part["results"]:
-            click.echo(f"   - {' '.join(r['text'].split())[:90]}")
+            click.echo(f"   - {_excerpt(r, 90)}")
             click.echo(f"     {r['citation']}  [{r['passage_id']}]")
         if not part["results"]:
             click.echo(f"   (no passage of this section holds the words of {topic})")

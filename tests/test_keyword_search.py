@@ -276,6 +276,9 @@ def test_cli_outline_prints_the_sections_in_order_and_writes_word(corpus_index, 
     names = ["基本情况", "主要做法与成效", "存在问题", "下一步打算", "经验体会"]
     places = [out.output.index(f". {name}  (") for name in names]
     assert places == sorted(places) and "常用表述" in out.output and out.output.count("——《") >= 4
+    # each passage's one line shows why it matched: from a little before its first highlighted word
+    excerpts = [line for line in out.output.splitlines() if line.startswith("   - ")]
+    assert excerpts and all("【" in line for line in excerpts), excerpts
     path = tmp_path / "outline.docx"
     word = runner.invoke(main, ["outline", "垃圾分类", "--format", "docx", "-o", str(path), "--index-dir",
                                 str(corpus_index)])
