@@ -321,7 +321,11 @@ def _continues(prev: str, nxt: str, first: bool = False, wrapped: bool = False) 
         return True
     if not CJK.match(prev[-1]) and not prev[-1].isalnum():
         return False
-    if headings.marker_of(prev):
+    if marker := headings.marker_of(prev):
+        if any(c in "。!?;" for c in prev.rstrip()[marker.length:-1]):
+            # `(一)市容环境整治。今年以来,我局共清理占道经营` + `1200余处,…`: the heading's sentence ended
+            # within the line and the paragraph after it stops mid-sentence
+            return True
         # `1、…评比工作,19—20学年度检查` + `评比结果下周公布。`: a broken list item
         # is followed by a short tail that ends the sentence; a heading by a paragraph.
         return len(prev) >= 20 and len(nxt) <= 24 and headings.ends_sentence(nxt)

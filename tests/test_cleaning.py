@@ -55,6 +55,22 @@ def test_lines_broken_mid_sentence_are_rejoined():
     assert "二、以人為本,積極開展各項活動豐富教職工生活" in clean(seed_text("000")).lines
 
 
+def test_a_paragraph_after_an_inline_heading_goes_on_across_a_break():
+    """`（一）市容环境整治。今年以来，…清理占道经营` / `1200余处，…`: the heading's sentence ends within the
+    line, the paragraph after it is broken before a number. Before, a line starting with a marker was
+    joined only to a short tail ending a sentence, so the count went into a passage apart from what it
+    counts. A heading with no sentence end of its own still stands apart from the paragraph below it."""
+    text = ("某县城市管理局2023年工作总结\n\n一、主要工作\n（一）市容环境整治。今年以来，我局共清理占道经营\n1200余处，"
+            "拆除违章广告牌匾300块，\n— 2 —\n市容环境明显改善。\n\f\n（二）垃圾分类。全县设置分类投放点\n150个，覆盖率达到\n"
+            "- 3 -\n85%。\n第 4 页 共 10 页\n二、存在问题\n部分乡镇保洁力量不足。\n")
+    found = [p.text for r in split_reports(clean(text).lines) for p in passages(r)]
+    assert any(t.endswith("（一）市容环境整治。今年以来，我局共清理占道经营1200余处，拆除违章广告牌匾300块，市容环境明显改善。")
+               for t in found), found
+    assert "（二）垃圾分类。全县设置分类投放点150个，覆盖率达到85%。" in found, found
+    heading = "某区环卫所2023年工作总结\n（一）坚持高位推动，强化组织保障\n今年以来，我所成立领导小组，定期研究部署。\n"
+    assert "（一）坚持高位推动，强化组织保障" in clean(heading).lines
+
+
 def test_no_passage_is_only_punctuation_or_a_bare_number():
     # 004's meeting script elides where a video plays: `…………` on its own line ends the line above
     lines = clean(seed_text("004")).lines
