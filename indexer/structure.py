@@ -79,6 +79,14 @@ def _split_at_restart(report: Report) -> list[Report]:
         # a new report: the list belonged to the report before.
         if seen_first or (i - start >= 8 and numbered >= 5):
             cut = _intro_start(report.lines, start, i)
+            if cut < i and headings.is_title_line(normalise(report.lines[cut]).strip()):
+                # `区城管局2023年上半年工作总结` right above the new `一、`, no opening paragraph: its title,
+                # not a passage of its own
+                if cut > start:
+                    parts.append(Report(title, report.lines[start:cut]))
+                title, own, start = report.lines[cut].strip(), True, cut + 1
+                seen_first, numbered = True, 0
+                continue
             # `区城管局2023年工作总结` above the new report's opening: its title
             titled = cut - 1 > start and headings.is_title_line(normalise(report.lines[cut - 1]).strip())
             if cut > start:

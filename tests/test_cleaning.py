@@ -71,6 +71,18 @@ def test_a_paragraph_after_an_inline_heading_goes_on_across_a_break():
     assert "（一）坚持高位推动，强化组织保障" in clean(heading).lines
 
 
+def test_a_second_reports_title_right_above_its_first_heading_is_its_title_not_a_passage():
+    """Two reports in one file, the second's title straight above its `一、` with no opening paragraph:
+    before, the title was taken for that report's introduction and became a passage of its own."""
+    text = ("某区城管局2022年工作总结\n一、主要工作\n今年以来，我局开展市容环境专项整治，清理占道经营800余处。\n"
+            "二、存在问题\n部分路段占道经营反弹。\n某区城管局2023年上半年工作总结\n一、主要工作\n"
+            "上半年，我局开展夜市规范整治，新设便民疏导点12个。\n二、下步打算\n继续巩固整治成果。\n")
+    reports = split_reports(clean(text).lines)
+    assert [r.title for r in reports] == ["某区城管局2022年工作总结", "某区城管局2023年上半年工作总结"]
+    found = [p.text for r in reports for p in passages(r)]
+    assert not any("2023年上半年工作总结" in t for t in found) and len(found) == 4, found
+
+
 def test_no_passage_is_only_punctuation_or_a_bare_number():
     # 004's meeting script elides where a video plays: `…………` on its own line ends the line above
     lines = clean(seed_text("004")).lines
