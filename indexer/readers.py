@@ -132,6 +132,9 @@ def decode(data: bytes) -> tuple[str, list[str]]:
     chinese = _chinese_decoding(data)
     if chinese is not None:
         return chinese, []
+    mixed = _mixed_decoding(data)
+    if mixed is not None:
+        return mixed
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000], cp_isolation=None).best()
@@ -160,6 +163,19 @@ COMMON_SHARE = 0.8
 def _chinese_decoding(data: bytes, errors: str = "strict") -> str | None:
     """The text where one Chinese encoding reads `data` (strictly, or with `errors="replace"` marking the
     bytes it cannot read) and reads it as common Chinese."""
+    best = _chinese_encoding(data, errors)
+    if best is None:
+        return None
+    if errors == "replace":
+        return _decode_resyncing(data, best)
+    try:
+        return data.decode(best)
+    except UnicodeDecodeError:
+        return None
+
+
+def _chinese_encoding(data: bytes, errors: str = "strict") -> str | None:
+    """The Chinese encoding that reads the start of `data` as common Chinese, if one does."""
     best, best_share = None, 0.0
     sample = data[:20_000]
     for encoding in CHINESE_ENCODINGS:
@@ -174,14 +190,35 @@ def _chinese_decoding(data: bytes, errors: str = "strict") -> str | None:
         share = sum(ch in _common_han() for ch in han) / len(han) if len(han) >= 2 else 0.0
         if share > best_share:
             best, best_share = encoding, share
-    if best is None or best_share < COMMON_SHARE:
+    return best if best is not None and best_share >= COMMON_SHARE else None
+
+
+def _mixed_decoding(data: bytes) -> tuple[str, list[str]] | None:
+    """A file put together from UTF-8 and GB18030 (or Big5) parts: each line in the encoding that reads
+    it (read whole as GB18030, the UTF-8 part came out as 鏌愬尯鍩庣… with a warning of a few bad
+    bytes). None unless some lines are UTF-8 Chinese and the others read as common Chinese in one
+    Chinese encoding."""
+    lines = data.split(b"\n")
+    utf8: dict[int, str] = {}
+    for i, line in enumerate(lines):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        utf8[i] = text
+    other = [line for i, line in enumerate(lines) if i not in utf8]
+    if not other or not any(CJK.search(t) for t in utf8.values()):
         return None
-    if errors == "replace":
-        return _decode_resyncing(data, best)
-    try:
-        return data.decode(best)
-    except UnicodeDecodeError:
+    encoding = _chinese_encoding(b"\n".join(other), errors="replace")
+    if encoding is None:
         return None
+    text = "\n".join(utf8[i] if i in utf8 else _decode_resyncing(line, encoding) for i, line in enumerate(lines))
+    name = "GB18030" if encoding == "gb18030" else "Big5"
+    read_as_utf8 = sum(1 for t in utf8.values() if t.strip())
+    warnings = [f"mixed encodings: {read_as_utf8} lines read as UTF-8, {len(other)} as {name}"]
+    if "\ufffd" in text:
+        warnings.append(f"{text.count(chr(0xFFFD))} undecodable bytes replaced with \ufffd")
+    return text, warnings
 
 
 def _decode_resyncing(data: bytes, encoding: str, limit: int = 10_000) -> str:

@@ -163,6 +163,17 @@ def test_a_gbk_file_with_stray_bytes_keeps_its_text_and_marks_them():
     assert warnings == ["2 undecodable bytes replaced with \ufffd"]
 
 
+def test_a_file_of_utf8_and_gbk_parts_reads_each_part_in_its_encoding():
+    """Two sources pasted into one file, one saved as UTF-8 and one as GBK. Before, the whole file was
+    read as GB18030: the UTF-8 half came out as 鏌愬尯鍩庣… (unsearchable), with a warning of only
+    10 undecodable bytes."""
+    first = "某区城管局2023年工作总结\n一、主要工作\n今年以来，我局开展市容环境专项整治，清理占道经营1200余处。\n"
+    second = "二、存在问题\n部分路段占道经营反弹，群众反映强烈，执法力量不足。\n三、下步打算\n继续巩固整治成果。\n"
+    text, warnings = decode(first.encode("utf-8") + second.encode("gbk"))
+    assert text == first + second
+    assert warnings == ["mixed encodings: 3 lines read as UTF-8, 4 as GB18030"]
+
+
 def test_word_97_wps_rtf_and_odt_files_are_read_through_libreoffice(tmp_path):
     """Offices keep their reports as .doc and .wps; LibreOffice (installed by ./run.sh test) reads them.
     A file it cannot read is skipped with the reason, and so is every such file where it is missing."""
