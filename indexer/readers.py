@@ -495,13 +495,28 @@ def _html_parts(element) -> Iterator[str]:
                 yield str(child)
         elif child.name == "br":
             yield "\n"
-        elif child.name == "table":
+        elif child.name == "table" and _data_table(child):
             yield "\n" + _html_table(child) + "\n"
-        elif child.name in _HTML_BLOCKS:
+        elif child.name in _HTML_BLOCKS or child.name in _LAYOUT_TABLE:
             yield "\n"
             stack.append((iter(child.children), "\n"))
         else:
             stack.append((iter(child.children), ""))
+
+
+# A table that lays out a page (older government sites put the whole article in one): its rows and
+# cells are blocks, read as the rest of the page.
+_LAYOUT_TABLE = {"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"}
+_CELL_BLOCKS = ["p", "div", "br", "table", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6"]
+MAX_CELL_CHARS = 80
+
+
+def _data_table(table) -> bool:
+    """Whether a table holds data (short cells of text: read as one paragraph) rather than a page's
+    layout (cells holding paragraphs: read as the page)."""
+    cells = table.find_all(["td", "th"])
+    return bool(cells) and all(not cell.find(_CELL_BLOCKS) and len(cell.get_text().strip()) <= MAX_CELL_CHARS
+                               for cell in cells)
 
 
 def _html_table(table) -> str:

@@ -273,6 +273,16 @@ def test_a_scraped_page_keeps_its_sentences_and_its_table_whole(tmp_path):
     rows = [(json.loads(path), text) for path, text in engine.store.db.execute("SELECT heading_path, text FROM passages")]
     engine.close()
     assert (["一、主要工作"], "项目，2022年，2023年；清运生活垃圾（万吨），4.8，5.2。") in rows, rows
+    # a table laying out the whole page (older government sites) is read as the page, its data table
+    # inside as one paragraph
+    (tmp_path / "layout.html").write_text(
+        "<html><body><table><tr><td>首页</td></tr><tr><td><p>某区城管局2023年工作总结</p><p>一、主要工作</p>"
+        "<p>今年以来，我局开展市容环境专项整治，成效明显。</p><table><tr><td>项目</td><td>2023年</td></tr>"
+        "<tr><td>拆违（万平方米）</td><td>1.2</td></tr></table><p>二、存在问题</p><p>部分路段占道经营反弹。</p>"
+        "</td></tr></table></body></html>", encoding="utf-8")
+    lines = [line for line in list(read(tmp_path / "layout.html", "layout.html"))[0].text.splitlines() if line.strip()]
+    assert lines[-5:] == ["一、主要工作", "今年以来，我局开展市容环境专项整治，成效明显。", "项目，2023年；拆违（万平方米），1.2。",
+                          "二、存在问题", "部分路段占道经营反弹。"], lines
     # a page nested deeper than Python's recursion limit is read all the same
     (tmp_path / "deep.html").write_text("<html><body>" + "<div>" * 3000 + "今年以来，我局开展专项整治。" + "</div>" * 3000
                                         + "</body></html>", encoding="utf-8")
