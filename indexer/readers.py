@@ -282,35 +282,57 @@ def read_docx(path: Path) -> str:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises many kinds on bad XML
         raise Unreadable(f"corrupt .docx: {exc}") from None
+    return "\n".join(_docx_lines(document))
+
+
+def _docx_lines(container) -> list[str]:
+    """The lines of a document (or a table cell): paragraphs and tables in their order. A data table
+    (short cells of text) is one paragraph (`_table_lines`); a table laying out the text (a cell
+    holding paragraphs, or a whole report in one cell) is read cell by cell as the text it holds."""
+    import docx
+
     lines: list[str] = []
-    for block in document.iter_inner_content():  # paragraphs and tables in the document's order
-        lines.extend(_table_lines(block) if isinstance(block, docx.table.Table) else [block.text])
-    return "\n".join(lines)
+    for block in container.iter_inner_content():
+        if not isinstance(block, docx.table.Table):
+            lines.append(block.text)
+        elif _docx_data_table(block):
+            lines.extend(_table_lines(block))
+        else:
+            for cell in _distinct_cells(block):
+                lines.extend(_docx_lines(cell))
+    return lines
+
+
+def _distinct_cells(table) -> list:
+    """A Word table's cells row by row, a merged cell once."""
+    out: list = []
+    for row in table.rows:
+        for cell in row.cells:
+            if not any(cell._tc is seen._tc for seen in out):
+                out.append(cell)
+    return out
+
+
+def _docx_data_table(table) -> bool:
+    return all(len(cell.paragraphs) <= 1 and not cell.tables and len(cell.text.strip()) <= MAX_CELL_CHARS
+               for cell in _distinct_cells(table))
 
 
 def _table_lines(table) -> list[str]:
-    """A Word table as one paragraph where it stands (a statistics table under 一、主要工作 belongs to
-    that heading, not to the last one): its rows separated by `；`, their cells by `，`, ended by `。`,
+    """A Word data table as one paragraph where it stands (a statistics table under 一、主要工作 belongs
+    to that heading, not to the last one): its rows separated by `；`, their cells by `，`, ended by `。`,
     so that neither a short row is taken for a heading nor two rows for a line broken mid-sentence; a
-    merged cell once, not once per column it spans; a table inside a cell with that cell."""
+    merged cell once, not once per column it spans."""
     rows = []
     for row in table.rows:
         cells: list = []
         for cell in row.cells:
             if not any(cell._tc is seen._tc for seen in cells):
                 cells.append(cell)
-        text = "，".join(part for cell in cells for part in [_cell_text(cell)] if part)
+        text = "，".join(cell.text.strip() for cell in cells if cell.text.strip())
         if text:
             rows.append(text.rstrip("，；。"))
     return ["；".join(rows) + "。"] if rows else []
-
-
-def _cell_text(cell) -> str:
-    import docx
-
-    parts = [block.text.strip() if not isinstance(block, docx.table.Table) else "".join(_table_lines(block))
-             for block in cell.iter_inner_content()]
-    return " ".join(part for part in parts if part)
 
 
 def read_office(path: Path) -> str:

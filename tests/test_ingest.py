@@ -252,6 +252,15 @@ def test_a_word_table_stays_under_its_heading_and_a_merged_cell_counts_once(tmp_
     holding = [(json.loads(path), text) for path, text in rows if "清运生活垃圾" in text]
     assert holding and all(path[-1] == "一、主要工作" for path, _ in holding), rows
     assert sum(text.count("全年清运量同比增长8.3%") for _, text in rows) == 1
+    # a whole report laid out in one cell (a letterhead table) is read as the report, paragraph by paragraph
+    framed = docx.Document()
+    cell = framed.add_table(rows=1, cols=1).cell(0, 0)
+    cell.text = "2023年某区城管局工作总结"
+    for line in ("一、主要工作", "今年以来，我局开展市容环境专项整治，成效明显。", "二、存在问题", "部分路段占道经营反弹。"):
+        cell.add_paragraph(line)
+    framed.save(tmp_path / "framed.docx")
+    assert list(read(tmp_path / "framed.docx", "framed.docx"))[0].text.splitlines() == [
+        "2023年某区城管局工作总结", "一、主要工作", "今年以来，我局开展市容环境专项整治，成效明显。", "二、存在问题", "部分路段占道经营反弹。"]
 
 
 def test_a_scraped_page_keeps_its_sentences_and_its_table_whole(tmp_path):
