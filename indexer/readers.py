@@ -303,14 +303,18 @@ def _docx_lines(container) -> list[str]:
     return lines
 
 
+def _distinct(cells) -> list:
+    """Word cells, a merged one once (python-docx gives it once per grid column it spans)."""
+    out: list = []
+    for cell in cells:
+        if not any(cell._tc is seen._tc for seen in out):
+            out.append(cell)
+    return out
+
+
 def _distinct_cells(table) -> list:
     """A Word table's cells row by row, a merged cell once."""
-    out: list = []
-    for row in table.rows:
-        for cell in row.cells:
-            if not any(cell._tc is seen._tc for seen in out):
-                out.append(cell)
-    return out
+    return _distinct(cell for row in table.rows for cell in row.cells)
 
 
 def _docx_data_table(table) -> bool:
@@ -323,16 +327,15 @@ def _table_lines(table) -> list[str]:
     to that heading, not to the last one): its rows separated by `；`, their cells by `，`, ended by `。`,
     so that neither a short row is taken for a heading nor two rows for a line broken mid-sentence; a
     merged cell once, not once per column it spans."""
-    rows = []
-    for row in table.rows:
-        cells: list = []
-        for cell in row.cells:
-            if not any(cell._tc is seen._tc for seen in cells):
-                cells.append(cell)
-        text = "，".join(cell.text.strip() for cell in cells if cell.text.strip())
-        if text:
-            rows.append(text.rstrip("，；。"))
-    return ["；".join(rows) + "。"] if rows else []
+    paragraph = _table_paragraph([[cell.text.strip() for cell in _distinct(row.cells)] for row in table.rows])
+    return [paragraph] if paragraph else []
+
+
+def _table_paragraph(rows: list[list[str]]) -> str:
+    """A data table's rows of cell texts as one paragraph, Word's or HTML's: rows split by `；`, cells by
+    `，`, ended by `。`; empty cells and rows left out."""
+    joined = [text.rstrip("，；。") for text in ("，".join(cell for cell in cells if cell) for cells in rows) if text]
+    return "；".join(joined) + "。" if joined else ""
 
 
 def read_office(path: Path) -> str:
@@ -542,18 +545,11 @@ def _data_table(table) -> bool:
 
 
 def _html_table(table) -> str:
-    """An HTML table as a .docx table is read (`_table_lines`): rows split by `；`, cells by `，`, one
-    paragraph; a table inside a cell with that cell."""
-    rows = []
-    for row in table.find_all("tr"):
-        if row.find_parent("table") is not table:
-            continue  # a row of a table inside a cell: read with that cell
-        cells = [re.sub(r"\s+", " ", "".join(_html_parts(cell))).strip() for cell in row.find_all(["td", "th"])
-                 if cell.find_parent("tr") is row]
-        text = "，".join(c for c in cells if c)
-        if text:
-            rows.append(text.rstrip("，；。"))
-    return "；".join(rows) + "。" if rows else ""
+    """An HTML data table as a .docx one is read (`_table_paragraph`)."""
+    # a row of a table inside a cell is read with that cell
+    return _table_paragraph([[re.sub(r"\s+", " ", "".join(_html_parts(cell))).strip()
+                              for cell in row.find_all(["td", "th"]) if cell.find_parent("tr") is row]
+                             for row in table.find_all("tr") if row.find_parent("table") is table])
 
 
 def read_jsonl(path: Path, key: str) -> Iterator[Source]:
