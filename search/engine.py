@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from whoosh import query as wq
 
 from indexer.analysis import passage_phrase_chars, phrase_chars
 from indexer.duplicates import Duplicates
@@ -256,18 +257,38 @@ class Engine:
         own words or an added term whole (search/matching.py), as masks over the ids."""
         s = self.settings
         found = matching.lexical(self.postings, parsed, s.match_share, s.overlap_share, s.expansion_weight)
-        constraint = self.retrieval.matching_mask(parsed, filters) if parsed.strict or found is None else None
-        if found is None:  # phrases, operators: the keyword index's own logic
+        if found is None:  # phrases, operators: each word by the rule for words, the rest by the index's logic
+            constraint = self._constraint(parsed, filters)
             return constraint, constraint, constraint
-        masks = list(found)
-        if self._postings_ids is not None:  # the ranking arrays number passages otherwise than the retriever
-            masks = [self.facet_index.mask_of(self._postings_ids[m]) for m in masks]
+        constraint = self.retrieval.matching_mask(parsed, filters) if parsed.strict else None
+        masks = [self._by_id(m) for m in found]
         if constraint is not None:  # fields (region:…, year:…) and the filters
             masks = [m & constraint for m in masks]
         elif not filters.is_empty():
             allowed = self.retrieval.filtered_mask(filters)
             masks = [m & allowed for m in masks]
         return masks[0], masks[1], masks[2]
+
+    def _constraint(self, parsed: ParsedQuery, filters: Filters) -> np.ndarray:
+        """What a query with phrases or operators matches (search/matching.py `boolean`), with the filters."""
+        if not matching.has_words(parsed.keyword):
+            return self.retrieval.matching_mask(parsed, filters)
+        s = self.settings
+
+        def word(text: str) -> np.ndarray:
+            found = matching.lexical(self.postings, ParsedQuery(text, wq.NullQuery, text), s.match_share,
+                                     s.overlap_share, s.expansion_weight)
+            return self._by_id(found.match) if found else np.zeros(len(self.retrieval.ids), dtype=bool)
+
+        mask = matching.boolean(parsed.keyword, word,
+                                lambda q: self.retrieval.matching_mask(replace(parsed, keyword=q, scored={})))
+        return mask if filters.is_empty() else mask & self.retrieval.filtered_mask(filters)
+
+    def _by_id(self, mask: np.ndarray) -> np.ndarray:
+        """A mask over the ranking arrays' passages as a mask over the retriever's."""
+        if self._postings_ids is None:
+            return mask
+        return self.facet_index.mask_of(self._postings_ids[mask])
 
     def _rank(self, parsed: ParsedQuery, mode: str, want: int, filters: Filters,
               floor: float | None | str = "settings", diversify: bool = False) -> tuple[list, np.ndarray]:
@@ -352,6 +373,10 @@ class Engine:
                 similarity = self.retrieval.similarity(parsed, overlap & ~lexical)
             else:
                 similarity = self.retrieval.semantic(parsed, 1, filters, scored=True).similarity
+        if similarity is not None and lexical is not None and matching.constrained(parsed):
+            # phrases, operators: the backend ranked what its keyword index matches, a wider set than
+            # the words' rule (search/matching.py `boolean`); nothing outside the constraint matches
+            similarity = np.where(lexical, similarity, -np.inf)
         if mode == "semantic":
             lexical = None  # by meaning alone: words only lower the floor
         if floor is not None and similarity is not None and parsed.officials:

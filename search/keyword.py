@@ -26,6 +26,7 @@ from .query import (
     is_plain,
     make_parser,
     parse,
+    Word,
     plain_query,
 )
 from .thesaurus import Thesaurus
@@ -227,6 +228,7 @@ _MASK_OPS = {  # how a compound query's match follows from its parts'
     wq.AndMaybe: lambda ks, q: ks._mask(q.a),
     wq.AndNot: lambda ks, q: ks._mask(q.a) & ~ks._mask(q.b),
     wq.Require: lambda ks, q: ks._mask(q.a) & ks._mask(q.b),
+    Word: lambda ks, q: ks._mask(q.child),  # any of its pieces (the engine matches words: search/matching.py)
 }
 
 
@@ -234,6 +236,8 @@ def scoring_terms(q: wq.Query, boost: float = 1.0) -> list[tuple[str, str, float
     """The (field, term, boost) triples that score a query: every positive term;
     a phrase scores as its bigrams, as Whoosh scores a phrase by its terms."""
     boost *= q.boost
+    if isinstance(q, Word):
+        return scoring_terms(q.child, boost)
     if isinstance(q, wq.Not):
         return []
     if isinstance(q, wq.AndNot):
@@ -253,6 +257,8 @@ def is_plain_or(q: wq.Query) -> bool:
     """Whether a document matches exactly when it holds one of the query's terms."""
     if isinstance(q, wq.Term) and not isinstance(q, ExactTerm):
         return True
+    if isinstance(q, Word):
+        return is_plain_or(q.child)
     return isinstance(q, wq.Or) and bool(q.subqueries) and all(is_plain_or(s) for s in q.subqueries)
 
 

@@ -6,9 +6,9 @@ that holds half its words' weight (`垃圾分类 宣传`: 垃圾分类 weighs mo
 characters in a row, or an official term the thesaurus added, whole (a term it found only inside a
 longer one, `老头` in `老头乐`, lends its terms to the ranking alone). A compound is held whole or
 through parts covering each of its characters (jieba's search mode gives 新质生产力 with 生产 and
-生产力: a passage with 生产力 alone does not hold it; one with 城市 and 管理 holds 城市管理). Phrases,
-operators and fields match by their own logic (search/query.py); fields and filters constrain the
-words' matches.
+生产力: a passage with 生产力 alone does not hold it; one with 城市 and 管理 holds 城市管理). With
+AND / OR / NOT, each word matches so on its own and the operators join them (`boolean`); phrases and
+fields match by their own logic (search/query.py); fields and filters constrain the words' matches.
 
 Meaning (semantic and hybrid modes). A passage matches when the first model's similarity to the
 query (passage and best sentence blended) reaches `semantic_floor`, or reaches the lower
@@ -28,14 +28,15 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
+from whoosh import query as wq
 
 from indexer.analysis import phrase_chars, word_terms
 from indexer.formats import bm25
 
-from .query import _OPERATORS, ParsedQuery
+from .query import ParsedQuery, Word
 
 
 def word_weight(n_docs: int, holding: int) -> float:
@@ -69,7 +70,7 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     word of an official term the thesaurus added weighs `expansion_weight` of that and only adds to
     what a passage holds. None for a query with phrases or operators, or without words: the keyword
     index matches those by its own logic."""
-    if parsed.phrases or _OPERATORS.search(parsed.text) or not parsed.free_text:
+    if constrained(parsed):
         return None  # the engine then takes the keyword index's match alone
     n_docs = postings.doc_count
     chars = phrase_chars(parsed.free_text)
@@ -110,6 +111,41 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
             overlap |= whole
             own |= whole
     return Lexical(match, overlap, own)
+
+
+def has_words(q: wq.Query) -> bool:
+    """Whether a parsed query holds a word typed without a field (search/query.py `Word`)."""
+    return isinstance(q, Word) or any(has_words(c) for c in q.children())
+
+
+def boolean(q: wq.Query, word: Callable[[str], np.ndarray], other: Callable[[wq.Query], np.ndarray]
+            ) -> np.ndarray:
+    """What a query with operators matches, as a mask: each word as a plain query of that word alone
+    would match it (`word`: half its weight, whole or by parts covering it, in a row), phrases, fields
+    and ranges by the keyword index's own logic (`other`), joined as the operators say; the optional
+    side of ANDMAYBE (words beside a phrase or field) only ranks. Whoosh's own match would count a
+    word as held where one of its pieces is (`营商环境 AND 乡村振兴`: 99 gov passages, one of them
+    holding 营商环境)."""
+    if isinstance(q, Word):
+        return word(q.text)
+    if isinstance(q, wq.Not):
+        return ~boolean(q.query, word, other)
+    if isinstance(q, wq.AndNot):
+        return boolean(q.a, word, other) & ~boolean(q.b, word, other)
+    if isinstance(q, wq.AndMaybe):
+        return boolean(q.a, word, other)
+    if isinstance(q, wq.Require):
+        return boolean(q.a, word, other) & boolean(q.b, word, other)
+    if isinstance(q, (wq.And, wq.Or)) and q.subqueries and has_words(q):
+        parts = [boolean(sub, word, other) for sub in q.subqueries]
+        return np.logical_and.reduce(parts) if isinstance(q, wq.And) else np.logical_or.reduce(parts)
+    return other(q)
+
+
+def constrained(parsed: ParsedQuery) -> bool:
+    """Whether a query's match is its keyword constraint alone (phrases, operators, no words): nothing
+    more by meaning, whatever the mode."""
+    return bool(parsed.phrases or parsed.operators or not parsed.free_text)
 
 
 def _units(terms) -> list:

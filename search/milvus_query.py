@@ -15,7 +15,7 @@ from indexer.metadata import canonical_issuer
 from indexer.text import normalise
 
 from .hits import Filters
-from .query import ExactPhrase, ExactTerm, QueryError
+from .query import ExactPhrase, ExactTerm, QueryError, Word
 
 QUERY_FIELDS = ("content", "heading", "title", "doctitle", "exact")
 
@@ -52,6 +52,8 @@ NOTHING = 'pid == ""'  # no passage has an empty id
 def expression(q: wq.Query) -> str | None:
     """A parsed keyword query as a Milvus filter expression (None: every passage), matching the
     passages Whoosh matches in the embedded backend."""
+    if isinstance(q, Word):  # any of its pieces, as Whoosh (the engine matches words: search/matching.py)
+        return expression(q.child)
     if isinstance(q, (ExactPhrase, wq.Phrase)) and q.fieldname == "exact":
         return like(q.words[0] + "".join(w[1:] for w in q.words[1:]))
     if isinstance(q, ExactTerm) or (isinstance(q, wq.Prefix) and q.fieldname == "exact"):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from whoosh import qparser
 from whoosh import query as wq
+from whoosh.qparser import syntax
 
 from indexer.analysis import phrase_chars, word_terms
 from indexer.metadata import canonical_issuer
@@ -32,6 +33,7 @@ FIELD_ALIASES = {"region": "region", "year": "year", "issuer": "issuer", "doc_ty
 _FIELD_SYNTAX = re.compile(r"(?<![\w\"])([A-Za-z_\u4e00-\u9fff]{2,10})([:：])(?=\S)")
 _YEAR_SUFFIX = re.compile(r"(\byear:\S*?\d{4}|\byear:\[\s*\d{4}|\d{4}(?=年\s*\]))年")
 _OPERATORS = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
+_DANGLING = re.compile(r"^\s*(AND|OR|ANDNOT|ANDMAYBE)\b|\b(AND|OR|NOT|ANDNOT|ANDMAYBE)\s*$")  # an operand missing
 _SYNTAX = re.compile(r"[\"()\[\]{}:^~*?!+\\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")  # what the parser reads
 
 
@@ -47,6 +49,7 @@ class ParsedQuery:
     phrases: list[str] = field(default_factory=list)  # normalised phrase characters
     words: list[str] = field(default_factory=list)  # positive word terms, for highlighting
     strict: bool = False  # phrases, operators or fields: the keyword match is a constraint
+    operators: bool = False  # AND / OR / NOT joining its words (search/matching.py `boolean`)
     expansions: list = field(default_factory=list)  # (colloquial term, official terms) the thesaurus added
     notes: list[str] = field(default_factory=list)  # what the user should know: words searched differently, nothing to search
     scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, semantic lists, once computed
@@ -90,6 +93,48 @@ def _spans(text: str, term: str) -> list[tuple[int, int]]:
         out.append((at, at + len(term)))
         at = text.find(term, at + 1)
     return out
+
+
+class Word(wq.WrappingQuery):
+    """A word as typed (`text`), searched in every field: its pieces ORed (`child`), as they rank. In a
+    query with operators it matches by search/matching.py's rule for words (held whole, by parts
+    covering it, in a row), not by any one piece: `营商环境 AND 乡村振兴` is not passages holding 环境
+    and 乡村."""
+
+    boost = 1.0  # its own; the child's carries the field boosts
+
+    def __init__(self, child: wq.Query, text: str = ""):
+        super().__init__(child)
+        self.text = text
+
+    def _rewrap(self, child: wq.Query) -> Word:
+        return Word(child, self.text)
+
+    def normalize(self) -> wq.Query:
+        child = self.child.normalize()
+        return child if child is wq.NullQuery else Word(child, self.text)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is Word and other.text == self.text and other.child == self.child
+
+    def __hash__(self) -> int:
+        return hash(("Word", self.text)) ^ hash(self.child)
+
+    def __str__(self) -> str:
+        return str(self.child)
+
+
+class _WordGroup(syntax.GroupNode):
+    """The fields a word typed without one is searched in (qparser.MultifieldPlugin), as one Word. Not
+    an OrGroup: the parser's OR would add the next word to it."""
+
+    qclass = wq.Or
+
+    def query(self, parser):
+        q = super().query(parser)
+        if self.nodes and all(type(n) is syntax.WordNode for n in self.nodes):
+            return Word(q, self.nodes[0].text)
+        return q
 
 
 class ExactPhrase(wq.Phrase):
@@ -138,6 +183,7 @@ class _ExactPhrasePlugin(qparser.PhrasePlugin):
 def make_parser(schema, field_boosts: dict[str, float]) -> qparser.QueryParser:
     parser = qparser.MultifieldParser(list(field_boosts), schema, fieldboosts=field_boosts,
                                       group=qparser.OrGroup.factory(0.0))
+    next(p for p in parser.plugins if isinstance(p, qparser.MultifieldPlugin)).group = _WordGroup
     parser.remove_plugin_class(qparser.PhrasePlugin)
     parser.add_plugin(_ExactPhrasePlugin())
     for plugin in (qparser.WildcardPlugin, qparser.BoostPlugin, qparser.PlusMinusPlugin):
@@ -156,6 +202,10 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
     if clean.count('"') % 2:
         clean = clean[::-1].replace('"', "", 1)[::-1]  # an unbalanced quote: drop the last one
     notes: list[str] = []
+    for m in list(_DANGLING.finditer(clean)):  # `营商环境 AND`: the parser would search the word "AND"
+        op = m.group(1) or m.group(2)
+        notes.append(Note(f"'{op}' has nothing on one side: left out", f"“{op}”一侧没有词语，已忽略"))
+    clean = _DANGLING.sub(" ", clean)
 
     def field(m: re.Match) -> str:
         key = _field(m.group(1))
@@ -196,11 +246,12 @@ def parse(text: str, parser: qparser.QueryParser) -> ParsedQuery:
             keyword = wq.NullQuery
     phrases = [phrase_chars(p) for p in re.findall(r'"([^"]*)"', clean)]
     free = _free_text(clean)
-    strict = bool(phrases) or bool(_OPERATORS.search(clean)) or keyword_has_fields(keyword)
+    operators = bool(_OPERATORS.search(_free_syntax(clean)))
+    strict = bool(phrases) or operators or keyword_has_fields(keyword)
     words = [] if not free else sorted({t.text for t in word_terms(free)}, key=len, reverse=True)
     if isinstance(keyword, type(wq.NullQuery)) and not free:
         notes.append(Note("the query has no searchable words", "查询中没有可检索的词语"))
-    return ParsedQuery(text, keyword, free, [p for p in phrases if p], words, strict, notes=notes)
+    return ParsedQuery(text, keyword, free, [p for p in phrases if p], words, strict, operators, notes=notes)
 
 
 
@@ -263,6 +314,11 @@ def keyword_has_fields(q: wq.Query) -> bool:
     """Whether the query restricts a metadata field (region:…, year:…)."""
     leaves = q.leaves() if q.is_leaf() is False else [q]
     return any(getattr(leaf, "fieldname", None) in _FILTER_FIELDS for leaf in leaves)
+
+
+def _free_syntax(clean: str) -> str:
+    """The query without its quoted phrases (`"R AND D"` holds no operator)."""
+    return re.sub(r'"[^"]*"', " ", clean)
 
 
 def _free_text(clean: str) -> str:

@@ -72,6 +72,28 @@ def test_boolean_operators(engine):
     assert either > engine.search("巾帼", mode="keyword", k=100)["total"]
 
 
+def test_operators_join_the_words_as_each_matches_alone(engine):
+    """With AND / OR / NOT each word matches as it would alone (held whole, by parts covering it, in a
+    row) and the operators join those sets: `环境卫生 AND 垃圾分类` is not every passage holding a piece
+    of each (环境 and 垃圾). So the counts add up, in keyword and in hybrid mode, on both backends."""
+    alone = {q: engine.search(q, mode="keyword", k=1)["matched_by"]["words"] for q in ("环境卫生", "垃圾分类")}
+    for mode in ("keyword", "hybrid"):
+        both, without, either = (engine.search(f"环境卫生 {op} 垃圾分类", mode=mode, k=1)["total"]
+                                 for op in ("AND", "NOT", "OR"))
+        assert 0 < both < alone["垃圾分类"], mode
+        assert both + without == alone["环境卫生"], mode
+        assert either == alone["环境卫生"] + alone["垃圾分类"] - both, mode
+
+
+def test_an_operator_with_nothing_on_one_side_is_left_out(engine):
+    alone = engine.search("垃圾分类", mode="keyword", k=5)
+    for query in ("垃圾分类 AND", "OR 垃圾分类"):
+        got = engine.search(query, mode="keyword", k=5)
+        assert got["total"] == alone["total"]
+        assert [r["passage_id"] for r in got["results"]] == [r["passage_id"] for r in alone["results"]]
+        assert any("nothing on one side" in str(n) for n in got["notes"]), query
+
+
 def test_field_filters_in_query_and_as_parameters(engine):
     in_query = engine.search("城市管理 region:宁波", mode="keyword", k=50)["results"]
     as_filter = engine.search("城市管理", mode="keyword", k=50, filters=Filters(region="浙江"))["results"]
@@ -182,15 +204,18 @@ def test_cli_search_json_and_clean_errors(corpus_index):
 def test_plain_queries_skip_the_parser_and_get_the_same_query(embedded_engine):
     """A query without syntax is built directly (search/query.plain_query): the same Whoosh query the
     parser makes, term for term and boost for boost."""
-    from search.query import is_plain, plain_query
+    from search.query import Word, is_plain, plain_query
 
     parser = embedded_engine.keyword.parser
     queries = ["城市管理 工作总结", "垃圾分类", "稳就业， 保民生！", "a", "2020 年 GDP", "創建文明城市", "　全角 空格",
                "新冠肺炎疫情防控期间如何申请补贴？"]
     assert all(is_plain(q) for q in queries)
     assert not any(is_plain(q) for q in ['"门前三包"', "region:宁波 执法", "环境 NOT 卫生", "(a)", "a-b", "year:2020"])
+    def unwrapped(q):  # the parser marks each word typed (search.query.Word) for the match; the terms are these
+        return q.child if isinstance(q, Word) else q if q.is_leaf() else q.apply(unwrapped)
+
     for q in queries:
-        assert plain_query(q, parser) == parser.parse(q), q
+        assert plain_query(q, parser) == unwrapped(parser.parse(q)).normalize(), q
 
 
 def test_characters_in_a_row_match_the_same_passages_as_whoosh_phrases(embedded_engine):
