@@ -2,7 +2,8 @@
 
 Words (keyword and hybrid modes). A word weighs its idf, as in BM25. A plain query matches a passage
 that holds half its words' weight (`垃圾分类 宣传`: 垃圾分类 weighs more than 宣传, so a passage with
-宣传 alone does not match; Elasticsearch's `minimum_should_match` by weight), or the query's
+宣传 alone does not match; Elasticsearch's `minimum_should_match` by weight; two words typed without a
+space, `城市管理`, count where both are held), or the query's
 characters in a row, or an official term the thesaurus added, whole (a term it found only inside a
 longer one, `老头` in `老头乐`, lends its terms to the ranking alone). A compound is held whole or
 through parts covering each of its characters (jieba's search mode gives 新质生产力 with 生产 and
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -80,28 +82,33 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     users = list(dict.fromkeys(t.text for t in terms))
     officials = parsed.matching_officials
     added = [t for t in dict.fromkeys(w.text for o in officials for w in word_terms(o)) if t not in users]
-    held, total = np.zeros(n_docs), 0.0
 
     @functools.cache  # a compound's parts are asked for by its weight and by its cover
     def holding(term: str) -> np.ndarray:
         return postings.holding("content", [term]) | postings.holding("heading", [term])
 
-    for word, parts in _units(terms):  # the user's words: a compound, or its parts covering it all
-        mask = holding(word.text)
-        # the compound weighs what it and its parts weigh (as in BM25 over search-mode words)
-        weight = word_weight(n_docs, int(mask.sum())) + sum(
-            word_weight(n_docs, int(holding(t).sum())) for t in dict.fromkeys(p.text for p in parts))
-        if parts:
-            mask = mask | _covered(word, parts, holding, postings)
-        held[mask] += weight
-        total += weight
+    # Each unit's weight held where the passage holds it (for the overlap); where a part typed without
+    # a space holds two units, only where it holds both (for the match)
+    held, together, total = np.zeros(n_docs), np.zeros(n_docs), 0.0
+    for pair in _typed_together(_units(terms), parsed.free_text):
+        masks, weights = [], []
+        for word, parts in pair:  # the user's words: a compound, or its parts covering it all
+            mask = holding(word.text)
+            # the compound weighs what it and its parts weigh (as in BM25 over search-mode words)
+            weights.append(word_weight(n_docs, int(mask.sum())) + sum(
+                word_weight(n_docs, int(holding(t).sum())) for t in dict.fromkeys(p.text for p in parts)))
+            masks.append(mask | _covered(word, parts, holding, postings) if parts else mask)
+            held[masks[-1]] += weights[-1]
+        together[np.logical_and.reduce(masks)] += sum(weights)
+        total += sum(weights)
     if total > 0:  # the user's own words alone
-        own |= held >= share * total - 1e-9
+        own |= together >= share * total - 1e-9
     for term in added:
         mask = holding(term)
         held[mask] += expansion_weight * word_weight(n_docs, int(mask.sum()))
+        together[mask] += expansion_weight * word_weight(n_docs, int(mask.sum()))
     if total > 0:
-        match |= held >= share * total - 1e-9
+        match |= together >= share * total - 1e-9
         overlap |= held >= min(share, overlap_share) * total - 1e-9
     for official in dict.fromkeys(officials):
         chars = phrase_chars(official)
@@ -162,6 +169,22 @@ def _units(terms) -> list:
             units.append((t, []))
     seen: set = set()  # a word typed twice counts once
     return [(word, parts) for word, parts in units if not (word.text in seen or seen.add(word.text))]
+
+
+def _typed_together(units: list, text: str) -> list[list]:
+    """The query's units (`_units`) in groups that must be held together: the two of a part typed
+    without a space (`城市管理`, `数字经济`: jieba's dictionary has neither, and half of two words'
+    weight is always the rarer word alone, so every passage holding 城市 matched `城市管理`), each
+    other unit alone (`垃圾分类 宣传`; a question, `如何养护多肉植物`, whose words need not all be held)."""
+    spans = [m.span() for m in re.finditer(r"\S+", text)]
+    part = [next((i for i, (a, b) in enumerate(spans) if a <= word.start < b), -1) for word, _ in units]
+    groups: list[list] = []
+    for i, unit in enumerate(units):
+        if part.count(part[i]) == 2 and i > 0 and part[i - 1] == part[i]:
+            groups[-1].append(unit)
+        else:
+            groups.append([unit])
+    return groups
 
 
 def _covered(word, parts, holding, postings: bm25.Postings) -> np.ndarray:

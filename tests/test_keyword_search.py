@@ -85,6 +85,17 @@ def test_operators_join_the_words_as_each_matches_alone(engine):
         assert either == alone["环境卫生"] + alone["垃圾分类"] - both, mode
 
 
+def test_two_words_typed_together_match_where_both_are_held(engine, embedded_engine):
+    """`城市管理` is two words to jieba; half of two words' weight is always the rarer one alone, so every
+    passage holding 城市 matched by its words. Typed together, both are needed; typed apart
+    (`城市 管理`), either may do."""
+    texts = [p.norm + "".join(p.heading_path) for p, _ in embedded_engine.store.iter_passages()]
+    both = sum("城市" in t and "管理" in t for t in texts)
+    together = engine.search("城市管理", mode="keyword", k=1)["matched_by"]["words"]
+    apart = engine.search("城市 管理", mode="keyword", k=1)["matched_by"]["words"]
+    assert 0 < together <= both < apart
+
+
 def test_an_operator_with_nothing_on_one_side_is_left_out(engine):
     alone = engine.search("垃圾分类", mode="keyword", k=5)
     for query in ("垃圾分类 AND", "OR 垃圾分类"):
