@@ -606,7 +606,8 @@ def mcp_command(index_dir, engine_options, http, host, port):
 
 
 # The rules of the match definition (search/matching.py RULES), as the text output names them.
-RULE_WORDS = {"words": "by words", "meaning": "by meaning", "meaning_and_some_words": "by meaning with some of the words"}
+RULE_WORDS = {"words": "by words", "official_terms": "by the official terms for them", "meaning": "by meaning",
+              "meaning_and_some_words": "by meaning with some of the words"}
 
 
 def _print_matched_by(result: dict) -> None:

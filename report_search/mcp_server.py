@@ -17,7 +17,8 @@ from web.params import BadRequest
 INSTRUCTIONS = (
     "Search Chinese work reports (工作总结, 工作报告, 政府工作报告) for reusable passages. Each passage comes "
     "with `citation`, the source line to quote it by. `total` counts the passages that match the query "
-    "(`matched_by`: how many by its words, by meaning, and by some of its words with a close meaning); "
+    "(`matched_by`: how many by its words, by the official terms the thesaurus adds for them, by meaning, "
+    "and by some of its words with a close meaning); "
     "`section` filters by the role of a passage's section: overview 基本情况, measures 主要做法与成效, "
     "problems 存在问题, plans 下一步打算, lessons 经验体会, other 其他.")
 

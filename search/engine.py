@@ -252,14 +252,15 @@ class Engine:
                     self._facets = FacetIndex(self.store, self.retrieval.ids)
         return self._facets
 
-    def _lexical(self, parsed: ParsedQuery, filters: Filters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The passages a query matches by its words, those sharing one with it, and those holding its
-        own words or an added term whole (search/matching.py), as masks over the ids."""
+    def _lexical(self, parsed: ParsedQuery, filters: Filters) -> matching.Lexical:
+        """The passages a query matches by its words, those sharing one with it, those holding its own
+        words or an added term whole, and those matching by its own words (search/matching.py), as
+        masks over the ids."""
         s = self.settings
         found = matching.lexical(self.postings, parsed, s.match_share, s.overlap_share, s.expansion_weight)
         if found is None:  # phrases, operators: each word by the rule for words, the rest by the index's logic
             constraint = self._constraint(parsed, filters)
-            return constraint, constraint, constraint
+            return matching.Lexical(constraint, constraint, constraint, constraint)
         constraint = self.retrieval.matching_mask(parsed, filters) if parsed.strict else None
         masks = [self._by_id(m) for m in found]
         if constraint is not None:  # fields (region:…, year:…) and the filters
@@ -267,7 +268,7 @@ class Engine:
         elif not filters.is_empty():
             allowed = self.retrieval.filtered_mask(filters)
             masks = [m & allowed for m in masks]
-        return masks[0], masks[1], masks[2]
+        return matching.Lexical(*masks)
 
     def _constraint(self, parsed: ParsedQuery, filters: Filters) -> np.ndarray:
         """What a query with phrases or operators matches (search/matching.py `boolean`), with the filters."""
@@ -346,7 +347,7 @@ class Engine:
         """Each retriever's best `depth` passages, the mask of the passages the query matches, and the
         first model's similarity where it decided the match (-inf where not computed; else None)."""
         lists: dict[str, list[Hit]] = {}
-        lexical = overlap = own = similarity = None
+        lexical = overlap = own = users = similarity = None
         semantic = mode in ("semantic", "hybrid") and parsed.free_text
         # A query with thesaurus terms is judged without them too (_plain_similarity): where the cores
         # are free, that second embedding (20-50 ms on a CPU without VNNI) starts now, beside the lists.
@@ -358,7 +359,7 @@ class Engine:
                    if semantic and mode == "hybrid" and self._spare and self._spare() and self.retrieval.side_by_side
                    else None)
         if mode in ("keyword", "hybrid") or (floor is not None and parsed.free_text):
-            lexical, overlap, own = self._lexical(parsed, filters)
+            lexical, overlap, own, users = self._lexical(parsed, filters)
         if mode in ("keyword", "hybrid"):
             lists["keyword"] = self.retrieval.keyword(parsed, depth, filters).hits
         if semantic:
@@ -384,7 +385,7 @@ class Engine:
                                                 plain)
         if floor is None or similarity is None:
             words = lexical if lexical is not None else np.zeros(len(self.retrieval.ids), dtype=bool)
-            parts = matching.admitted(words, None, None, None, 0.0)
+            parts = matching.admitted(words, None, None, None, 0.0, users)
             parsed.admitted[(mode, filters)] = {rule: int(m.sum()) for rule, m in parts.items()}
             return lists, words, None
         overlap_floor = self.settings.overlap_floor
@@ -392,7 +393,8 @@ class Engine:
             floor, overlap_floor = matching.lifted(floor, overlap_floor, self.retrieval.background(parsed),
                                                    self.settings.background_margin, similarity,
                                                    len(self.retrieval.ids))
-        parts = matching.admitted(lexical, overlap, similarity, None if mode == "keyword" else floor, overlap_floor)
+        parts = matching.admitted(lexical, overlap, similarity, None if mode == "keyword" else floor, overlap_floor,
+                                  users)
         parsed.admitted[(mode, filters)] = {rule: int(m.sum()) for rule, m in parts.items()}
         return lists, matching.matches(parts), similarity
 

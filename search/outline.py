@@ -47,7 +47,7 @@ def outline(engine, topic: str, filters: Filters = Filters(), mode: str | None =
     for role in OUTLINE_ROLES:  # one after the other: side by side in threads measured slower (GIL)
         within = replace(filters, section=role)
         ranked, match = engine._rank(parsed, mode, 0, within)
-        lexical, _, _ = engine._lexical(parsed, within)
+        lexical = engine._lexical(parsed, within).match
         naming = match & lexical if lexical is not None else match
         if forms:  # 创文 for 创建文明城市: a report's own short form names the topic too
             naming = naming | (match & _holding(engine, match, forms))
