@@ -159,6 +159,17 @@ def test_hybrid_counts_what_keyword_or_semantic_mode_counts(engine):
         assert shown["keyword"] and shown["semantic"]
 
 
+def test_matches_by_the_thesaurus_terms_are_counted_apart_from_the_query_words(engine, client_for):
+    """Where the thesaurus adds official terms (城管 → 城市管理, 综合执法 …), the passages matching by
+    them count as `official_terms` (含对应的规范用语), not as holding the query's words: those are the
+    passages holding 城管 itself, as many as its quoted form finds."""
+    by = engine.search("城管", mode="keyword", k=1)["matched_by"]
+    assert by["words"] == engine.search('"城管"', mode="keyword", k=1)["total"] > 0
+    assert by["official_terms"] > 0
+    html = client_for.get("/", query_string={"q": "城管", "mode": "keyword"}).get_data(as_text=True)
+    assert f'含对应的规范用语 <span data-rule="official_terms">{by["official_terms"]}</span> 段' in html
+
+
 def test_the_total_splits_by_the_rule_each_match_meets(engine, client_for, backend, corpus_index):
     """`matched_by` counts a total's matches by the first rule each meets (search/matching.py): the
     query's words, a similarity at the floor, some of the words and a similarity at the lower floor.
@@ -185,7 +196,8 @@ def test_the_total_splits_by_the_rule_each_match_meets(engine, client_for, backe
     from search.export import export
 
     header = export(engine.search("城管执法", mode="hybrid", k=3), "md").decode()
-    assert f"共 {sum(by.values())} 段匹配（含查询的主要词语 {by['words']} 段，语义足够接近 {by['meaning']} 段" in header
+    assert (f"共 {sum(by.values())} 段匹配（含查询的主要词语 {by['words']} 段，含对应的规范用语 {by['official_terms']} 段，"
+            f"语义足够接近 {by['meaning']} 段") in header
     if backend == "embedded":  # the CLI opens the index's own backend
         out = CliRunner().invoke(main, ["search", "城管执法", "--index-dir", str(corpus_index), "--backend", backend,
                                         "-k", "1"]).output

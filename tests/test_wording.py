@@ -147,7 +147,9 @@ def test_the_terms_a_query_was_searched_with_are_shown_and_marked(small_index):
     page = create_app({"INDEX_DIR": str(small_index), "TESTING": True}).test_client().get("/?q=乱停车")
     assert "口语词也按规范用语检索：乱停车 → 违停、" in page.get_data(as_text=True)
     run = CliRunner().invoke(main, ["search", "乱停车", "--index-dir", str(small_index), "-k", "1"])
-    assert run.exit_code == 0 and run.output.splitlines()[1].startswith("also searched as official terms: 乱停车 → 违停")
+    lines = run.output.splitlines()
+    assert run.exit_code == 0 and any(line.startswith("also searched as official terms: 乱停车 → 违停") for line in lines)
+    assert any(line.strip().startswith("matched") and "by the official terms for them" in line for line in lines)
 
 
 def test_thesaurus_expansion_reaches_the_semantic_side(small_index, tmp_path):
