@@ -83,9 +83,9 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     in_a_row = held_mask(postings, chars) if chars else np.zeros(n_docs, dtype=bool)
     match, overlap, own = in_a_row.copy(), in_a_row.copy(), in_a_row.copy()
     terms = word_terms(parsed.free_text)
-    users = list(dict.fromkeys(t.text for t in terms))
+    typed = {t.text for t in terms}
     officials = parsed.matching_officials
-    added = [t for t in dict.fromkeys(w.text for o in officials for w in word_terms(o)) if t not in users]
+    added = [t for t in dict.fromkeys(w.text for o in officials for w in word_terms(o)) if t not in typed]
 
     @functools.cache  # a compound's parts are asked for by its weight and by its cover
     def holding(term: str) -> np.ndarray:
