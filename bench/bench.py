@@ -43,7 +43,11 @@ sys.path.insert(0, str(ROOT))
 # afresh at every start, 0.1–0.2 s that `report-search` does not pay).
 _SCRIPT = Path(sys.executable).parent / "report-search"
 CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "report_search.cli"]
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+# The code beside this script, also in the commands it runs: the console script of an editable install
+# imports the checkout it was installed from, so a bench in a git worktree (the code before a change)
+# measured the other checkout's code.
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1",
+       "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])}
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "gov-reports" / "gov_reports.jsonl"
 FRESH_QUERIES = ROOT.parent / "shared" / "eval" / "ncp-dev" / "queries.jsonl"  # questions never asked before
 QUERIES = ["稳就业 保民生", "\"高质量发展\"", "乡村振兴 产业", "营商环境 优化", "科技创新 人才", "生态环境保护",
