@@ -257,7 +257,8 @@ class Engine:
         words or an added term whole, and those matching by its own words (search/matching.py), as
         masks over the ids."""
         s = self.settings
-        found = matching.lexical(self.postings, parsed, s.match_share, s.overlap_share, s.expansion_weight)
+        found = matching.lexical(self.postings, parsed, s.match_share, s.overlap_share, s.expansion_weight,
+                                 s.common_cutoff)
         if found is None:  # phrases, operators: each word by the rule for words, the rest by the index's logic
             constraint = self._constraint(parsed, filters)
             return matching.Lexical(constraint, constraint, constraint, constraint)
@@ -278,7 +279,7 @@ class Engine:
 
         def word(text: str) -> np.ndarray:
             found = matching.lexical(self.postings, ParsedQuery(text, wq.NullQuery, text), s.match_share,
-                                     s.overlap_share, s.expansion_weight)
+                                     s.overlap_share, s.expansion_weight, s.common_cutoff)
             return self._by_id(found.match) if found else np.zeros(len(self.retrieval.ids), dtype=bool)
 
         mask = matching.boolean(parsed.keyword, word,

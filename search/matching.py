@@ -68,14 +68,15 @@ class Lexical(NamedTuple):
 
 
 def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_share: float,
-            expansion_weight: float) -> Lexical | None:
+            expansion_weight: float, common: float = 1.0) -> Lexical | None:
     """Which passages a query's words match (they hold `share` of the query's word weight), which hold
     `overlap_share` of it, and which match by the user's own words or an added term whole (`own`), as
     masks over the postings' documents (SearchSettings); a query's fields constrain them further in
     the engine. A word weighs its idf, as in BM25, a compound with the words inside it (`_units`); a
     word of an official term the thesaurus added weighs `expansion_weight` of that and only adds to
-    what a passage holds. None for a query with phrases or operators, or without words: the keyword
-    index matches those by its own logic."""
+    what a passage holds. A word held by more than `common` of the passages counts nothing towards
+    `overlap_share` (`发展数字经济`: 发展 is in 56 % of the gov passages). None for a query with phrases
+    or operators, or without words: the keyword index matches those by its own logic."""
     if constrained(parsed):
         return None  # the engine then takes the keyword index's match alone
     n_docs = postings.doc_count
@@ -91,8 +92,8 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     def holding(term: str) -> np.ndarray:
         return postings.holding("content", [term]) | postings.holding("heading", [term])
 
-    # Each unit's weight held where the passage holds it (for the overlap); where a part typed without
-    # a space holds two units, only where it holds both (for the match)
+    # Each unit's weight held where the passage holds it (for the overlap, but for words most passages
+    # hold); where a part typed without a space holds two units, only where it holds both (for the match)
     held, together, total = np.zeros(n_docs), np.zeros(n_docs), 0.0
     for pair in _typed_together(_units(terms), parsed.free_text):
         masks, weights = [], []
@@ -102,7 +103,8 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
             weights.append(word_weight(n_docs, int(mask.sum())) + sum(
                 word_weight(n_docs, int(holding(t).sum())) for t in dict.fromkeys(p.text for p in parts)))
             masks.append(mask | _covered(word, parts, holding, postings) if parts else mask)
-            held[masks[-1]] += weights[-1]
+            if masks[-1].sum() <= common * n_docs:  # a word most passages hold is no part of their subject
+                held[masks[-1]] += weights[-1]
         together[np.logical_and.reduce(masks)] += sum(weights)
         total += sum(weights)
     if total > 0:  # the user's own words alone

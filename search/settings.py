@@ -42,6 +42,10 @@ class SearchSettings:
     semantic_floor: float | None = 0.87  # the first model's similarity that matches alone; None: no floor
     overlap_floor: float = 0.855  # the similarity that matches with a tenth of the query's word weight held
     overlap_share: float = 0.1  # that tenth
+    # A word held by more than this share of the passages (发展, 经济 in government reports; 工作 in work
+    # summaries) counts nothing towards that tenth: it says nothing of a passage's subject (as
+    # Elasticsearch's `common` terms query sets high-frequency terms apart); 1.0: every word counts.
+    common_cutoff: float = 0.3
     # A match by meaning also stands this far above the query's mean similarity to the corpus's other passages
     # (both floors lifted where that background is high: a generic query resembles most passages); None: off.
     background_margin: float | None = 0.02

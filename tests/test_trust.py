@@ -159,6 +159,18 @@ def test_hybrid_counts_what_keyword_or_semantic_mode_counts(engine):
         assert shown["keyword"] and shown["semantic"]
 
 
+def test_a_word_most_passages_hold_is_not_some_of_the_words(engine):
+    """工作 is in half the bundled corpus's passages: with it, `垃圾分类工作` matched 48 passages in
+    keyword mode by some of its words and a close meaning, most of them holding nothing but 工作. A word
+    held by more than `common_cutoff` of the passages does not count as some of the words."""
+    from indexer.text import compact
+
+    got = engine.search("垃圾分类工作", mode="keyword", k=100)
+    assert 0 < got["total"] <= 100
+    assert all(any(w in compact(r["text"] + "".join(r["heading_path"])) for w in ("垃圾", "分类"))
+               for r in got["results"]), [r["text"][:30] for r in got["results"]]
+
+
 def test_matches_by_the_thesaurus_terms_are_counted_apart_from_the_query_words(engine, client_for):
     """Where the thesaurus adds official terms (城管 → 城市管理, 综合执法 …), the passages matching by
     them count as `official_terms` (含对应的规范用语), not as holding the query's words: those are the
