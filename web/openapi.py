@@ -53,8 +53,9 @@ _RESULT = {
 }
 _MATCHED_BY = {"type": "object", "required": list(RULES),
                "description": "the total split by the first rule each match meets (README: What counts as a "
-                              "match): the query's main words; a similarity at the floor; some of the words "
-                              "and a similarity at the lower floor. The three add up to total",
+                              "match): the query's main words; the official terms the thesaurus added for them; "
+                              "a similarity at the floor; some of the words and a similarity at the lower "
+                              "floor. The four add up to total",
                "properties": {rule: {"type": "integer", "minimum": 0} for rule in RULES}}
 _FACET = {"type": "array", "items": {"type": "object", "required": ["value", "count"],
                                      "properties": {"value": {"type": ["string", "integer"]},
