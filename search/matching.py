@@ -2,8 +2,8 @@
 
 Words (keyword and hybrid modes). A word weighs its idf, as in BM25. A plain query matches a passage
 that holds half its words' weight (`垃圾分类 宣传`: 垃圾分类 weighs more than 宣传, so a passage with
-宣传 alone does not match; Elasticsearch's `minimum_should_match` by weight; two words typed without a
-space, `城市管理`, count where both are held), or the query's
+宣传 alone does not match; Elasticsearch's `minimum_should_match` by weight; two or three words typed
+without a space, `城市管理`, count where all are held), or the query's
 characters in a row, or an official term the thesaurus added, whole (a term it found only inside a
 longer one, `老头` in `老头乐`, lends its terms to the ranking alone). A compound is held whole or
 through parts covering each of its characters (jieba's search mode gives 新质生产力 with 生产 and
@@ -179,15 +179,16 @@ def _units(terms) -> list:
 
 
 def _typed_together(units: list, text: str) -> list[list]:
-    """The query's units (`_units`) in groups that must be held together: the two of a part typed
-    without a space (`城市管理`, `数字经济`: jieba's dictionary has neither, and half of two words'
-    weight is always the rarer word alone, so every passage holding 城市 matched `城市管理`), each
-    other unit alone (`垃圾分类 宣传`; a question, `如何养护多肉植物`, whose words need not all be held)."""
+    """The query's units (`_units`) in groups that must be held together: the two or three of a part
+    typed without a space (`城市管理`, `数字经济`: jieba's dictionary has neither, and half of two words'
+    weight is always the rarer word alone, so every passage holding 城市 matched `城市管理`; `道路环境整治`
+    matched 53 passages of corpus/ by its words, one of which holds all three), each other unit alone
+    (`垃圾分类 宣传`; a longer question, `喉咙痛低烧吃什么药`, whose words need not all be held)."""
     spans = [m.span() for m in re.finditer(r"\S+", text)]
     part = [next((i for i, (a, b) in enumerate(spans) if a <= word.start < b), -1) for word, _ in units]
     groups: list[list] = []
     for i, unit in enumerate(units):
-        if part.count(part[i]) == 2 and i > 0 and part[i - 1] == part[i]:
+        if part.count(part[i]) in (2, 3) and i > 0 and part[i - 1] == part[i]:
             groups[-1].append(unit)
         else:
             groups.append([unit])

@@ -94,6 +94,8 @@ def test_two_words_typed_together_match_where_both_are_held(engine, embedded_eng
     together = engine.search("城市管理", mode="keyword", k=1)["matched_by"]["words"]
     apart = engine.search("城市 管理", mode="keyword", k=1)["matched_by"]["words"]
     assert 0 < together <= both < apart
+    three = sum(all(w in t for w in ("道路", "环境", "整治")) for t in texts)  # 53 matched by their words before
+    assert engine.search("道路环境整治", mode="keyword", k=1)["matched_by"]["words"] <= three
 
 
 def test_an_operator_with_nothing_on_one_side_is_left_out(engine):
