@@ -118,10 +118,10 @@ def main() -> None:
         engine.phrase_index.reusable = None
         reach[fold[q["query"]]] |= listed[q["query"]] | {
             p["text"] for p in engine.phrases(q["query"], k=REACH, mode="keyword")["phrases"]}
-    unseen = {k: np.array([t in reach[k] for t in labelled]) for k in range(FOLDS)}
+    kept_from = {k: np.array([t in reach[k] for t in labelled]) for k in range(FOLDS)}  # fold k's model
     group = np.array([fold.get(first.get(t, ""), -1) for t in labelled])  # -1: an index-wide label
 
-    models = [LogisticRegression(C=C, max_iter=5000).fit(x[~unseen[k]], y[~unseen[k]]) for k in range(FOLDS)]
+    models = [LogisticRegression(C=C, max_iter=5000).fit(x[~kept_from[k]], y[~kept_from[k]]) for k in range(FOLDS)]
     held = np.zeros(len(y))
     for k in range(FOLDS):
         held[group == k] = models[k].predict_proba(x[group == k])[:, 1]

@@ -23,10 +23,10 @@ from .query import (
     ExactTerm,
     ParsedQuery,
     QueryError,
+    Word,
     is_plain,
     make_parser,
     parse,
-    Word,
     plain_query,
 )
 from .thesaurus import Thesaurus

@@ -76,9 +76,9 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     word of an official term the thesaurus added weighs `expansion_weight` of that and only adds to
     what a passage holds. A word held by more than `common` of the passages counts nothing towards
     `overlap_share` (`发展数字经济`: 发展 is in 56 % of the gov passages). None for a query with phrases
-    or operators, or without words: the keyword index matches those by its own logic."""
+    or operators, or without words: the engine matches those by `boolean`."""
     if constrained(parsed):
-        return None  # the engine then takes the keyword index's match alone
+        return None
     n_docs = postings.doc_count
     chars = phrase_chars(parsed.free_text)
     in_a_row = held_mask(postings, chars) if chars else np.zeros(n_docs, dtype=bool)
@@ -93,11 +93,12 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
         return postings.holding("content", [term]) | postings.holding("heading", [term])
 
     # Each unit's weight held where the passage holds it (for the overlap, but for words most passages
-    # hold); where a part typed without a space holds two units, only where it holds both (for the match)
+    # hold); the units of a part typed without a space (`_typed_together`) only where it holds them all
+    # (for the match)
     held, together, total = np.zeros(n_docs), np.zeros(n_docs), 0.0
-    for pair in _typed_together(_units(terms), parsed.free_text):
+    for group in _typed_together(_units(terms), parsed.free_text):
         masks, weights = [], []
-        for word, parts in pair:  # the user's words: a compound, or its parts covering it all
+        for word, parts in group:  # the user's words: a compound, or its parts covering it all
             mask = holding(word.text)
             # the compound weighs what it and its parts weigh (as in BM25 over search-mode words)
             weights.append(word_weight(n_docs, int(mask.sum())) + sum(
@@ -112,8 +113,9 @@ def lexical(postings: bm25.Postings, parsed: ParsedQuery, share: float, overlap_
     users = own.copy()
     for term in added:
         mask = holding(term)
-        held[mask] += expansion_weight * word_weight(n_docs, int(mask.sum()))
-        together[mask] += expansion_weight * word_weight(n_docs, int(mask.sum()))
+        weight = expansion_weight * word_weight(n_docs, int(mask.sum()))
+        held[mask] += weight
+        together[mask] += weight
     if total > 0:
         match |= together >= share * total - 1e-9
         overlap |= held >= min(share, overlap_share) * total - 1e-9
