@@ -9,13 +9,16 @@ where jieba tags it a set phrase, a four-character candidate only where it names
 something (`_formulation`).
 
 At build time every candidate of every passage is counted by distinct reports; those found in two
-reports or more are kept with the passages they occur in (`phrases.npz` and `phrases.json` in
-the build, owned by this module). search/phrases.py counts them over a set of passages.
+reports or more are kept with the passages they occur in and how they sit in the text
+(`phrases.npz` and `phrases.json` in the build, owned by this module). search/phrases.py counts them over a set of passages.
 
 Rules on words cannot tell a plain noun a writer types anyway (违法犯罪, 高校毕业生, 经济社会发展) from
 a named policy term (高标准农田, 全国统一大市场): the meaning can. Where the build embeds, each kept
 formulation is also scored by `Classifier` (logistic regression over its e5-small vector, learned from
 hand labels by bench/train_formulations.py), and the panel leaves out those scored below its threshold.
+The build also records how each formulation sits in the text (`neighbours`): a fragment cut from a
+longer wording has nearly always the same character beside it (素市场化配置 follows 要, 生产总值增长
+区), a wording a writer reuses stands between punctuation or after many different words.
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ _NUMERIC = re.compile(r"[0-9〇零一二三四五六七八九十百千万亿两�
 _TIME = re.compile(r"^(?:截[至止])?(?:今年|去年|明年|上半年|下半年|近年|近几年|目前|当前|年初|年底|年末|一年|多年|今后|"
                    r"以来|来|同期|期间|全年)+$")
 _PLACE = re.compile(r"^[\u4e00-\u9fff]{1,6}(?:省|市|县|区|州|镇|乡|街道|村|社区|自治区|自治州|盟|旗)$")
+_BOUNDARY = re.compile(r"[,.;:!?。;:!?()\[\]《》“”\"'‘’<>{}…\s—|/、]")  # a clause's edge (normalised text)
 _FILE = "phrases.npz"
 _TEXTS = "phrases.json"
 
@@ -187,8 +191,10 @@ def build(root: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int
     reports: dict[str, set[str]] = {}
     found: list[tuple[int, str]] = []
     every: set[str] = set()  # the reports (for the share of them using a formulation)
+    norms: list[str] = []
     for i, (passage, doc) in enumerate(passages):
         every.add(doc.doc_id)
+        norms.append(passage.norm)
         for start, end in clauses(passage.norm):
             key = passage.norm[start:end]
             reports.setdefault(key, set()).add(doc.doc_id)
@@ -197,10 +203,48 @@ def build(root: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int
     number = {key: n for n, key in enumerate(kept)}
     pairs = np.array([(i, number[key]) for i, key in found if key in number], dtype=np.int32).reshape(-1, 2)
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs
-    np.savez(root / _FILE, passage=pairs[:, 0], phrase=pairs[:, 1])
+    np.savez(root / _FILE, passage=pairs[:, 0], phrase=pairs[:, 1],
+             neighbours=neighbours(norms, pairs[:, 0], pairs[:, 1], kept).astype(np.float32))
     (root / _TEXTS).write_text(json.dumps({"phrases": kept, "reports": [len(reports[key]) for key in kept],
                                            "report_total": len(every)}, ensure_ascii=False), encoding="utf-8")
     return len(kept)
+
+
+NEIGHBOURS = 6  # features of `neighbours`
+
+
+def neighbours(norms: Sequence[str], passage: np.ndarray, phrase: np.ndarray, keys: Sequence[str]) -> np.ndarray:
+    """How each formulation sits in the text, over every place it is found in the passages where it
+    occurs (`passage`, `phrase`: the occurrence pairs; `norms`: the passages' normalised texts): the
+    share of places with a clause's edge before it (punctuation, the passage's start), the share of the
+    commonest character before it, the entropy of what is before it (an edge counted as one kind), and
+    the same three after it. A fragment has one character beside it nearly everywhere: 素市场化配置
+    follows 要, 生产总值增长 follows 区."""
+    before: list[dict[str, int]] = [{} for _ in keys]
+    after: list[dict[str, int]] = [{} for _ in keys]
+    for p, c in zip(passage.tolist(), phrase.tolist()):
+        text, key = norms[p], keys[c]
+        at = text.find(key)
+        while at >= 0:
+            end = at + len(key)
+            left = text[at - 1] if at > 0 else ""
+            right = text[end] if end < len(text) else ""
+            left = "" if not left or _BOUNDARY.match(left) else left
+            right = "" if not right or _BOUNDARY.match(right) else right
+            before[c][left] = before[c].get(left, 0) + 1
+            after[c][right] = after[c].get(right, 0) + 1
+            at = text.find(key, at + 1)
+    out = np.zeros((len(keys), NEIGHBOURS))
+    for c in range(len(keys)):
+        for side, counts in enumerate((before[c], after[c])):
+            n = sum(counts.values())
+            if not n:
+                continue
+            shares = np.array(list(counts.values()), dtype=np.float64) / n
+            chars = [share for char, share in zip(counts, shares) if char]
+            out[c, 3 * side:3 * side + 3] = (counts.get("", 0) / n, max(chars, default=0.0),
+                                             float(-(shares * np.log(shares)).sum()))
+    return out
 
 
 def exists(root: Path) -> bool:
@@ -218,7 +262,8 @@ def write_scores(root: Path, logits: np.ndarray, classifier: Classifier) -> np.n
     which the panel leaves a formulation out. Returns the scores."""
     found = json.loads((root / _TEXTS).read_text(encoding="utf-8"))
     scores = classifier.scores(logits, np.asarray(found["reports"]), found["report_total"],
-                               np.array([len(t) for t in found["phrases"]]))
+                               np.array([len(t) for t in found["phrases"]]),
+                               np.load(root / _FILE)["neighbours"])
     found["reusable"] = {"scores": [round(float(s), 4) for s in scores], "threshold": classifier.threshold,
                          "classifier": classifier.digest}
     (root / _TEXTS).write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")
@@ -244,13 +289,14 @@ CLASSIFIER_FILE = Path(__file__).resolve().parent.parent / "data" / "formulation
 @dataclass(frozen=True)
 class Classifier:
     """Whether a writer reuses a formulation as it stands: a logistic regression over its e5-small
-    passage vector, the log of the share of the corpus's reports using it and its length, trained on
-    hand labels (bench/train_formulations.py; bench/README.md, "Formulations"). Plain nouns and
-    fragments score low, set phrases and policy terms high."""
+    passage vector, the log of the share of the corpus's reports using it, its length and how it sits
+    in the text (`neighbours`), trained on hand labels (bench/train_formulations.py; bench/README.md,
+    "Formulations"). Plain nouns and fragments score low, set phrases and policy terms high."""
 
     weights: np.ndarray  # of the vector
     share_weight: float  # of log(reports using it / reports)
     length_weight: float  # of its characters
+    neighbour_weights: np.ndarray  # of `neighbours`' features
     bias: float
     threshold: float
     digest: str  # of the vector's weights: the embedding logits kept in the embedding cache are told apart by it
@@ -265,7 +311,8 @@ class Classifier:
             return None
         found = json.loads(CLASSIFIER_FILE.read_bytes())
         weights = np.asarray(found["weights"], dtype=np.float32)
-        return cls(weights, float(found["share_weight"]), float(found["length_weight"]), float(found["bias"]),
+        return cls(weights, float(found["share_weight"]), float(found["length_weight"]),
+                   np.asarray(found["neighbour_weights"], dtype=np.float64), float(found["bias"]),
                    float(found["threshold"]), hashlib.sha1(weights.tobytes()).hexdigest()[:12])
 
     @classmethod
@@ -274,16 +321,20 @@ class Classifier:
         return encoder.encode_passages(list(texts), batch=cls.GROUP)
 
     @staticmethod
-    def features(reports: np.ndarray, report_total: int, lengths: np.ndarray) -> np.ndarray:
-        """The corpus's part: log of the share of reports using a formulation, and its characters."""
+    def features(reports: np.ndarray, report_total: int, lengths: np.ndarray, beside: np.ndarray) -> np.ndarray:
+        """The corpus's part: log of the share of reports using a formulation, its characters, and its
+        `neighbours` (`beside`)."""
         share = np.log(np.maximum(reports, 1) / max(report_total, 1))
-        return np.stack([share, np.asarray(lengths, dtype=np.float64)], axis=1)
+        return np.hstack([np.stack([share, np.asarray(lengths, dtype=np.float64)], axis=1),
+                          np.asarray(beside, dtype=np.float64).reshape(-1, NEIGHBOURS)])
 
     def embedding_logits(self, vectors: np.ndarray) -> np.ndarray:
         return vectors @ self.weights
 
-    def scores(self, logits: np.ndarray, reports: np.ndarray, report_total: int, lengths: np.ndarray) -> np.ndarray:
-        extra = self.features(reports, report_total, lengths) @ np.array([self.share_weight, self.length_weight])
+    def scores(self, logits: np.ndarray, reports: np.ndarray, report_total: int, lengths: np.ndarray,
+               beside: np.ndarray) -> np.ndarray:
+        extra = self.features(reports, report_total, lengths, beside) @ np.concatenate(
+            [[self.share_weight, self.length_weight], self.neighbour_weights])
         return 1.0 / (1.0 + np.exp(-(logits + extra + self.bias)))
 
 
