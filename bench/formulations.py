@@ -1,13 +1,16 @@
 """Formulations a writer reuses: precision of the 常用表述 against hand labels.
 
 Usage: python bench/formulations.py W [--labels FILE] [--queries FILE]
-       python bench/formulations.py W --held-out [2]  # queries labelled later: 32 (1), 30 more (2)
+       python bench/formulations.py W --held-out [2|3]  # queries labelled later: 32 (1), 30 more (2), 18 (3)
 
 W holds the indexes `gov` (gov_reports.jsonl) and `seeds` (corpus/). The labels (bench/labels/,
 with the guide they were written by, labelled without looking at the rules) judge each formulation
 shown for 30 queries good or bad (a text has the same label under every query); `--held-out`: 32
 other queries, labelled later the same way; `--held-out 2`: 30 more, labelled after the classifier
-(bench/train_formulations.py) was trained on the first two sets. Prints precision at 10 over the
+(bench/train_formulations.py) was trained on the first two sets; `--held-out 3`: 18 new queries (15
+over gov-reports, 3 over corpus/) after the classifier with the neighbours was written, their top 20
+under it and under the one before (most of their texts were labelled already; 34 new ones were
+labelled). Prints precision at 10 over the
 labelled ones, how many of the shown are unlabelled (new since labelling), and the recall of the
 good ones at 20.
 """
@@ -31,16 +34,17 @@ def main() -> None:
     ap.add_argument("work")
     ap.add_argument("--labels", default=str(HERE / "labels" / "formulations.jsonl"))
     ap.add_argument("--queries", default=str(HERE / "labels" / "formulations-to-label.jsonl"))
-    ap.add_argument("--held-out", nargs="?", const="1", choices=["1", "2"],
-                    help="a set of queries labelled later (1: 32 queries, 2: 30 more)")
+    ap.add_argument("--held-out", nargs="?", const="1", choices=["1", "2", "3"],
+                    help="a set of queries labelled later (1: 32 queries, 2: 30 more, 3: 18 more)")
     args = ap.parse_args()
     if args.held_out:
-        name = "heldout" if args.held_out == "1" else "heldout2"
+        name = "heldout" if args.held_out == "1" else f"heldout{args.held_out}"
         args.labels = str(HERE / "labels" / f"formulations-{name}.jsonl")
         args.queries = str(HERE / "labels" / f"formulations-{name}-queries.jsonl")
     label: dict[str, str] = {}  # a text's label, whichever query it was labelled under
     under: dict[str, set[str]] = {}  # the texts labelled under each query
-    every = [HERE / "labels" / f"formulations{name}.jsonl" for name in ("", "-heldout", "-heldout2")]
+    every = [HERE / "labels" / f"formulations{name}.jsonl"
+             for name in ("", "-heldout", "-heldout2", "-av", "-av2", "-heldout3")]
     for path in [args.labels] + [p for p in every if str(p) != args.labels]:
         for line in open(path, encoding="utf-8"):
             row = json.loads(line)
