@@ -10,15 +10,17 @@ something (`_formulation`).
 
 At build time every candidate of every passage is counted by distinct reports; those found in two
 reports or more are kept with the passages they occur in and how they sit in the text
-(`phrases.npz` and `phrases.json` in the build, owned by this module). search/phrases.py counts them over a set of passages.
+(`phrases.npz` and `phrases.json` in the build, owned by this module). search/phrases.py counts
+them over a set of passages.
 
 Rules on words cannot tell a plain noun a writer types anyway (违法犯罪, 高校毕业生, 经济社会发展) from
 a named policy term (高标准农田, 全国统一大市场): the meaning can. Where the build embeds, each kept
 formulation is also scored by `Classifier` (logistic regression over its e5-small vector, learned from
 hand labels by bench/train_formulations.py), and the panel leaves out those scored below its threshold.
-The build also records how each formulation sits in the text (`neighbours`): a fragment cut from a
-longer wording has nearly always the same character beside it (素市场化配置 follows 要, 生产总值增长
-区), a wording a writer reuses stands between punctuation or after many different words.
+The build also records how each formulation sits in the text (`neighbours`), which the classifier
+reads too: a fragment cut from a longer wording has nearly always the same character beside it
+(素市场化配置 after 要, 生产总值增长 after 区); a wording a writer reuses more often ends at a
+clause's edge.
 """
 from __future__ import annotations
 
