@@ -46,7 +46,7 @@ QUERIES = [HERE / "labels" / ("formulations-to-label.jsonl" if not name else f"f
 WIDE = {"corpus": (HERE / "labels" / "formulations-corpus.jsonl", "corpus"),  # index-wide labels: index
         "ncp": (HERE / "labels" / "formulations-ncp.jsonl", "ncp")}
 INDEXES = {"gov-reports": "gov", "corpus": "seeds", "ncp": "ncp"}  # index -> its folder in W
-C = 10.0  # inverse regularisation (AUC 0.807 at 10, 0.803 at 30, 0.776 at 3 with the neighbours)
+C = 10.0  # inverse regularisation (with the neighbours: AUC 0.807 at 10, 0.803 at 30, 0.776 at 3)
 CORPUS_SCALE = 0.2  # the corpus features, standardised, against the vector's 384 values
 THRESHOLD = 0.72  # below it the panel leaves a formulation out
 FOLDS = 5

@@ -104,10 +104,10 @@ def test_the_packaged_classifier_tells_set_wordings_from_plain_nouns_and_fragmen
 
 
 def test_how_a_formulation_sits_in_the_text_tells_a_fragment():
-    """`neighbours`: over every place a formulation is found, the share after a clause's edge, the share
-    of the commonest character before it and the entropy of what is before it; the same after it.
-    素市场化配置 always follows 要 (cut from 要素市场化配置); 优化营商环境 stands after punctuation or
-    different words and before punctuation."""
+    """`neighbours`: over every place a formulation is found, the share after a clause's edge, the chance
+    that two places have the same neighbour before it, and the entropy of what is before it (with
+    Miller–Madow's correction, (kinds - 1) / 2n); the same after it. 素市场化配置 always follows 要 (cut
+    from 要素市场化配置); 优化营商环境 stands after punctuation or different words and before punctuation."""
     from indexer.formats.formulations import neighbours
 
     norms = ["深化要素市场化配置改革。", "推进要素市场化配置,", ",优化营商环境。", "持续优化营商环境,全面优化营商环境"]
@@ -115,9 +115,9 @@ def test_how_a_formulation_sits_in_the_text_tells_a_fragment():
     passage, phrase = np.array([0, 1, 2, 3]), np.array([0, 0, 1, 1])
     fragment, whole = neighbours(norms, passage, phrase, keys)
     assert fragment[:3] == pytest.approx([0.0, 1.0, 0.0])  # before: 要 twice
-    assert fragment[3:] == pytest.approx([0.5, 0.5, np.log(2)])  # after: 改, then an edge
-    assert whole[:3] == pytest.approx([1 / 3, 1 / 3, np.log(3)])  # before: an edge, 续, 面
-    assert whole[3:] == pytest.approx([1.0, 0.0, 0.0])  # after: an edge every time (the text's end too)
+    assert fragment[3:] == pytest.approx([0.5, 0.0, np.log(2) + 1 / 4])  # after: 改, then an edge
+    assert whole[:3] == pytest.approx([1 / 3, 0.0, np.log(3) + 2 / 6])  # before: an edge, 续, 面
+    assert whole[3:] == pytest.approx([1.0, 1.0, 0.0])  # after: an edge every time (the text's end too)
 
 
 def test_the_panel_leaves_out_what_the_classifier_scores_low(embedded_engine):
