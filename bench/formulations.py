@@ -44,7 +44,7 @@ def main() -> None:
     label: dict[str, str] = {}  # a text's label, whichever query it was labelled under
     under: dict[str, set[str]] = {}  # the texts labelled under each query
     every = [HERE / "labels" / f"formulations{name}.jsonl"
-             for name in ("", "-heldout", "-heldout2", "-av", "-av2", "-heldout3")]
+             for name in ("", "-heldout", "-heldout2", "-av", "-av2", "-heldout3", "-heldout3b")]
     for path in [args.labels] + [p for p in every if str(p) != args.labels]:
         for line in open(path, encoding="utf-8"):
             row = json.loads(line)
