@@ -7,8 +7,8 @@ W holds the indexes `gov` (gov_reports.jsonl) and `seeds` (corpus/), as for benc
 `ncp` (ncp-dev) for `--wide ncp`.
 The labels: bench/labels/formulations.jsonl (30 queries), formulations-heldout.jsonl (32 more) and
 formulations-heldout2.jsonl (30 more), written by the guide beside them without looking at the rules, and
-formulations-av.jsonl (texts the panels of these queries showed unlabelled once the neighbours were
-read); a text has one label under every query. Each distinct text is read as the build reads a
+formulations-av.jsonl and formulations-av2.jsonl (texts the panels of these queries showed unlabelled
+once the neighbours were read); a text has one label under every query. Each distinct text is read as the build reads a
 formulation: its e5-small passage vector, the log of the share of its index's reports that use it, its
 length and how it sits in the text (`neighbours`). A logistic regression learns
 good against bad. `--wide` adds labels of an index's formulations made under no query
@@ -46,7 +46,7 @@ QUERIES = [HERE / "labels" / ("formulations-to-label.jsonl" if not name else f"f
 WIDE = {"corpus": (HERE / "labels" / "formulations-corpus.jsonl", "corpus"),  # index-wide labels: index
         "ncp": (HERE / "labels" / "formulations-ncp.jsonl", "ncp")}
 INDEXES = {"gov-reports": "gov", "corpus": "seeds", "ncp": "ncp"}  # index -> its folder in W
-C = 10.0  # inverse regularisation (with the neighbours: AUC 0.807 at 10, 0.803 at 30, 0.776 at 3)
+C = 10.0  # inverse regularisation (AUC 0.807 at 10, 0.803 at 30, 0.776 at 3 with the first neighbour features)
 CORPUS_SCALE = 0.2  # the corpus features, standardised, against the vector's 384 values
 THRESHOLD = 0.72  # below it the panel leaves a formulation out
 FOLDS = 5
