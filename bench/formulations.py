@@ -9,9 +9,9 @@ shown for 30 queries good or bad (a text has the same label under every query); 
 other queries, labelled later the same way; `--held-out 2`: 30 more, labelled after the classifier
 (bench/train_formulations.py) was trained on the first two sets; `--held-out 3`: 18 new queries (15
 over gov-reports, 3 over corpus/) after the classifier with the neighbours was written, their top 20
-under it and under the one before (most of their texts were labelled already; 34 new ones were
-labelled). Prints precision at 10 over the
-labelled ones, how many of the shown are unlabelled (new since labelling), and the recall of the
+under both versions of it and under the one before (most of their texts were labelled already; 40
+new ones were labelled, formulations-heldout3.jsonl and -heldout3b.jsonl). Prints precision at 10 over
+the labelled ones, how many of the shown are unlabelled (new since labelling), and the recall of the
 good ones at 20.
 """
 from __future__ import annotations
