@@ -251,6 +251,25 @@ def test_a_formulation_the_classifier_leaves_out_still_stands_for_its_fragments(
     assert shown == [t for t in everything if t != "坚持规范涉企执法"]
 
 
+def test_a_passage_holding_a_formulation_twice_counts_once(tmp_path):
+    """A formulation's `passages` counts passages: one that holds it in two clauses (一是优化营商环境 …
+    三是优化营商环境) counted twice before (环境卫生整治 on corpus/: 10 passages shown, 7 hold it)."""
+    from indexer.pipeline import BuildOptions, build_index
+    from search.engine import Engine
+
+    (tmp_path / "corpus").mkdir()
+    for i, place in enumerate("甲乙"):
+        text = f"{place}区2024年工作总结\n一是优化营商环境，二是扩大高水平对外开放，三是优化营商环境。\n"
+        (tmp_path / "corpus" / f"{i}.txt").write_text(text, encoding="utf-8")
+    build_index([str(tmp_path / "corpus")], tmp_path / "index", BuildOptions(embed=False))
+    engine = Engine(tmp_path / "index", load_model=False)
+    try:
+        found = {p["text"]: p for p in engine.phrases(k=20)["phrases"]}
+    finally:
+        engine.close()
+    assert found["优化营商环境"]["reports"] == 2 and found["优化营商环境"]["passages"] == 2
+
+
 def test_asking_for_k_formulations_gives_the_first_k_of_the_list(widespread_engine):
     """Before, the candidates were cut at 80% of the k-th most widespread, fragments included: asking
     for 3 or 4 gave the two found in all ten reports (their fragments crowding out the rest), and a

@@ -204,7 +204,9 @@ def build(root: Path, passages: Iterable[tuple[StoredPassage, Document]]) -> int
     kept = sorted(key for key, docs in reports.items() if len(docs) >= MIN_REPORTS and _formulation(key))
     number = {key: n for n, key in enumerate(kept)}
     pairs = np.array([(i, number[key]) for i, key in found if key in number], dtype=np.int32).reshape(-1, 2)
-    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs
+    # one pair per passage and formulation, ordered by passage: a passage holding one in two clauses is
+    # one of its passages (and `neighbours` reads every place in it once)
+    pairs = np.unique(pairs, axis=0)
     np.savez(root / _FILE, passage=pairs[:, 0], phrase=pairs[:, 1],
              neighbours=neighbours(norms, pairs[:, 0], pairs[:, 1], kept).astype(np.float32))
     (root / _TEXTS).write_text(json.dumps({"phrases": kept, "reports": [len(reports[key]) for key in kept],
