@@ -241,6 +241,7 @@ def test_basket_gathers_orders_annotates_and_exports(page, browser, server, tmp_
     assert page.locator(".basket-count").inner_text() == "（4）"
     page.locator(".result a.source").first.click()  # the report view of a problems passage, already in the basket
     page.wait_for_selector(".report .passage-block.target")
+    page.wait_for_load_state("load")  # app.js, at the end of the body, marks the basket's passages
     assert page.locator(".actions button.basket-add").inner_text() == "已在素材篮"
 
     page.goto(server + "/basket")
