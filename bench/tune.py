@@ -36,7 +36,7 @@ def parse_grid(text: str) -> list[dict]:
     for part in filter(None, (p.strip() for p in text.split(";"))):
         name, _, values = part.partition("=")
         default = getattr(SearchSettings(), name)
-        cast = type(default) if default is not None else _number_or_none
+        cast = _number_or_none if default is None or type(default) is float else type(default)
         axes.append([(name, cast(v) if cast is not bool else v.lower() in ("1", "true")) for v in values.split(",")])
     return [dict(combo) for combo in itertools.product(*axes)] if axes else [{}]
 

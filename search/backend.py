@@ -38,6 +38,9 @@ class Retrieval(Protocol):
     def similar(self, passage_id: str, k: int, filters: Filters) -> Ranked | None:
         """Passages nearest a passage's vector, without it; None for an unknown id."""
 
+    def query_vector(self, parsed: ParsedQuery) -> np.ndarray:
+        """The query's vector for the first model (its encoder keeps the last 1,024)."""
+
     def background(self, parsed: ParsedQuery) -> float:
         """The query's mean similarity to the corpus's passages (the first model's passage vectors), the
         background a match by meaning must stand above (search/matching.py `lifted`)."""
@@ -118,16 +121,15 @@ class EmbeddedRetrieval:
             found = replace(found, similarity=similarity)
         return found
 
-    def _vector(self, parsed: ParsedQuery) -> np.ndarray:
-        """The query's vector for the first model (its searcher keeps the last 1,024)."""
+    def query_vector(self, parsed: ParsedQuery) -> np.ndarray:
         return self.searcher("first").embed_query(normalise(parsed.semantic_text))
 
     def embed(self, parsed: ParsedQuery) -> None:
         """Embed a query for the first model now: its searcher keeps the vector for `similarity`."""
-        self._vector(parsed)
+        self.query_vector(parsed)
 
     def background(self, parsed: ParsedQuery) -> float:
-        return float(np.dot(self._vector(parsed), self._mean))
+        return float(np.dot(self.query_vector(parsed), self._mean))
 
     @functools.cached_property
     def _mean(self) -> np.ndarray:
@@ -142,7 +144,7 @@ class EmbeddedRetrieval:
         rows = self._rows["first"]  # the vectors' rows' places in `ids` (None: the same order)
         scored = np.flatnonzero(mask if rows is None else mask[rows])
         if len(scored):
-            scores = searcher.scores(scored, self._vector(parsed))
+            scores = searcher.scores(scored, self.query_vector(parsed))
             out[scored if rows is None else rows[scored]] = scores
         return out
 

@@ -49,6 +49,12 @@ RANKERS = ("interpolate", "learned")  # how hybrid results are ordered (SearchSe
 NEAREST = 5  # passages offered, under their own heading, when nothing reaches the match definition
 
 
+# What a page, the CLI and the API say of a query the domain check put outside the reports' field.
+OUTSIDE_NOTE = Note("the query seems to lie outside what these reports cover: passages holding its words match, "
+                    "passages that only resemble it must be very close in meaning",
+                    "这个查询看来不在这些报告的范围内：含其词语的段落计为匹配，只是意思相近的段落须非常接近才算")
+
+
 class Engine:
     def __init__(self, index_dir: str | Path, settings: SearchSettings = SearchSettings(), load_model: bool = True,
                  backend: str | None = None, milvus_uri: str | None = None,
@@ -175,6 +181,8 @@ class Engine:
             nearest, _ = self._rank(parsed, mode, NEAREST, filters, floor=None)
             result["nearest"] = self._results(nearest[:NEAREST], parsed, False)
         notes = list(parsed.notes)
+        if self._outside(parsed, judged_only=True):
+            notes.append(OUTSIDE_NOTE)
         if mode == "hybrid" and self._learning[1]:
             notes.append(self._learning[1])
         if notes:
@@ -219,6 +227,24 @@ class Engine:
         """The similarity floor of a match by meaning: the settings', where the index's first model is one
         the floors were calibrated for (e5-small); else None, its ranked candidates matching."""
         return self.settings.semantic_floor if self.manifest.get("model") in CALIBRATED_MODELS else None
+
+    def _outside(self, parsed: ParsedQuery, judged_only: bool = False) -> bool:
+        """Whether the domain check puts the query outside what the reports answer (search/domain.py);
+        with `judged_only`, whether a match was judged so (no query is embedded for it)."""
+        threshold = self.settings.domain_threshold
+        if threshold is None or not parsed.free_text or self._domain is None:
+            return False
+        if judged_only:
+            return parsed.outside is not None and parsed.outside >= threshold
+        if parsed.outside is None:
+            parsed.outside = self._domain.outside(self.retrieval.query_vector(parsed))
+        return parsed.outside >= threshold
+
+    @functools.cached_property
+    def _domain(self):
+        from . import domain
+
+        return domain.for_model(self.manifest.get("model"))
 
     @staticmethod
     def matched_by(parsed: ParsedQuery, mode: str, filters: Filters, total: int) -> dict[str, int] | None:
@@ -394,6 +420,8 @@ class Engine:
             floor, overlap_floor = matching.lifted(floor, overlap_floor, self.retrieval.background(parsed),
                                                    self.settings.background_margin, similarity,
                                                    len(self.retrieval.ids))
+        if self._outside(parsed):  # another field's query: what resembles it is no answer
+            floor, overlap_floor = floor + self.settings.domain_lift, overlap_floor + self.settings.domain_lift
         parts = matching.admitted(lexical, overlap, similarity, None if mode == "keyword" else floor, overlap_floor,
                                   users)
         parsed.admitted[(mode, filters)] = {rule: int(m.sum()) for rule, m in parts.items()}

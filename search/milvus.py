@@ -176,9 +176,11 @@ class MilvusRetrieval:
                 similarity[position[h.passage_id]] = h.score
         return Ranked(found.hits[:k], similarity=similarity)
 
+    def query_vector(self, parsed: ParsedQuery) -> np.ndarray:
+        return self.embed_query(normalise(parsed.semantic_text), "dense")
+
     def background(self, parsed: ParsedQuery) -> float:
-        vector = self.embed_query(normalise(parsed.semantic_text), "dense")
-        return float(np.dot(vector, self._mean))
+        return float(np.dot(self.query_vector(parsed), self._mean))
 
     @functools.cached_property
     def _mean(self) -> np.ndarray:

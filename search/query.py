@@ -55,6 +55,7 @@ class ParsedQuery:
     scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, semantic lists, once computed
     learned: dict = field(default_factory=dict)  # passage id → its feature row, where the learned ranker ordered it
     admitted: dict = field(default_factory=dict)  # (mode, filters) → its matches counted by rule (search/matching.py)
+    outside: float | None = None  # the domain check's probability that no report answers it (search/domain.py)
 
     @property
     def officials(self) -> list[str]:

@@ -50,3 +50,8 @@ class SearchSettings:
     # (both floors lifted where that background is high: a generic query resembles most passages); None: off.
     background_margin: float | None = 0.02
     match_share: float = 0.5  # of the query's word weight (idf) a match by words holds
+    # A query the domain check (search/domain.py) puts outside what the reports answer with at least this
+    # probability has both similarity floors raised by `domain_lift`: what merely resembles it is no
+    # answer, the passages holding its words still match; None: no check.
+    domain_threshold: float | None = 0.75
+    domain_lift: float = 0.03

