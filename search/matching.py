@@ -20,7 +20,9 @@ by the user's own words (half their weight, or in a row) or hold a term whole (`
 of that and the plain query's for the others (Engine._plain_similarity).
 
 Both floors rise where the query's mean similarity to the corpus's other passages (its background) plus
-`background_margin` exceeds `semantic_floor`: a generic query resembles most passages (`lifted`).
+`background_margin` exceeds `semantic_floor`: a generic query resembles most passages (`lifted`); and by
+`domain_lift` for a query the domain check puts outside what the reports answer (search/domain.py): a
+query from another field resembles some passages as closely as relevant ones resemble a real query.
 
 The floors are calibrated on the dev sets and on queries no report answers (bench/README.md, "The
 match definition"). Counting is over masks of every passage, so a facet's count is the total after

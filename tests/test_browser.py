@@ -220,6 +220,7 @@ def test_a_query_nothing_answers_says_so(page, server):
     page.goto(server + "/?q=" + quote("如何烤一个戚风蛋糕"))
     page.wait_for_selector(".empty")
     assert "没有找到足够相关的段落" in page.locator(".empty").inner_text()
+    assert "不在这些报告的范围内" in page.locator(".notes").inner_text()  # the domain check says why
     assert page.locator(".results .result").count() == page.locator(".nearest .result").count()
     page.goto(server + "/?q=" + quote("垃圾") + "&year=abc")
     assert "年份应为整数" in page.locator(".error").inner_text()
