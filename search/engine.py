@@ -230,14 +230,19 @@ class Engine:
 
     def _outside(self, parsed: ParsedQuery, judged_only: bool = False) -> bool:
         """Whether the domain check puts the query outside what the reports answer (search/domain.py);
-        with `judged_only`, whether a match was judged so (no query is embedded for it)."""
+        with `judged_only`, whether a match was judged so (no query is embedded for it). A query
+        some passage of the corpus matches by its words, whatever the filters, is of the corpus's field
+        whatever the model says (`微短剧`, `双减`, `冰雪旅游`, `美食街改造`: terms of recent reports the model
+        puts outside at 0.79–0.97); one with phrases or operators matches by them alone anyway."""
         threshold = self.settings.domain_threshold
-        if threshold is None or not parsed.free_text or self._domain is None:
+        if threshold is None or not parsed.free_text or self._domain is None or matching.constrained(parsed):
             return False
         if judged_only:
             return parsed.outside is not None and parsed.outside >= threshold
         if parsed.outside is None:
-            parsed.outside = self._domain.outside(self.retrieval.query_vector(parsed))
+            if parsed.worded is None:
+                self._lexical(parsed, Filters())
+            parsed.outside = 0.0 if parsed.worded else self._domain.outside(self.retrieval.query_vector(parsed))
         return parsed.outside >= threshold
 
     @functools.cached_property
@@ -285,6 +290,8 @@ class Engine:
         s = self.settings
         found = matching.lexical(self.postings, parsed, s.match_share, s.overlap_share, s.expansion_weight,
                                  s.common_cutoff)
+        if found is not None and parsed.worded is None:  # before the filters (`_outside`)
+            parsed.worded = bool(found.match.any())
         if found is None:  # phrases, operators: each word by the rule for words, the rest by the index's logic
             constraint = self._constraint(parsed, filters)
             return matching.Lexical(constraint, constraint, constraint, constraint)

@@ -55,7 +55,10 @@ class ParsedQuery:
     scored: dict = field(default_factory=dict)  # keyword scores and matches per filters, semantic lists, once computed
     learned: dict = field(default_factory=dict)  # passage id → its feature row, where the learned ranker ordered it
     admitted: dict = field(default_factory=dict)  # (mode, filters) → its matches counted by rule (search/matching.py)
-    outside: float | None = None  # the domain check's probability that no report answers it (search/domain.py)
+    # whether some passage matches it by its words (search/matching.py), whatever the filters; and the
+    # domain check's probability that no report answers it (search/domain.py; 0 for a query so matched)
+    worded: bool | None = None
+    outside: float | None = None
 
     @property
     def officials(self) -> list[str]:

@@ -124,6 +124,26 @@ def test_a_query_from_another_field_matches_by_its_words_not_by_resemblance(engi
     assert inside["total"] >= 5 and OUTSIDE_NOTE not in inside.get("notes", [])
 
 
+def test_a_query_the_corpus_matches_by_its_words_is_of_its_field(engine):
+    """`美丽抬头可见 幸福触手可及`, a slogan a writer looks for, reads to the domain check like a line of a
+    song (0.79 outside); two passages of the bundled corpus hold its words, so it is of the corpus's
+    field: its matches by meaning stay (3 in semantic mode, as without the check) and no note."""
+    from search.engine import OUTSIDE_NOTE
+    from search.settings import SearchSettings
+
+    query = "美丽抬头可见 幸福触手可及"
+    parsed = engine.retrieval.parse(query)
+    assert engine._domain.outside(engine.retrieval.query_vector(parsed)) >= SearchSettings().domain_threshold
+    engine.settings = replace(SearchSettings(), domain_threshold=None)
+    try:
+        unchecked = {mode: engine.search(query, mode=mode, k=1)["total"] for mode in MODES}
+    finally:
+        engine.settings = SearchSettings()
+    for mode in MODES:
+        found = engine.search(query, mode=mode, k=1)
+        assert found["total"] == unchecked[mode] > 0 and OUTSIDE_NOTE not in found.get("notes", []), mode
+
+
 def test_the_domain_check_reads_only_the_model_it_was_trained_on():
     import numpy as np
 
