@@ -9,14 +9,16 @@ gives the made ones). Training queries, all written or made for this and none a 
   the reports' subjects that want personal or entertainment answers);
 - inside: bench/devqueries/train-indomain.jsonl (240, written blind: citizens' plain questions, legal
   questions, a drafter's wording), train-indomain2.jsonl (300 more, written blind: complaints in plain
-  and dialect words, legal questions over many laws, slogans, named programmes) and queries made from corpus/ and gov-reports as bench/train_ranker.py
-  makes them (headings, first sentences, the thesaurus's plain words), weighted MADE_WEIGHT each.
+  and dialect words, legal questions over many laws, slogans, named programmes), and queries made from
+  corpus/ and gov-reports: as bench/train_ranker.py makes them (headings, first sentences, the
+  thesaurus's plain words) and FORMULATIONS of each panel's formulations, weighted MADE_WEIGHT each.
 A training query near an evaluation one is left out, so the figures below are of queries the model
 never saw nor anything like them: an outside one sharing a word of two characters or more (question
-words aside) with a query of the three sets of bench/devqueries/unanswerable*.jsonl (the blind writer's `山海情演员表`
-and `红烧肉的家常做法` are in the held-out set word for word), an inside one sharing half its words with
-a dev query. Prints, at the engine's threshold, how many queries of each dev set and of both
-unanswerable sets the model puts outside.
+words aside) with a query of the three sets of bench/devqueries/unanswerable*.jsonl (the blind
+writer's `山海情演员表` and `红烧肉的家常做法` are in the held-out set word for word), an inside one
+sharing half its words with a dev query. Prints, at the engine's threshold, how many queries of each
+dev set and of the three unanswerable sets the model puts outside (bench/README.md, "A domain check on
+the query").
 """
 from __future__ import annotations
 
@@ -32,15 +34,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import devsets  # noqa: E402
+import train_ranker  # noqa: E402
 from indexer.encoders import CALIBRATED_MODELS  # noqa: E402
 from indexer.formats import formulations  # noqa: E402
-import train_ranker  # noqa: E402
 from search import domain  # noqa: E402
 from search.engine import Engine, SearchSettings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 QUERIES = HERE / "devqueries"
-C = 10.0  # regularisation: 1 flags too few (29 of 40 at 0.7), 100 more dev queries (stard 5 of 1,235 at 0.8)
+C = 10.0  # regularisation: 3 puts fewer unanswerable queries outside, 30 more dev queries (bench/README.md)
 MADE_WEIGHT = 0.3
 FORMULATIONS = 150  # made queries from each corpus's formulations
 SEED = 7
@@ -114,7 +116,8 @@ def main() -> None:
     weight = np.concatenate([np.ones(len(outside) + len(inside)), np.full(len(made), MADE_WEIGHT)])
     model = LogisticRegression(C=args.C, max_iter=5000, class_weight="balanced").fit(x, y, sample_weight=weight)
     weights, bias = model.coef_[0].astype(np.float32), float(model.intercept_[0])
-    print(f"trained on {len(outside)} outside (of 300), {len(inside)} inside (of {len(written)}) and {len(made)} made queries")
+    print(f"trained on {len(outside)} outside (of 300), {len(inside)} inside (of {len(written)}) and "
+          f"{len(made)} made queries")
     figures = {}
     for name, texts in {**dev, **evaluation}.items():
         flagged = [t for t, v in zip(texts, embed(texts)) if domain.outside(weights, bias, v) >= threshold]
