@@ -181,8 +181,6 @@ class Engine:
             nearest, _ = self._rank(parsed, mode, NEAREST, filters, floor=None)
             result["nearest"] = self._results(nearest[:NEAREST], parsed, False)
         notes = list(parsed.notes)
-        if self._outside(parsed, judged_only=True):
-            notes.append(OUTSIDE_NOTE)
         if mode == "hybrid" and self._learning[1]:
             notes.append(self._learning[1])
         if notes:
@@ -228,22 +226,24 @@ class Engine:
         the floors were calibrated for (e5-small); else None, its ranked candidates matching."""
         return self.settings.semantic_floor if self.manifest.get("model") in CALIBRATED_MODELS else None
 
-    def _outside(self, parsed: ParsedQuery, judged_only: bool = False) -> bool:
+    def _outside(self, parsed: ParsedQuery) -> bool:
         """Whether the domain check puts the query outside what the reports answer (search/domain.py);
-        with `judged_only`, whether a match was judged so (no query is embedded for it). A query
+        if so, its notes say it (OUTSIDE_NOTE: search, compare, outline and formulations alike). A query
         some passage of the corpus matches by its words, whatever the filters, is of the corpus's field
         whatever the model says (`微短剧`, `双减`, `冰雪旅游`, `美食街改造`: terms of recent reports the model
         puts outside at 0.79–0.97); one with phrases or operators matches by them alone anyway."""
         threshold = self.settings.domain_threshold
         if threshold is None or not parsed.free_text or self._domain is None or matching.constrained(parsed):
             return False
-        if judged_only:
-            return parsed.outside is not None and parsed.outside >= threshold
         if parsed.outside is None:
             if parsed.worded is None:
                 self._lexical(parsed, Filters())
             parsed.outside = 0.0 if parsed.worded else self._domain.outside(self.retrieval.query_vector(parsed))
-        return parsed.outside >= threshold
+        if parsed.outside < threshold:
+            return False
+        if OUTSIDE_NOTE not in parsed.notes:
+            parsed.notes.append(OUTSIDE_NOTE)
+        return True
 
     @functools.cached_property
     def _domain(self):

@@ -120,6 +120,8 @@ def test_a_query_from_another_field_matches_by_its_words_not_by_resemblance(engi
         for mode in MODES:
             found = engine.search(q, mode=mode, k=1)
             assert found["total"] == 0 and OUTSIDE_NOTE in found["notes"], (q, mode)
+        compared = engine.compare(q, by="year")  # every view of the match set says it too
+        assert compared["total"] == 0 and OUTSIDE_NOTE in compared["notes"], q
     inside = engine.search("垃圾分类", mode="hybrid", k=1)
     assert inside["total"] >= 5 and OUTSIDE_NOTE not in inside.get("notes", [])
 
