@@ -479,3 +479,10 @@ def test_compare_series_and_documents_list_through_the_api_and_cli(client_for, c
     assert lines[0] == "year,series,passages,reports"
     assert sum(int(line.split(",")[2]) for line in lines[1:]) == sum(
         p["passages"] for p in data["series"][0]["points"])
+
+
+def test_a_compare_page_with_no_match_reads_plainly(client_for):
+    """No match: the count's sentence has no empty split (it read `（；“匹配”的含义…`), and the note says why."""
+    html = client_for.get("/compare", query_string={"q": "红烧肉怎么做才不柴", "by": "year"}).get_data(as_text=True)
+    text = re.sub(r"<[^>]+>", "", html)  # as the page reads
+    assert "共 0 段匹配" in text and "（；" not in text and "不在这些报告的范围内" in text
