@@ -5,15 +5,16 @@ A query from another field (`周杰伦演唱会门票怎么抢`, `如何养护�
 that resemble it at the similarities relevant passages reach (e5-small's are compressed: 0.85–0.88
 either way), so no floor on the passages' similarity tells the two apart without losing the
 colloquial questions whose relevant passages match by meaning alone (bench/README.md, "The match
-definition"). The query itself does: its vector says what it is about. A query the model puts
-outside the reports' field matches by words alone (search/matching.py): passages holding its words
-still count, passages that merely resemble it do not.
+definition"). The query itself does: its vector says what it is about. Where the model puts a query
+outside the reports' field and no passage of the corpus matches it by its words, the engine raises its
+similarity floors (search/engine.py `_outside`, `SearchSettings.domain_threshold`, `domain_lift`): a
+passage that merely resembles it is no answer.
 
 The model ships in the package (search/data/domain.json), trained by `bench/train_domain.py` from
-queries written for it (bench/devqueries/train-ood.jsonl, train-indomain.jsonl) and queries made
-from the corpora (headings, first sentences, the thesaurus's plain words); it names the model whose
-vectors it reads (e5-small, through either engine): an index built with another first model has no
-domain check."""
+queries written for it (bench/devqueries/train-ood.jsonl, train-indomain.jsonl, train-indomain2.jsonl)
+and queries made from the corpora (headings, first sentences, the thesaurus's plain words, the panels'
+formulations); it names the model whose vectors it reads (e5-small, through either engine): an index
+built with another first model has no domain check."""
 from __future__ import annotations
 
 import functools

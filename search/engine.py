@@ -50,9 +50,9 @@ NEAREST = 5  # passages offered, under their own heading, when nothing reaches t
 
 
 # What a page, the CLI and the API say of a query the domain check put outside the reports' field.
-OUTSIDE_NOTE = Note("the query seems to lie outside what these reports cover: passages holding its words match, "
-                    "passages that only resemble it must be very close in meaning",
-                    "这个查询看来不在这些报告的范围内：含其词语的段落计为匹配，只是意思相近的段落须非常接近才算")
+OUTSIDE_NOTE = Note("the query seems to lie outside what these reports cover, and no passage holds its words: "
+                    "only a passage very close in meaning counts as a match",
+                    "这个查询看来不在这些报告的范围内，也没有段落含其词语：只有意思非常接近的段落才计为匹配")
 
 
 class Engine:
