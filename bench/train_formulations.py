@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indexer.encoders import open_encoder  # noqa: E402
-from indexer.formats.formulations import CLASSIFIER_FILE, Classifier, neighbours  # noqa: E402
+from indexer.formats.formulations import CLASSIFIER_FILE, Classifier  # noqa: E402
 from search.engine import Engine  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -98,10 +98,8 @@ def main() -> None:
         keep = (range(len(index.keys)) if name in index_of.values()
                 else sorted(at[t] for t, h in home.items() if h == name and t in at))
         keys = [index.keys[i] for i in keep]
-        norms = engine.store.norm_texts(list(index.ids))
-        beside = neighbours([norms[i] for i in index.ids], index.passage, index.phrase, index.keys)
         extra = Classifier.features(index._whole[1][list(keep)], len(set(index.doc_of.tolist())),
-                                    np.array([len(t) for t in keys]), beside[list(keep)])
+                                    np.array([len(t) for t in keys]), index.beside[list(keep)])
         read[name] = (Classifier.vectors(encoder, keys), extra, {t: i for i, t in enumerate(keys)})
     # Texts the rules no longer keep (rules added since they were labelled: 一体推进, 严厉打击) are never
     # shown: nothing to learn about them.

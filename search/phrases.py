@@ -33,6 +33,7 @@ class PhraseIndex:
 
     def __init__(self, root: Path, doc_of: np.ndarray, ids: list[str]):
         # `reusable`: which formulations the build's classifier lets the panel show (None: every one)
+        self.root = root
         self.passage, self.phrase, self.keys, self.reusable = formulations.load(root)
         self.doc_of = doc_of  # report number of each passage (keyword order)
         self.ids = ids
@@ -40,6 +41,11 @@ class PhraseIndex:
     @staticmethod
     def exists(root: Path) -> bool:
         return formulations.exists(root)
+
+    @property
+    def beside(self) -> np.ndarray:
+        """How each formulation sits in the text, as the build recorded it (the classifier's features)."""
+        return formulations.beside(self.root)
 
     def top(self, mask: np.ndarray, k: int = 20, exclude: str = "", order: list[int] | None = None,
             examples: int = 3) -> list[Phrase]:

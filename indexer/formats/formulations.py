@@ -233,10 +233,8 @@ def neighbours(norms: Sequence[str], passage: np.ndarray, phrase: np.ndarray, ke
         at = text.find(key)
         while at >= 0:
             end = at + len(key)
-            left = text[at - 1] if at > 0 else ""
-            right = text[end] if end < len(text) else ""
-            left = "" if not left or _BOUNDARY.match(left) else left
-            right = "" if not right or _BOUNDARY.match(right) else right
+            left = text[at - 1] if at > 0 and not _BOUNDARY.match(text[at - 1]) else ""  # "": an edge
+            right = text[end] if end < len(text) and not _BOUNDARY.match(text[end]) else ""
             before[c][left] = before[c].get(left, 0) + 1
             after[c][right] = after[c].get(right, 0) + 1
             at = text.find(key, at + 1)
@@ -269,12 +267,20 @@ def write_scores(root: Path, logits: np.ndarray, classifier: Classifier) -> np.n
     which the panel leaves a formulation out. Returns the scores."""
     found = json.loads((root / _TEXTS).read_text(encoding="utf-8"))
     scores = classifier.scores(logits, np.asarray(found["reports"]), found["report_total"],
-                               np.array([len(t) for t in found["phrases"]]),
-                               np.load(root / _FILE)["neighbours"])
+                               np.array([len(t) for t in found["phrases"]]), beside(root))
     found["reusable"] = {"scores": [round(float(s), 4) for s in scores], "threshold": classifier.threshold,
                          "classifier": classifier.digest}
     (root / _TEXTS).write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")
     return scores
+
+
+def beside(root: Path) -> np.ndarray:
+    """How each formulation sits in the text (`neighbours`), as the build wrote it."""
+    data = np.load(root / _FILE)
+    if "neighbours" not in data:
+        raise ValueError(f"{root} was built before formulations' neighbours were recorded: "
+                         "re-run `report-search index`")
+    return data["neighbours"]
 
 
 def load(root: Path) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
