@@ -36,7 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import devsets  # noqa: E402
 import train_ranker  # noqa: E402
 from indexer.encoders import CALIBRATED_MODELS  # noqa: E402
-from indexer.formats import formulations  # noqa: E402
 from search import domain  # noqa: E402
 from search.engine import Engine, SearchSettings  # noqa: E402
 
@@ -66,8 +65,9 @@ def read(path: Path) -> list[str]:
 
 def formulations_of(engine: Engine, rng: random.Random) -> list[str]:
     """FORMULATIONS of the formulations a corpus's panel shows (what a writer searches for as it stands)."""
-    _, _, keys, reusable = formulations.load(engine._build_root)
-    shown = sorted(k for k, keep in zip(keys, reusable if reusable is not None else [True] * len(keys)) if keep)
+    index = engine.phrase_index
+    shown = sorted(k for k, keep in zip(index.keys, index.reusable) if keep) if index.reusable is not None \
+        else sorted(index.keys)
     return rng.sample(shown, min(FORMULATIONS, len(shown)))
 
 
