@@ -101,20 +101,17 @@ def test_queries_the_corpus_cannot_answer_match_nothing(engine):
     assert found["total"] >= 5 and "nearest" not in found
 
 
-def test_a_query_from_another_field_matches_by_its_words_not_by_resemblance(engine):
+def test_a_query_from_another_field_matches_by_its_words_not_by_resemblance(engine, monkeypatch):
     """`红烧肉怎么做才不柴` and `如何养护多肉植物` each resemble a passage of the bundled corpus at the
     similarity relevant passages reach; the domain check (search/domain.py) puts them outside the
     reports' field, so their floors rise and nothing matches, in every mode, with a note saying why. A
     query of the field keeps its matches and gets no note."""
     from search.engine import OUTSIDE_NOTE
-    from search.settings import SearchSettings
 
     queries = ("红烧肉怎么做才不柴", "如何养护多肉植物")
-    engine.settings = replace(SearchSettings(), domain_threshold=None)
-    try:
-        unchecked = {(q, mode): engine.search(q, mode=mode, k=1)["total"] for q in queries for mode in MODES}
-    finally:
-        engine.settings = SearchSettings()
+    monkeypatch.setattr(engine, "settings", replace(engine.settings, domain_threshold=None))
+    unchecked = {(q, mode): engine.search(q, mode=mode, k=1)["total"] for q in queries for mode in MODES}
+    monkeypatch.undo()
     assert all(unchecked.values()), unchecked  # the floors alone match them
     for q in queries:
         for mode in MODES:
@@ -126,21 +123,18 @@ def test_a_query_from_another_field_matches_by_its_words_not_by_resemblance(engi
     assert inside["total"] >= 5 and OUTSIDE_NOTE not in inside.get("notes", [])
 
 
-def test_a_query_the_corpus_matches_by_its_words_is_of_its_field(engine):
+def test_a_query_the_corpus_matches_by_its_words_is_of_its_field(engine, monkeypatch):
     """`美丽抬头可见 幸福触手可及`, a slogan a writer looks for, reads to the domain check like a line of a
     song (0.79 outside); two passages of the bundled corpus hold its words, so it is of the corpus's
     field: its matches by meaning stay (3 in semantic mode, as without the check) and no note."""
     from search.engine import OUTSIDE_NOTE
-    from search.settings import SearchSettings
 
     query = "美丽抬头可见 幸福触手可及"
     parsed = engine.retrieval.parse(query)
-    assert engine._domain.outside(engine.retrieval.query_vector(parsed)) >= SearchSettings().domain_threshold
-    engine.settings = replace(SearchSettings(), domain_threshold=None)
-    try:
-        unchecked = {mode: engine.search(query, mode=mode, k=1)["total"] for mode in MODES}
-    finally:
-        engine.settings = SearchSettings()
+    assert engine._domain.outside(engine.retrieval.query_vector(parsed)) >= engine.settings.domain_threshold
+    monkeypatch.setattr(engine, "settings", replace(engine.settings, domain_threshold=None))
+    unchecked = {mode: engine.search(query, mode=mode, k=1)["total"] for mode in MODES}
+    monkeypatch.undo()
     for mode in MODES:
         found = engine.search(query, mode=mode, k=1)
         assert found["total"] == unchecked[mode] > 0 and OUTSIDE_NOTE not in found.get("notes", []), mode
