@@ -35,7 +35,10 @@ import numpy as np
 
 EXPORT_CHECK_COSINE = 0.9999  # an export whose vectors differ more than this is not used
 INT8_CHECK_COSINE = 0.99  # an int8 model whose vectors differ more from the float one's is not used
-INT8_VERSION = 3  # of export_int8's steps: in meta.json, the encoder's spec and the name under which a user's exports are kept
+# of export_int8's steps: in meta.json, the encoder's spec and the name under which a user's exports are kept.
+# 4: version 3's exports carried the float model's optimised graph, which every session loaded in place
+# of the int8 model (so its vectors were the float model's, its speed too; bench/README.md, "An AMX machine")
+INT8_VERSION = 4
 INT8_SAMPLES = ["今年以来，我局认真贯彻落实市委市政府决策部署，扎实推进城市管理各项工作。", "路灯不亮找谁",
                 "二、存在问题\n一是队伍建设有待加强；二是精细化管理水平不高。", "如何申请 困难职工 补助?",
                 "加大对违章建筑、占道经营、乱搭乱建的整治力度 2025年 GDP增长5%", "城區河道綜合整治，" * 60]
@@ -62,7 +65,7 @@ def export_int8(model, folder: Path, samples: Sequence[str] = INT8_SAMPLES) -> b
         config = model[0].auto_model.config
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(work, tmp)
+        shutil.copytree(work, tmp, ignore=shutil.ignore_patterns("*.optimised-*"))  # the float model's graph
         fused = fuse(work / "model.onnx", work / "fused.onnx", config.num_attention_heads, config.hidden_size)
         quantise(fused, tmp / "model.onnx")
         meta = json.loads((tmp / "meta.json").read_text(encoding="utf-8"))
@@ -347,11 +350,18 @@ def session(path: Path, threads: int | None = None):
 
 def optimised_path(path: Path) -> Path:
     """Where the optimised graph of the model at `path` is kept: beside it, named by what it is tied to
-    (ONNX Runtime's version, the CPU's model and flags, the optimisations left out)."""
+    (ONNX Runtime's version, the CPU's model and flags, the optimisations left out, and the model file
+    itself by its size and time: a model written over another never meets the other's graph)."""
     import onnxruntime as ort
 
     name, flags = _cpu()
-    tied = "|".join([ort.__version__, platform.machine(), name, " ".join(sorted(flags)), *RUNTIME_FUSIONS_OFF])
+    try:
+        found = path.stat()
+        model = f"{found.st_size}:{found.st_mtime_ns}"
+    except OSError:
+        model = ""
+    tied = "|".join([ort.__version__, platform.machine(), name, " ".join(sorted(flags)), *RUNTIME_FUSIONS_OFF,
+                     model])
     return path.with_name(f"{path.stem}.optimised-{hashlib.sha256(tied.encode()).hexdigest()[:12]}.onnx")
 
 

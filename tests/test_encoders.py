@@ -232,6 +232,36 @@ def test_a_session_keeps_its_optimised_graph_and_computes_the_same_from_it(fast_
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
 
 
+def test_a_model_written_over_another_never_meets_the_others_optimised_graph(tmp_path):
+    """export_int8 copied the float export's folder, the float model's optimised graph with it, and
+    wrote the int8 model over the float one; every session then loaded the float graph (int8 exports
+    computed the float model's vectors, at its speed). The kept graph is tied to the model file."""
+    from onnx import TensorProto, helper
+
+    from indexer import onnx_encoder
+
+    def model(factor: float, plus: float | None = None) -> bytes:
+        nodes = [helper.make_node("Mul", ["x", "k"], ["y" if plus is None else "m"])]
+        constants = [helper.make_tensor("k", TensorProto.FLOAT, [1], [factor])]
+        if plus is not None:
+            nodes.append(helper.make_node("Add", ["m", "c"], ["y"]))
+            constants.append(helper.make_tensor("c", TensorProto.FLOAT, [1], [plus]))
+        graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])], constants)
+        made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        made.ir_version = 8
+        return made.SerializeToString()
+
+    path = tmp_path / "model.onnx"
+    x = {"x": np.array([1.0, 2.0], dtype=np.float32)}
+    path.write_bytes(model(2.0))
+    assert onnx_encoder.session(path, threads=1).run(None, x)[0].tolist() == [2.0, 4.0]
+    assert onnx_encoder.optimised_path(path).is_file()
+    path.write_bytes(model(3.0, plus=1.0))  # another model in its place
+    assert onnx_encoder.session(path, threads=1).run(None, x)[0].tolist() == [4.0, 7.0]
+    assert [p.name for p in tmp_path.glob("model.optimised-*.onnx")] == [onnx_encoder.optimised_path(path).name]
+
+
 def test_piece_table_gives_a_dicts_ids(tmp_path):
     """The query tokenizer's table of pieces answers as a dict of them would: a repeated piece its
     last id, anything else -1; kept in a file and read back alike."""
