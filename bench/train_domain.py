@@ -96,7 +96,8 @@ def main() -> None:
         w = words(text)
         return any(w and len(w & other) / len(w | other) >= 0.5 for other in near_dev)
 
-    outside = [t for t in read(QUERIES / "train-ood.jsonl") if not shares_a_word(t)]
+    written_outside = read(QUERIES / "train-ood.jsonl")
+    outside = [t for t in written_outside if not shares_a_word(t)]
     written = read(QUERIES / "train-indomain.jsonl") + read(QUERIES / "train-indomain2.jsonl")
     inside = [t for t in written if not shares_half(t)]
     rng = random.Random(SEED)
@@ -116,7 +117,7 @@ def main() -> None:
     weight = np.concatenate([np.ones(len(outside) + len(inside)), np.full(len(made), MADE_WEIGHT)])
     model = LogisticRegression(C=args.C, max_iter=5000, class_weight="balanced").fit(x, y, sample_weight=weight)
     weights, bias = model.coef_[0].astype(np.float32), float(model.intercept_[0])
-    print(f"trained on {len(outside)} outside (of 300), {len(inside)} inside (of {len(written)}) and "
+    print(f"trained on {len(outside)} outside (of {len(written_outside)}), {len(inside)} inside (of {len(written)}) and "
           f"{len(made)} made queries")
     figures = {}
     for name, texts in {**dev, **evaluation}.items():
